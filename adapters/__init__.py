@@ -1,0 +1,1 @@
+"""Everything that touches the outside world: ccxt specs, feeds, recordings, loopback."""

@@ -1,0 +1,1 @@
+"""Default settings (default.toml) and the pydantic-settings model that loads them."""

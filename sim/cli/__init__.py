@@ -1,0 +1,1 @@
+"""The `microfut` command line (typer + rich): thin commands over library code."""

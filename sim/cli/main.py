@@ -1,0 +1,98 @@
+"""The `microfut` typer app, its command groups, and the one place errors become text.
+
+Every failure a user can cause ends as one line on stderr and a non-zero exit (see
+``sim/errors.py`` for the codes); an unexpected exception is logged with its traceback to
+``data/logs/microfut.log`` and reported as "internal error" (exit 70).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim import __version__
+from sim.cli import context
+from sim.cli.render import stderr
+from sim.errors import MicrofutError
+
+log = logging.getLogger("microfut")
+
+app = typer.Typer(
+    name="microfut",
+    help="Paper-trade crypto futures on real specs and real prices, then review the journal.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"microfut {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    config: Annotated[
+        Path | None, typer.Option("--config", help="TOML file layered over the defaults")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print version")
+    ] = False,
+) -> None:
+    """microfut: practise futures trading without risking capital."""
+    context.set_config_file(config)
+
+
+_registered = False
+
+
+def _register() -> None:
+    """Attach every command group once (imported here so each group stays in its own module)."""
+    global _registered
+    if not _registered:
+        from sim.cli import commands
+
+        commands.register(app)
+        _registered = True
+
+
+def _log_file() -> Path:
+    try:
+        base = context.settings().data.write_path
+    except MicrofutError:
+        from config.settings import PROJECT_ROOT
+
+        base = PROJECT_ROOT / "data"
+    path = base / "logs" / "microfut.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    _register()
+    try:
+        # standalone mode: typer itself reports usage errors (exit 2) and handles --help/Exit.
+        app(args=argv, prog_name="microfut")
+    except MicrofutError as e:
+        stderr.print(f"[red]error:[/] {e}", highlight=False)
+        raise SystemExit(e.exit_code) from None
+    except KeyboardInterrupt:
+        stderr.print("interrupted")
+        raise SystemExit(130) from None
+    except Exception:
+        try:
+            handler = logging.FileHandler(_log_file())
+            log.addHandler(handler)
+            log.exception("internal error (argv=%s)", sys.argv)
+            where = str(handler.baseFilename)
+        except OSError:
+            where = "log unavailable"
+        stderr.print(f"[red]internal error[/] (details in {where})")
+        raise SystemExit(70) from None

@@ -1,0 +1,93 @@
+"""Output helpers: results as rich tables on stdout, or JSON with Decimals as strings."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+stdout = Console(soft_wrap=True)
+stderr = Console(stderr=True, soft_wrap=True)
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Turn dataclasses, Decimals, paths and containers into JSON-safe values (Decimal → str)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if isinstance(obj, Enum):
+        return obj.value
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in obj]
+    return obj
+
+
+def print_json(obj: Any) -> None:
+    """Print machine-readable output (one JSON document) on stdout."""
+    print(json.dumps(to_jsonable(obj), indent=2, sort_keys=False))
+
+
+def fmt(value: Any, places: int | None = None) -> str:
+    """Human form of a value: Decimals without exponent, thousands separators for big money."""
+    if value is None:
+        return "-"
+    if isinstance(value, Decimal):
+        if places is not None:
+            value = value.quantize(Decimal(1).scaleb(-places))
+        text = format(value.normalize() if value == value.to_integral() else value, "f")
+        if abs(value) >= 10000:
+            whole, _, frac = text.partition(".")
+            sign = "-" if whole.startswith("-") else ""
+            whole = f"{int(whole.lstrip('-')):,}"
+            text = f"{sign}{whole}" + (f".{frac}" if frac else "")
+        return text
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def ts_text(ts_ms: int | None) -> str:
+    """Epoch milliseconds as an ISO-like UTC string for display."""
+    if ts_ms is None:
+        return "-"
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def kv_table(title: str, rows: Iterable[tuple[str, Any]]) -> Table:
+    """A two-column table of labelled values."""
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("field", style="bold")
+    table.add_column("value", justify="right")
+    for key, value in rows:
+        table.add_row(key, value if isinstance(value, str) else fmt(value))
+    return table
+
+
+def grid_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    """A table with a header row; numbers right-aligned."""
+    table = Table(title=title, title_justify="left")
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*(v if isinstance(v, str) else fmt(v) for v in row))
+    return table
+
+
+def warn(text: str) -> None:
+    """A warning line for the human (stderr)."""
+    stderr.print(f"[yellow]warning:[/] {text}")

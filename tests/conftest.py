@@ -1,0 +1,63 @@
+"""Shared fixtures: the recorded-data folder (skips when absent) and a CLI runner."""
+
+from __future__ import annotations
+
+import io
+import os
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(
+    os.environ.get(
+        "MICROFUT_TEST_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    )
+)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real recorded exchange data (../shared/data); the test skips when it is absent."""
+    if not (SHARED_DATA / "README.md").exists():
+        pytest.skip(
+            f"recorded exchange data not found at {SHARED_DATA} (CI has it beside the repo)"
+        )
+    return SHARED_DATA
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Run `microfut ARGS...` in-process as a user would; data/ and the journal go to tmp_path."""
+    monkeypatch.setenv("MICROFUT_DATA__WRITE_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MICROFUT_DATA__JOURNAL", str(tmp_path / "data" / "journal.sqlite"))
+    monkeypatch.setenv("MICROFUT_DATA__DIRS", f'["{SHARED_DATA}"]')
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def run(*args: str) -> CliResult:
+        from sim.cli import main as cli_main
+        from sim.cli import render
+
+        out, err = io.StringIO(), io.StringIO()
+        code = 0
+        with redirect_stdout(out), redirect_stderr(err):
+            render.stdout.file = out
+            render.stderr.file = err
+            try:
+                cli_main.main(list(args))
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+            finally:
+                render.stdout.file = None  # type: ignore[assignment]
+                render.stderr.file = None  # type: ignore[assignment]
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+    return run
