@@ -1,0 +1,170 @@
+"""Recorded candle, mark and funding-rate series (freqtrade/ccxt OHLCV files) as checked frames.
+
+Files are named like ``BTC_USDT_USDT-1m-futures.feather`` (or ``.csv``): the ccxt unified
+symbol with ``/`` and ``:`` as ``_``, the timeframe, and the kind (``futures`` trade candles,
+``mark`` candles, ``funding_rate``). Feather files are the recorded originals; the CSV twins are derived and are read
+when no feather file exists. Every frame comes back with an int64 ``ts_ms`` column sorted strictly
+ascending, so the engine side never sees NaN, a non-positive price or time going backwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import DataError
+
+SeriesKind = Literal["futures", "mark", "funding_rate"]
+PRICE_COLUMNS = ("open", "high", "low", "close")
+TIMEFRAME_MS = {"1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "4h": 14_400_000,
+                "8h": 28_800_000, "1d": 86_400_000}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesFile:
+    """One recorded series file and what its name says it holds."""
+
+    path: Path
+    symbol: str
+    timeframe: str
+    kind: SeriesKind
+
+
+def file_stem(symbol: str) -> str:
+    """``BTC/USDT:USDT`` → ``BTC_USDT_USDT`` (the freqtrade file-name form)."""
+    return symbol.replace("/", "_").replace(":", "_").replace("-", "_")
+
+
+def parse_name(path: Path) -> SeriesFile | None:
+    """Read symbol, timeframe and kind from a series file name; None when it is not one."""
+    if path.suffix not in (".feather", ".csv"):
+        return None
+    parts = path.stem.split("-")
+    if len(parts) != 3 or parts[2] not in ("futures", "mark", "funding_rate"):
+        return None
+    stem, timeframe, kind = parts
+    pieces = stem.split("_")
+    if len(pieces) < 3:
+        return None
+    symbol = f"{pieces[0]}/{pieces[1]}:{'_'.join(pieces[2:])}"
+    return SeriesFile(path, symbol, timeframe, kind)  # type: ignore[arg-type]
+
+
+def list_series(root: Path) -> list[SeriesFile]:
+    """Every series file under ``root`` (file or folder); feather preferred over its CSV twin."""
+    paths = [root] if root.is_file() else sorted(root.rglob("*"))
+    found: dict[tuple[Path, str], SeriesFile] = {}
+    for p in paths:
+        sf = parse_name(p)
+        if sf is None:
+            continue
+        key = (p.parent, p.stem)
+        if key not in found or p.suffix == ".feather":
+            found[key] = sf
+    return list(found.values())
+
+
+def find_series(
+    symbol: str, kind: SeriesKind, timeframe: str | None, dirs: Sequence[Path]
+) -> SeriesFile | None:
+    """The recorded file for (symbol, kind[, timeframe]) in the data folders; finest first."""
+    candidates = [
+        sf
+        for d in dirs
+        if d.exists()
+        for sf in list_series(d)
+        if sf.symbol == symbol
+        and sf.kind == kind
+        and (timeframe is None or sf.timeframe == timeframe)
+    ]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda sf: TIMEFRAME_MS.get(sf.timeframe, 1 << 62))
+
+
+def _read_raw(path: Path) -> pd.DataFrame:
+    try:
+        if path.suffix == ".feather":
+            return pd.read_feather(path)
+        return pd.read_csv(path)
+    except FileNotFoundError:
+        raise DataError(f"data file {path} was not found") from None
+    except Exception as e:  # pyarrow/pandas raise many types for a corrupt file
+        raise DataError(f"data file {path} could not be read ({type(e).__name__}: {e})") from None
+
+
+def _ts_ms(df: pd.DataFrame, path: Path) -> np.ndarray:
+    if "timestamp_ms" in df.columns:
+        return df["timestamp_ms"].to_numpy(dtype="int64")
+    if "date" in df.columns:
+        dates = pd.to_datetime(df["date"], utc=True)
+        return (dates.astype("int64") // 1_000_000).to_numpy(dtype="int64")
+    raise DataError(f"data file {path} has no 'timestamp_ms' or 'date' column")
+
+
+def _check_rows(df: pd.DataFrame, path: Path, columns: Sequence[str], positive: bool) -> None:
+    values = df[list(columns)].to_numpy(dtype="float64")
+    bad = ~np.isfinite(values).all(axis=1)
+    if positive:
+        bad |= (values <= 0).any(axis=1)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"data file {path} row {row + 2}: price is missing, NaN or not positive "
+            f"({', '.join(f'{c}={df[c].iloc[row]}' for c in columns)})"
+        )
+    ts = df["ts_ms"].to_numpy()
+    if len(ts) > 1 and (np.diff(ts) <= 0).any():
+        row = int(np.flatnonzero(np.diff(ts) <= 0)[0]) + 1
+        raise DataError(f"data file {path} row {row + 2}: timestamp does not increase")
+
+
+def load_series(path: Path) -> pd.DataFrame:
+    """Load and check a series file.
+
+    Candle kinds give columns ``ts_ms, open, high, low, close, volume``; ``funding_rate`` gives
+    ``ts_ms, rate`` with ``ts_ms`` floored to the second (real funding times carry ms jitter, e.g.
+    08:00:00.001, while mark candles open on the second).
+    """
+    sf = parse_name(path)
+    raw = _read_raw(path)
+    df = pd.DataFrame({"ts_ms": _ts_ms(raw, path)})
+    if sf is not None and sf.kind == "funding_rate":
+        col = "funding_rate" if "funding_rate" in raw.columns else "open"
+        if col not in raw.columns:
+            raise DataError(f"data file {path} has no funding rate column")
+        df["ts_ms"] = (df["ts_ms"] // 1000) * 1000
+        df["rate"] = raw[col].to_numpy(dtype="float64")
+        _check_rows(df, path, ["rate"], positive=False)
+        return df
+    missing = [c for c in PRICE_COLUMNS if c not in raw.columns]
+    if missing:
+        raise DataError(f"data file {path} lacks columns {', '.join(missing)}")
+    for c in (*PRICE_COLUMNS, "volume"):
+        df[c] = raw[c].to_numpy(dtype="float64") if c in raw.columns else 0.0
+    _check_rows(df, path, PRICE_COLUMNS, positive=True)
+    return df
+
+
+def last_close(symbol: str, dirs: Sequence[Path]) -> tuple[Decimal, int, Path] | None:
+    """The most recent recorded trade price of ``symbol``: (price, ts_ms, file), or None."""
+    best: tuple[Decimal, int, Path] | None = None
+    for d in dirs:
+        if not d.exists():
+            continue
+        for sf in list_series(d):
+            if sf.symbol != symbol or sf.kind != "futures":
+                continue
+            df = load_series(sf.path)
+            if df.empty:
+                continue
+            ts = int(df["ts_ms"].iloc[-1])
+            if best is None or ts > best[1]:
+                best = (Decimal(str(float(df["close"].iloc[-1]))), ts, sf.path)
+    return best
