@@ -2,8 +2,8 @@
 
 Files are named like ``BTC_USDT_USDT-1m-futures.feather`` (or ``.csv``): the ccxt unified
 symbol with ``/`` and ``:`` as ``_``, the timeframe, and the kind (``futures`` trade candles,
-``mark`` candles, ``funding_rate``). Feather files are the recorded originals; the CSV twins are derived and are read
-when no feather file exists. Every frame comes back with an int64 ``ts_ms`` column sorted strictly
+``mark`` candles, ``funding_rate``). Feather files are the recorded originals; the CSV twins are
+derived and are read when no feather file exists. Every frame comes back with an int64 ``ts_ms`` column sorted strictly
 ascending, so the engine side never sees NaN, a non-positive price or time going backwards.
 """
 
