@@ -1,10 +1,10 @@
 """Recorded candle, mark and funding-rate series (freqtrade/ccxt OHLCV files) as checked frames.
 
-Files are named like ``BTC_USDT_USDT-1m-futures.feather`` (or ``.csv``): the ccxt unified
-symbol with ``/`` and ``:`` as ``_``, the timeframe, and the kind (``futures`` trade candles,
-``mark`` candles, ``funding_rate``). Feather files are the recorded originals; the CSV twins are
-derived and are read when no feather file exists. Every frame comes back with an int64 ``ts_ms`` column sorted strictly
-ascending, so the engine side never sees NaN, a non-positive price or time going backwards.
+Files are named like ``BTC_USDT_USDT-1m-futures.feather`` (or ``.csv``): the ccxt symbol with
+``/`` and ``:`` as ``_``, the timeframe, and the kind (``futures`` trade candles, ``mark``
+candles, ``funding_rate``). Feather files are the recorded originals; their CSV twins are derived
+and are read only when no feather file exists. Every frame has an int64 ``ts_ms`` column, strictly
+ascending, so the engine never sees NaN, a non-positive price or time going backwards.
 """
 
 from __future__ import annotations
