@@ -1,9 +1,9 @@
-"""`microfut calc ...`: size, liquidation and hedge calculators on real specs."""
+"""`microfut calc` commands (being written)."""
 
 from __future__ import annotations
 
 import typer
 
-app = typer.Typer(
-    help="Risk calculators: position size, liquidation price, hedge.", no_args_is_help=True
-)
+
+def register(app: typer.Typer) -> None:
+    """Attach this module's commands to the root app."""

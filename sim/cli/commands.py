@@ -1,13 +1,15 @@
-"""Which command groups the `microfut` app has; each lives in its own module."""
+"""Which command groups the `microfut` app has; each lives in its own module with register(app)."""
 
 from __future__ import annotations
 
 import typer
 
+from sim.cli import calc_cmd, feed_cmd, journal_cmd, replay_cmd, specs_cmd
+
+MODULES = (specs_cmd, calc_cmd, replay_cmd, journal_cmd, feed_cmd)
+
 
 def register(app: typer.Typer) -> None:
     """Attach every command group to the root app."""
-    from sim.cli import calc_cmd, specs_cmd
-
-    app.add_typer(specs_cmd.app, name="specs")
-    app.add_typer(calc_cmd.app, name="calc")
+    for module in MODULES:
+        module.register(app)

@@ -1,9 +1,9 @@
-"""`microfut specs ...`: what one contract of a market really is on a venue."""
+"""`microfut specs` commands (being written)."""
 
 from __future__ import annotations
 
 import typer
 
-app = typer.Typer(
-    help="Contract specs from the exchange (live or from snapshots).", no_args_is_help=True
-)
+
+def register(app: typer.Typer) -> None:
+    """Attach this module's commands to the root app."""

@@ -15,6 +15,9 @@ from sim.engine.spec import ContractSpec, MarginTier
 
 MarginMode = Literal["isolated", "cross"]
 
+DEFAULT_FUNDING_INTERVAL_H = Decimal(8)
+_HOUR_MS = 3_600_000
+
 
 @dataclass(frozen=True, slots=True)
 class Exposure:
@@ -73,3 +76,42 @@ class VenueRules(Protocol):
     def funding_times(self, spec: ContractSpec, start_ms: int, end_ms: int) -> list[int]:
         """Funding instants t with start_ms < t <= end_ms for a perpetual."""
         ...
+
+    def liquidation_close_price(
+        self, pos: Exposure, ctx: MarginContext, mark: Decimal
+    ) -> Decimal:
+        """Price at which the venue closes a liquidated position (``mark`` when it has no rule).
+
+        Together with :meth:`liquidation_fee` it keeps the invariant the engine relies on: an
+        isolated liquidation never takes more than ``ctx.wallet`` (the position's margin).
+        """
+        ...
+
+    def liquidation_fee(self, pos: Exposure, ctx: MarginContext, close_price: Decimal) -> Decimal:
+        """Fee charged on the liquidation close, in the settle currency (≥ 0)."""
+        ...
+
+    def isolated_margin(self, pos: Exposure, leverage: Decimal, taker_fee: Decimal) -> Decimal:
+        """Margin the venue locks for an isolated position opened at ``pos.entry_price``."""
+        ...
+
+
+def funding_times_every(interval_h: Decimal, start_ms: int, end_ms: int) -> list[int]:
+    """Instants every ``interval_h`` hours, aligned to 00:00 UTC, with start_ms < t <= end_ms.
+
+    Aligning on multiples of the interval since the epoch gives 00:00/08:00/16:00 UTC for 8 h
+    (Binance and Bybit, exchange-mechanics.md §A.6) and the same grid for 4 h and 1 h symbols.
+    """
+    step = int(interval_h * _HOUR_MS)
+    if step <= 0 or end_ms <= start_ms:
+        return []
+    first = (start_ms // step + 1) * step
+    return list(range(first, end_ms + 1, step))
+
+
+def perpetual_funding_times(spec: ContractSpec, start_ms: int, end_ms: int) -> list[int]:
+    """Funding instants of a perpetual (none for a dated future), 8 h when the spec says nothing."""
+    if not spec.is_perpetual:
+        return []
+    hours = spec.funding_interval_h or DEFAULT_FUNDING_INTERVAL_H
+    return funding_times_every(hours, start_ms, end_ms)
