@@ -77,9 +77,7 @@ class VenueRules(Protocol):
         """Funding instants t with start_ms < t <= end_ms for a perpetual."""
         ...
 
-    def liquidation_close_price(
-        self, pos: Exposure, ctx: MarginContext, mark: Decimal
-    ) -> Decimal:
+    def liquidation_close_price(self, pos: Exposure, ctx: MarginContext, mark: Decimal) -> Decimal:
         """Price at which the venue closes a liquidated position (``mark`` when it has no rule).
 
         Together with :meth:`liquidation_fee` it keeps the invariant the engine relies on: an

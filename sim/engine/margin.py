@@ -1,0 +1,120 @@
+"""Initial and maintenance margin, PnL, average entry and margin ratio (pure, Decimal).
+
+Linear amounts are in the quote/settle currency (USDT); inverse amounts are in the coin. Formulas:
+exchange-mechanics.md §A.1 (maintenance margin by tier), §A.3 (COIN-M initial margin, inverse
+PnL), §A.5 (Bybit inverse PnL and average entry). No account state lives here: the account
+engine sums these per position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from sim.engine.money import ZERO
+from sim.engine.spec import ContractSpec, MarginTier
+from sim.engine.venues.base import Exposure
+from sim.errors import InputError
+
+INFINITE_RATIO = Decimal("Infinity")
+
+
+def initial_margin(pos: Exposure, price: Decimal, leverage: Decimal) -> Decimal:
+    """Notional at ``price`` divided by leverage (USDT for linear, coin for inverse).
+
+    Binance COIN-M FAQ: 10 contracts × 100 USD at 9,800, 20x → 0.0051 BTC.
+    """
+    if leverage <= 0:
+        raise InputError(f"leverage must be positive, was {leverage}")
+    return pos.notional(price) / leverage
+
+
+def maintenance_margin(pos: Exposure, price: Decimal, tier: MarginTier) -> Decimal:
+    """Notional × MMR − cum with the given tier (Binance "Maintenance Amount" / Bybit deduction)."""
+    return tier.maintenance_margin(pos.notional(price))
+
+
+def tier_at(spec: ContractSpec, pos: Exposure, price: Decimal) -> MarginTier:
+    """The maintenance-margin tier the position's notional at ``price`` falls in."""
+    return spec.tier_for(pos.notional(price))
+
+
+def maintenance_margin_by_tier(spec: ContractSpec, pos: Exposure, price: Decimal) -> Decimal:
+    """Maintenance margin with the tier chosen by the notional at ``price`` (tax-bracket rule)."""
+    return maintenance_margin(pos, price, tier_at(spec, pos, price))
+
+
+def pnl(pos: Exposure, exit_price: Decimal) -> Decimal:
+    """Profit of closing ``pos`` at ``exit_price``; positive is a gain for the holder.
+
+    Linear: s·N·(P − EP) in quote. Inverse: s·N·CS·(1/EP − 1/P) in coin
+    (Bybit: 1,000 contracts long 5,000 → 5,500 = 0.0181818… BTC).
+    """
+    if exit_price <= 0:
+        raise InputError(f"price must be positive, was {exit_price}")
+    if pos.linear:
+        return pos.side * pos.qty * (exit_price - pos.entry_price)
+    return pos.side * pos.qty * (1 / pos.entry_price - 1 / exit_price)
+
+
+def unrealized_pnl(pos: Exposure, mark: Decimal) -> Decimal:
+    """PnL of the open position marked at ``mark`` (the exchanges use mark price)."""
+    return pnl(pos, mark)
+
+
+def margin_balance(wallet: Decimal, upnl: Decimal) -> Decimal:
+    """Wallet balance plus unrealized PnL: what the maintenance margin is compared with."""
+    return wallet + upnl
+
+
+def margin_ratio(maint: Decimal, balance: Decimal) -> Decimal:
+    """Maintenance margin / margin balance; liquidation when it reaches 1 (Bybit UTA rule).
+
+    A balance at or below zero gives an infinite ratio: the account is past liquidation.
+    """
+    if balance <= 0:
+        return INFINITE_RATIO
+    return maint / balance
+
+
+def _check_fills(fills: list[tuple[Decimal, Decimal]]) -> None:
+    if not fills:
+        raise InputError("average entry needs at least one fill")
+    for qty, price in fills:
+        if qty <= 0 or price <= 0:
+            raise InputError(f"fill quantity and price must be positive, was {qty} @ {price}")
+
+
+def avg_entry_linear(fills: Iterable[tuple[Decimal, Decimal]]) -> Decimal:
+    """Σ(qty·price) / Σqty for (qty, price) fills (0.5@5,000 + 0.3@6,000 → 5,375)."""
+    rows = list(fills)
+    _check_fills(rows)
+    return sum((q * p for q, p in rows), ZERO) / sum((q for q, _ in rows), ZERO)
+
+
+def avg_entry_inverse(fills: Iterable[tuple[Decimal, Decimal]]) -> Decimal:
+    """Σcontracts / Σ(contracts/price): the harmonic mean inverse contracts need.
+
+    Bybit: 1,000@5,000 + 2,000@6,000 → 5,625.
+    """
+    rows = list(fills)
+    _check_fills(rows)
+    return sum((q for q, _ in rows), ZERO) / sum((q / p for q, p in rows), ZERO)
+
+
+def check_leverage(spec: ContractSpec, notional: Decimal, leverage: Decimal) -> str | None:
+    """Reason why ``leverage`` is not allowed for a position of ``notional``; None when it is.
+
+    The limit is the max leverage of the tier the resulting notional falls in (or the market's
+    max leverage when the spec has no tiers). The engine turns the reason into an OrderRejected;
+    the calculators raise it as an InputError.
+    """
+    if leverage <= 0:
+        return f"leverage must be positive, was {leverage}"
+    limit = spec.max_leverage_for(notional)
+    if limit is not None and leverage > limit:
+        return (
+            f"leverage {leverage}x is above the maximum {limit}x for a notional of "
+            f"{notional.normalize():f} {spec.settle} on {spec.venue} {spec.symbol}"
+        )
+    return None

@@ -1,0 +1,214 @@
+"""`microfut calc size|liq|hedge` end to end on the recorded specs (issue 2 examples)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+LIQ_BTC = "calc liq -e binanceusdm -s BTC/USDT:USDT"
+SIZE_BTC = "calc size -e binanceusdm -s BTC/USDT:USDT --entry 70000"
+HEDGE_BTC = "calc hedge -e binanceusdm -s BTC/USDT:USDT"
+
+
+def run(run_cli: Any, line: str) -> Any:
+    """Run one `microfut` command line (arguments separated by spaces)."""
+    return run_cli(*line.split())
+
+
+def as_json(run_cli: Any, line: str) -> dict[str, Any]:
+    result = run(run_cli, f"{line} --json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+# Binance FAQ isolated ETHUSDT (maintenance rate and amount of that FAQ's bracket)
+def test_liq_reproduces_binance_faq_isolated_eth(shared_data: Path, run_cli: Any) -> None:
+    result = run(
+        run_cli,
+        "calc liq -e binanceusdm -s ETH/USDT:USDT --side long --entry 1456.84 "
+        "--contracts 3683.979 --leverage 10 --wallet 1535443.01 --mmr 0.10 --maint-amount 135365",
+    )
+
+    assert result.exit_code == 0, result.stderr
+    assert "1114.78" in result.stdout
+    assert "binance" in result.stdout
+
+
+# Binance FAQ isolated BTCUSDT
+def test_liq_reproduces_binance_faq_isolated_btc(shared_data: Path, run_cli: Any) -> None:
+    out = as_json(
+        run_cli,
+        f"{LIQ_BTC} --side long --entry 32481.98 --contracts 109.488 --leverage 10 "
+        "--wallet 1535443.01 --mmr 0.025 --maint-amount 16300",
+    )
+
+    assert out["liquidation_price"] == "18778.73"
+    assert out["approximate"] is False
+
+
+# exchange-mechanics.md §A.2 micro case on the real binanceusdm spec and its real tier 1
+@pytest.mark.parametrize(("side", "price"), [("long", "54216.87"), ("short", "65737.05")])
+def test_liq_micro_case_on_the_real_tier(
+    shared_data: Path, run_cli: Any, side: str, price: str
+) -> None:
+    out = as_json(run_cli, f"{LIQ_BTC} --side {side} --entry 60000 --contracts 0.01 --leverage 10")
+
+    assert out["liquidation_price"] == price
+    assert out["tier"] == 1
+    assert out["mmr"] == "0.004"
+    assert out["initial_margin"] == "60.00"
+
+
+# Bybit "Liquidation Price (USDT Contract)": 1 BTC @20,000, 50x, MMR 0.5 % → 19,700
+def test_liq_bybit_linear_example_with_mmr(shared_data: Path, run_cli: Any) -> None:
+    out = as_json(
+        run_cli,
+        "calc liq -e bybit -s BTC/USDT:USDT --side long --entry 20000 --contracts 1 "
+        "--leverage 50 --mmr 0.005",
+    )
+
+    assert out["liquidation_price"] == "19700.00"
+    assert out["initial_margin"] == "400.00"
+    assert out["maintenance_margin"] == "100.00"
+
+
+# Bybit UTA isolated inverse: 60,000 USD @50,000, 10x, MMR 0.5 % → 45,662.10
+def test_liq_bybit_inverse_example(shared_data: Path, run_cli: Any) -> None:
+    out = as_json(
+        run_cli,
+        "calc liq -e bybit -s BTC/USD:BTC --side long --entry 50000 --contracts 60000 "
+        "--leverage 10 --mmr 0.005",
+    )
+
+    assert out["liquidation_price"] == "45662.10"
+    assert out["initial_margin"] == "0.12000000"
+    assert out["currency"] == "BTC"
+
+
+# Binance COIN-M FAQ: 10 contracts of 100 USD at 9,800, 20x → 0.0051 BTC initial margin
+def test_liq_coinm_initial_margin(shared_data: Path, run_cli: Any) -> None:
+    out = as_json(
+        run_cli,
+        "calc liq -e binancecoinm -s BTC/USD:BTC --side long --entry 9800 --contracts 10 "
+        "--leverage 20 --mmr 0.004",
+    )
+
+    assert out["initial_margin"].startswith("0.0051")
+
+
+def test_liq_bybit_without_tiers_says_what_to_pass(shared_data: Path, run_cli: Any) -> None:
+    result = run(
+        run_cli,
+        "calc liq -e bybit -s BTC/USDT:USDT --side long --entry 20000 --contracts 1 --leverage 50",
+    )
+
+    assert result.exit_code == 2
+    assert (
+        "no maintenance-margin tiers recorded for bybit BTC/USDT:USDT; pass --mmr "
+        "(and --maint-amount) or run `microfut specs refresh --exchange bybit` online"
+    ) in result.stderr
+
+
+def test_liq_on_a_generic_venue_says_approximate(shared_data: Path, run_cli: Any) -> None:
+    result = run(
+        run_cli,
+        "calc liq -e mexc -s BTC/USDT:USDT --side long --entry 60000 --contracts 100 "
+        "--leverage 10 --mmr 0.004",
+    )
+
+    assert result.exit_code == 0, result.stderr
+    assert "54,216.87" in result.stdout
+    assert "approximate" in result.stdout
+
+
+# Issue 2: E 1,000, R 1, 70,000 → 69,300 on Binance USDⓈ-M BTC/USDT:USDT → 0.014 BTC, $9.80
+def test_size_issue_example(shared_data: Path, run_cli: Any) -> None:
+    out = as_json(run_cli, f"{SIZE_BTC} --equity 1000 --risk-pct 1 --stop 69300")
+
+    assert out["contracts"] == "0.014"
+    assert out["base_qty"] == "0.014"
+    assert out["max_loss"] == "9.80"
+
+
+def test_size_table_and_leverage_warning_on_stderr(shared_data: Path, run_cli: Any) -> None:
+    result = run(run_cli, f"{SIZE_BTC} --equity 1000 --stop 69300 --leverage 25 --include-fees")
+
+    assert result.exit_code == 0, result.stderr
+    assert "0.012" in result.stdout
+    assert "liquidation price" in result.stdout
+    assert "above your warning level 20x" in result.stderr
+
+
+# Issue 2: $500 bag, beta 1.5, BTC $70,000, 0.01 BTC contracts → 1 contract, $50 unhedged
+def test_hedge_issue_example(shared_data: Path, run_cli: Any) -> None:
+    out = as_json(
+        run_cli, f"{HEDGE_BTC} --portfolio 500 --beta 1.5 --price 70000 --contract-size 0.01"
+    )
+
+    assert out["contracts"] == "1"
+    assert out["unhedged"] == "50.00"
+    assert out["hedged_notional"] == "700.00"
+    assert [s["net_pnl"] for s in out["scenarios"]] == ["-5.00", "5.00"]
+
+
+def test_hedge_defaults_to_the_last_recorded_price(shared_data: Path, run_cli: Any) -> None:
+    result = run(run_cli, f"{HEDGE_BTC} --portfolio 500 --contract-size 0.01")
+
+    assert result.exit_code == 0, result.stderr
+    assert "last close" in result.stderr
+    assert "P&L" in result.stdout
+
+
+def _one_line_exit_2(result: Any, message: str) -> None:
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ("--contracts -1 --leverage 10", "contracts must be positive"),
+        ("--contracts 10 --leverage 125", "above the maximum 100x"),
+        ("--contracts abc --leverage 10", "--contracts expects a number"),
+        ("--contracts 0.01 --leverage 10 --margin-mode portfolio", "isolated"),
+        ("--contracts 0.01 --leverage 10 --margin-mode cross", "--wallet"),
+    ],
+)
+def test_liq_bad_input_is_one_line_exit_2(
+    shared_data: Path, run_cli: Any, args: str, message: str
+) -> None:
+    result = run(run_cli, f"{LIQ_BTC} --side long --entry 60000 {args}")
+
+    _one_line_exit_2(result, message)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ("--equity 1000 --stop 71000 --side long", "wrong side for a long"),
+        ("--equity 1000 --stop 70000", "equals the entry"),
+        ("--equity -5 --stop 69300", "equity must be positive"),
+        ("--equity 1000 --stop 69300 --leverage 200", "above the maximum 150x"),
+    ],
+)
+def test_size_bad_input_is_one_line_exit_2(
+    shared_data: Path, run_cli: Any, args: str, message: str
+) -> None:
+    result = run(run_cli, f"{SIZE_BTC} {args}")
+
+    _one_line_exit_2(result, message)
+
+
+def test_hedge_negative_portfolio_and_unknown_symbol_exit_2(
+    shared_data: Path, run_cli: Any
+) -> None:
+    negative = run(run_cli, f"{HEDGE_BTC} --portfolio -500 --price 70000")
+    unknown = run(run_cli, "calc hedge -e binanceusdm -s BTC/USDT --portfolio 500 --price 70000")
+
+    _one_line_exit_2(negative, "portfolio must be positive")
+    _one_line_exit_2(unknown, "unknown symbol")
