@@ -50,7 +50,7 @@ def fmt(value: Any, places: int | None = None) -> str:
         if places is not None:
             value = value.quantize(Decimal(1).scaleb(-places))
         text = format(value.normalize() if value == value.to_integral() else value, "f")
-        if abs(value) >= 10000:
+        if abs(value) >= 1000:
             whole, _, frac = text.partition(".")
             sign = "-" if whole.startswith("-") else ""
             whole = f"{int(whole.lstrip('-')):,}"
