@@ -33,7 +33,7 @@ def test_liq_reproduces_binance_faq_isolated_eth(shared_data: Path, run_cli: Any
     )
 
     assert result.exit_code == 0, result.stderr
-    assert "1114.78" in result.stdout
+    assert "1,114.78" in result.stdout
     assert "binance" in result.stdout
 
 
