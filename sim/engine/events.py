@@ -173,6 +173,8 @@ class PositionLiquidated(Event):
     fee: Decimal
     currency: str
     rule: str  # which venue formula acted, e.g. "binance-usdm-isolated"
+    realized_pnl: Decimal = Decimal(0)  # gross PnL of the close at close_price (loss = fee − this)
+    trigger_source: str = "mark"  # "mark", or "last" when the last price stood in for mark
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -216,3 +218,12 @@ class FeedStale(Event):
 
     stale: bool
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandRejected(Event):
+    """A cancel, amend or leverage change the exchange would refuse, with the reason."""
+
+    command: str  # CancelOrder | AmendOrder | SetLeverage
+    reason: str
+    order_id: str = ""

@@ -1,0 +1,157 @@
+"""ORDERS.csv → order commands, checked row by row before anything runs.
+
+Columns: time (ISO-8601 UTC), symbol (ccxt unified), side (buy/sell), type, contracts, price,
+trigger_price, callback_pct, reduce_only, leverage, margin_mode, stop_loss, take_profit, tag;
+optional extras: trigger_source (last/mark), time_in_force, close_position. A blank cell means
+"not set". A malformed row raises InputError naming the row (the header is row 1).
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from sim.engine.commands import (
+    MARGIN_MODES,
+    ORDER_TYPES,
+    TIME_IN_FORCE,
+    TRIGGER_SOURCES,
+    PlaceOrder,
+)
+from sim.errors import InputError
+
+REQUIRED = ("time", "symbol", "side", "type", "contracts")
+KNOWN = (
+    *REQUIRED,
+    "price",
+    "trigger_price",
+    "callback_pct",
+    "reduce_only",
+    "leverage",
+    "margin_mode",
+    "stop_loss",
+    "take_profit",
+    "tag",
+    "trigger_source",
+    "time_in_force",
+    "close_position",
+)
+TRUE = ("true", "yes", "1", "y")
+FALSE = ("false", "no", "0", "n", "")
+
+
+class _Row:
+    """One CSV row with the helpers that turn its cells into typed values or a row error."""
+
+    def __init__(self, path: Path, number: int, cells: dict[str, str]) -> None:
+        self.where = f"{path.name} row {number}"
+        self.cells = {k: (v or "").strip() for k, v in cells.items() if k is not None}
+
+    def fail(self, column: str, what: str) -> InputError:
+        return InputError(f"{self.where}: {column} {what}, was '{self.cells.get(column, '')}'")
+
+    def text(self, column: str) -> str | None:
+        return self.cells.get(column) or None
+
+    def choice(self, column: str, options: tuple[str, ...], default: str | None) -> str | None:
+        value = self.text(column)
+        if value is None:
+            return default
+        if value.lower() not in [o.lower() for o in options]:
+            raise self.fail(column, f"must be one of {', '.join(options)}")
+        return next(o for o in options if o.lower() == value.lower())
+
+    def number(self, column: str, positive: bool = True) -> Decimal | None:
+        value = self.text(column)
+        if value is None:
+            return None
+        try:
+            out = Decimal(value)
+        except InvalidOperation:
+            raise self.fail(column, "must be a number") from None
+        if not out.is_finite() or (positive and out <= 0):
+            raise self.fail(column, "must be > 0")
+        return out
+
+    def flag(self, column: str) -> bool:
+        value = (self.text(column) or "").lower()
+        if value in TRUE:
+            return True
+        if value in FALSE:
+            return False
+        raise self.fail(column, "must be true or false")
+
+    def time_ms(self) -> int:
+        value = self.text("time")
+        if value is None:
+            raise self.fail("time", "is required (ISO-8601 UTC, like 2025-05-05T12:00:00Z)")
+        try:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise self.fail("time", "must be ISO-8601 UTC, like 2025-05-05T12:00:00Z") from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return int(when.timestamp() * 1000)
+
+
+def _order(row: _Row) -> PlaceOrder:
+    ts = row.time_ms()
+    symbol = row.text("symbol")
+    if symbol is None:
+        raise row.fail("symbol", "is required (ccxt unified, like BTC/USDT:USDT)")
+    side = row.choice("side", ("buy", "sell"), None)
+    if side is None:
+        raise row.fail("side", "is required (buy or sell)")
+    order_type = row.choice("type", ORDER_TYPES, None)
+    if order_type is None:
+        raise row.fail("type", f"is required (one of {', '.join(ORDER_TYPES)})")
+    close_position = row.flag("close_position")
+    contracts = row.number("contracts")
+    if contracts is None and not close_position:
+        raise row.fail("contracts", "must be > 0")
+    return PlaceOrder(
+        ts_ms=ts,
+        symbol=symbol,
+        side=side,  # type: ignore[arg-type]
+        order_type=order_type,
+        contracts=contracts or Decimal(0),
+        price=row.number("price"),
+        trigger_price=row.number("trigger_price"),
+        trigger_source=row.choice("trigger_source", TRIGGER_SOURCES, "last") or "last",
+        callback_pct=row.number("callback_pct"),
+        time_in_force=row.choice("time_in_force", TIME_IN_FORCE, "GTC") or "GTC",
+        reduce_only=row.flag("reduce_only"),
+        close_position=close_position,
+        leverage=row.number("leverage"),
+        margin_mode=row.choice("margin_mode", MARGIN_MODES, None),
+        stop_loss=row.number("stop_loss"),
+        take_profit=row.number("take_profit"),
+        tag=row.text("tag"),
+        source="orders.csv",
+    )
+
+
+def read_orders(path: Path) -> list[PlaceOrder]:
+    """Parse every row (all or nothing), returned in time order (ties keep file order)."""
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+            missing = [c for c in REQUIRED if c not in header]
+            if missing:
+                raise InputError(f"{path.name}: missing column(s) {', '.join(missing)}")
+            unknown = [h for h in header if h not in KNOWN]
+            if unknown:
+                raise InputError(
+                    f"{path.name}: unknown column(s) {', '.join(unknown)}; "
+                    f"known: {', '.join(KNOWN)}"
+                )
+            reader.fieldnames = header
+            orders = [_order(_Row(path, n, row)) for n, row in enumerate(reader, start=2)]
+    except FileNotFoundError:
+        raise InputError(f"orders file {path} was not found") from None
+    except UnicodeDecodeError:
+        raise InputError(f"orders file {path} is not UTF-8 text") from None
+    return sorted(orders, key=lambda o: o.ts_ms)

@@ -1,0 +1,29 @@
+"""Synchronous publish/subscribe for engine events, delivered in registration order.
+
+The journal subscribes first (it commits before anything is shown), then guards, then screens.
+A subscriber never calls back into the account during a dispatch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from sim.engine.events import Event
+
+Subscriber = Callable[[Sequence[Event]], None]
+
+
+class Bus:
+    """Deliver each batch of events to every subscriber, in the order they subscribed."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    def publish(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        for subscriber in self._subscribers:
+            subscriber(events)

@@ -1,0 +1,393 @@
+"""`microfut journal list|show|note|tag|report|plot|export`: review what happened, and learn."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+
+from sim.cli import context, render
+from sim.cli.render import fmt, grid_table, kv_table, ts_text
+from sim.errors import InputError
+from sim.journal import Journal
+from sim.review import frames, plots, stats
+
+journal_app = typer.Typer(help="The trade journal: list, show, note, tag, report, plot, export.")
+
+DbOpt = Annotated[Path | None, typer.Option("--db", help="journal file (default: [data] journal)")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+AccountOpt = Annotated[str | None, typer.Option("--account", "-a", help="only this account")]
+SinceOpt = Annotated[
+    str | None, typer.Option("--since", help="closed on/after DATE (YYYY-MM-DD or ISO, UTC)")
+]
+UntilOpt = Annotated[
+    str | None, typer.Option("--until", help="closed before the end of DATE (UTC)")
+]
+PCT = Decimal(100)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach this module's commands to the root app."""
+    app.add_typer(journal_app, name="journal")
+
+
+def _open(db: Path | None) -> Journal:
+    """Open an existing journal; a missing file is a user error, not a new empty journal."""
+    path = db if db is not None else context.settings().data.journal_path
+    if not path.exists():
+        raise InputError(f"no journal at {path} yet; run `microfut replay`/`demo` first")
+    return Journal.open(path)
+
+
+def parse_date(text: str | None, option: str, end: bool = False) -> int | None:
+    """``--since``/``--until`` as epoch ms (UTC); a bare date as ``--until`` includes that day."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"{option} must be a date like 2024-03-01, was {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if end and len(text.strip()) == 10:
+        moment += timedelta(days=1)
+    return int(moment.timestamp() * 1000)
+
+
+def _pct(value: Decimal | None) -> str:
+    return "-" if value is None else f"{fmt(value * PCT, 1)}%"
+
+
+def _money(value: Decimal | None) -> str:
+    """Money to the cent, with thousands separators (6.00, -1,234.50)."""
+    return "-" if value is None else format(value.quantize(Decimal("0.01")), ",f")
+
+
+def _r(value: Decimal | None) -> str:
+    return "-" if value is None else f"{fmt(value, 2)}R"
+
+
+def _trade_json(row: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in row.items() if k not in ("opened", "closed", "r")}
+    out["r_multiple"] = stats.r_multiple(row["net_pnl"], row["risk_at_entry"])
+    return out
+
+
+@journal_app.command("list")
+def list_trades(
+    account: AccountOpt = None,
+    symbol: Annotated[str | None, typer.Option("--symbol", "-s", help="only this symbol")] = None,
+    tag: Annotated[
+        str | None, typer.Option("--tag", "-t", help="only trades with this tag")
+    ] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List closed trades (newest last) with their result and R-multiple."""
+    since_ms, until_ms = parse_date(since, "--since"), parse_date(until, "--until", end=True)
+    with _open(db) as journal:
+        trades = frames.trades_frame(journal, account, symbol, tag, since_ms, until_ms)
+    records = trades.to_dict("records")
+    if as_json:
+        render.print_json({"trades": [_trade_json(r) for r in records]})
+        return
+    columns = ["#", "account", "symbol", "side", "opened", "closed", "contracts", "×mult", "lev"]
+    columns += ["entry", "exit", "net", "R", "exit", "tags"]
+    rows = [
+        [
+            str(r["id"]),
+            r["account"],
+            r["symbol"],
+            r["side"],
+            ts_text(r["open_ts_ms"]),
+            ts_text(r["close_ts_ms"]),
+            r["contracts"],
+            r["contract_size"],
+            f"{fmt(r['leverage'])}x",
+            r["entry_price"],
+            r["exit_price"],
+            _money(r["net_pnl"]),
+            _r(stats.r_multiple(r["net_pnl"], r["risk_at_entry"])),
+            r["exit_reason"],
+            ",".join(r["tags"]),
+        ]
+        for r in records
+    ]
+    render.stdout.print(grid_table("closed trades", columns, rows))
+    render.stderr.print(f"{len(rows)} trades in {journal.path}")
+
+
+@journal_app.command("show")
+def show_trade(
+    trade: Annotated[str, typer.Argument(help="trade number from `journal list` (or engine id)")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The whole story of one trade: orders, fills, funding, liquidation, notes."""
+    with _open(db) as journal:
+        story = frames.trade_story(journal, trade)
+    t = story["trade"]
+    if as_json:
+        render.print_json(
+            story | {"r_multiple": stats.r_multiple(t["net_pnl"], t["risk_at_entry"])}
+        )
+        return
+    render.stdout.print(
+        kv_table(
+            f"trade {t['id']} ({t['trade_key']}) {t['account']} {t['venue']} {t['symbol']}",
+            [
+                ("side", t["side"]),
+                ("opened / closed", f"{ts_text(t['open_ts_ms'])} / {ts_text(t['close_ts_ms'])}"),
+                ("contracts × multiplier", f"{fmt(t['contracts'])} × {fmt(t['contract_size'])}"),
+                ("leverage / margin", f"{fmt(t['leverage'])}x {t['margin_mode']}"),
+                ("entry / exit", f"{fmt(t['entry_price'])} / {fmt(t['exit_price'])}"),
+                ("stop at entry", t["stop_at_entry"]),
+                ("risk at entry", t["risk_at_entry"]),
+                ("realized (gross)", t["realized_pnl"]),
+                ("fees", t["fees"]),
+                ("funding", t["funding"]),
+                ("net", f"{fmt(t['net_pnl'])} {t['currency']}"),
+                ("R", _r(stats.r_multiple(t["net_pnl"], t["risk_at_entry"]))),
+                ("exit reason", t["exit_reason"]),
+                ("tags", ", ".join(story["tags"]) or "-"),
+            ],
+        )
+    )
+    _story_tables(story)
+
+
+def _story_tables(story: dict[str, Any]) -> None:
+    orders = [
+        [
+            *(o["seq"], ts_text(o["ts_ms"]), o["order_id"], o["event"], o["side"]),
+            *(o["order_type"], o["contracts"], o["price"], o["trigger_price"]),
+            o["reason"] or o["guard"],
+        ]
+        for o in story["orders"]
+    ]
+    cols = ["seq", "time", "order", "event", "side", "type", "contracts", "price", "trigger"]
+    render.stdout.print(grid_table("orders", [*cols, "reason"], orders))
+    fills = [
+        [
+            *(f["seq"], ts_text(f["ts_ms"]), f["order_id"], f["side"], f["contracts"]),
+            *(f["price"], f["fee"], f["liquidity"], f["realized_pnl"], f["position_after"]),
+            f["reason"],
+        ]
+        for f in story["fills"]
+    ]
+    cols = ["seq", "time", "order", "side", "contracts", "price", "fee", "liquidity", "realized"]
+    render.stdout.print(grid_table("fills", [*cols, "position", "reason"], fills))
+    if story["funding"]:
+        rows = [
+            [ts_text(f["funding_time_ms"]), f["rate"], f["mark_price"], f["contracts"], f["amount"]]
+            for f in story["funding"]
+        ]
+        cols = ["time", "rate", "mark", "contracts", "amount"]
+        render.stdout.print(grid_table("funding", cols, rows))
+    for liq in story["liquidations"]:
+        keys = ["mark_price", "liquidation_price", "close_price", "tier", "mmr", "cum"]
+        keys += ["wallet_before", "loss", "fee", "rule"]
+        render.stdout.print(kv_table("liquidation", [(k, liq[k]) for k in keys]))
+    for note in story["notes"]:
+        render.stdout.print(f"note {note['id']} ({ts_text(note['written_ms'])}): {note['text']}")
+
+
+@journal_app.command("note")
+def note_trade(
+    trade: Annotated[str, typer.Argument(help="trade number")],
+    text: Annotated[str, typer.Argument(help="the note")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Attach a note to a trade (what you saw, what you felt, what you learned)."""
+    with _open(db) as journal:
+        trade_id = journal.resolve_trade(trade)
+        note_id = journal.add_note(trade_id, text)
+    if as_json:
+        render.print_json({"trade": trade_id, "note": note_id, "text": text.strip()})
+    else:
+        render.stdout.print(f"note {note_id} added to trade {trade_id}")
+
+
+@journal_app.command("tag")
+def tag_trade(
+    trade: Annotated[str, typer.Argument(help="trade number")],
+    name: Annotated[str, typer.Argument(help="tag, one word (e.g. breakout, fomo)")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Tag a trade, to compare results by setup or mistake in `journal report`."""
+    with _open(db) as journal:
+        trade_id = journal.resolve_trade(trade)
+        journal.add_tag(trade_id, name)
+    if as_json:
+        render.print_json({"trade": trade_id, "tag": name.strip()})
+    else:
+        render.stdout.print(f"trade {trade_id} tagged {name.strip()}")
+
+
+def _reports(
+    db: Path | None, account: str | None, since_ms: int | None, until_ms: int | None
+) -> list[stats.AccountReport]:
+    risk_pct = context.settings().risk.risk_pct
+    with _open(db) as journal:
+        trades = frames.trades_frame(journal, account, None, None, since_ms, until_ms)
+        balances = frames.starting_balances(journal)
+        names = [account] if account else sorted(balances)
+        if account and account not in balances:
+            raise InputError(f"no account '{account}' in journal {journal.path}")
+        out = []
+        for name in names:
+            locks, denials = frames.guard_times(journal, name)
+            start = balances.get(name) or Decimal(0)
+            out.append(
+                stats.account_report(
+                    trades, name, start, risk_pct, locks, denials, since_ms, until_ms
+                )
+            )
+    return out
+
+
+@journal_app.command("report")
+def report(
+    account: AccountOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Statistics per account: results, R, drawdown, costs, and the discipline review."""
+    since_ms, until_ms = parse_date(since, "--since"), parse_date(until, "--until", end=True)
+    reports = _reports(db, account, since_ms, until_ms)
+    if as_json:
+        render.print_json({"accounts": reports})
+        return
+    for rep in reports:
+        _print_report(rep)
+
+
+def _ids(values: list[int]) -> str:
+    return ", ".join(str(v) for v in values) or "none"
+
+
+def _print_report(rep: stats.AccountReport) -> None:
+    s, d = rep.summary, rep.discipline
+    period = f"{ts_text(rep.since_ms) if rep.since_ms else 'start'} → "
+    period += ts_text(rep.until_ms) if rep.until_ms else "now"
+    rows = [
+        ("period", period),
+        ("trades (won / lost / even)", f"{s.trades} ({s.wins} / {s.losses} / {s.breakeven})"),
+        ("win rate", _pct(s.win_rate)),
+        ("average win / loss", f"{_money(s.average_win)} / {_money(s.average_loss)}"),
+        ("expectancy per trade", _money(s.expectancy)),
+        ("profit factor", fmt(s.profit_factor, 2)),
+        ("average R", _r(s.average_r)),
+        ("gross P&L", _money(s.gross_pnl)),
+        ("fees (share of gross)", f"{_money(s.fees)} ({_pct(s.fee_share)})"),
+        ("funding (share paid)", f"{_money(s.funding)} ({_pct(s.funding_share)})"),
+        ("net P&L", f"{_money(s.net_pnl)} {rep.currency}"),
+        ("equity start → end", f"{_money(s.starting_balance)} → {_money(s.ending_equity)}"),
+        ("max drawdown", f"{_money(s.max_drawdown)} ({fmt(s.max_drawdown_pct, 1)}%)"),
+        ("leverage average / max", f"{fmt(s.average_leverage, 1)}x / {fmt(s.max_leverage)}x"),
+    ]
+    render.stdout.print(kv_table(f"journal report: {rep.account}", rows))
+    render.stdout.print(grid_table("R distribution", ["R", "trades"], rep.r_distribution))
+    for title, groups in (
+        ("by symbol", rep.by_symbol),
+        ("by tag", rep.by_tag),
+        ("by weekday (entry, UTC)", rep.by_weekday),
+        ("by hour (entry, UTC)", rep.by_hour),
+        ("by month (close)", rep.by_month),
+        ("by leverage", rep.by_leverage),
+    ):
+        rows_g = [
+            [g.key, g.trades, _pct(g.win_rate), _money(g.net_pnl), _r(g.average_r)] for g in groups
+        ]
+        render.stdout.print(grid_table(title, ["", "trades", "win rate", "net", "avg R"], rows_g))
+    render.stdout.print(
+        kv_table(
+            "discipline review",
+            [
+                (f"risked more than {fmt(d.risk_pct)}%", _ids(d.over_risk)),
+                ("no stop at entry", _ids(d.without_stop)),
+                ("liquidated", _ids(d.liquidated)),
+                ("first trade after a loss lock", _ids(d.after_loss_lock)),
+                ("orders denied by guards", str(d.guard_denials)),
+            ],
+        )
+    )
+
+
+@journal_app.command("plot")
+def plot(
+    account: AccountOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", help="folder for the PNGs")] = None,
+    terminal: Annotated[bool, typer.Option("--terminal", help="draw in the terminal")] = False,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Equity with drawdown, P&L per trade and R distribution, as PNGs (and in the terminal)."""
+    reports = _reports(db, account, None, None)
+    folder = out if out is not None else context.settings().data.write_path / "plots"
+    files: list[Path] = []
+    for rep in reports:
+        files += plots.write_pngs(rep, folder)
+        if terminal and not as_json:
+            print(plots.terminal(rep))
+    if as_json:
+        render.print_json({"files": files})
+    else:
+        for path in files:
+            render.stdout.print(f"wrote {path}", highlight=False)
+
+
+def _export_frames(journal: Journal) -> dict[str, pd.DataFrame]:
+    trades = frames.trades_frame(journal)
+    trades["tags"] = [",".join(t) for t in trades["tags"]]
+    trades = trades.drop(columns=["opened", "closed"])
+    return {
+        "trades": trades,
+        "fills": frames.table_frame(journal, "fills"),
+        "funding": frames.table_frame(journal, "funding"),
+    }
+
+
+@journal_app.command("export")
+def export(
+    fmt_: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
+    out: Annotated[Path | None, typer.Option("--out", help="folder for the files")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write trades, fills and funding as CSV (exact decimals) or Parquet (decimal columns)."""
+    if fmt_ not in ("csv", "parquet"):
+        raise InputError(f"--format must be 'csv' or 'parquet', was {fmt_!r}")
+    folder = out if out is not None else context.settings().data.write_path / "export"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"cannot create export folder {folder}: {e.strerror}") from None
+    with _open(db) as journal:
+        tables = _export_frames(journal)
+    written = []
+    for name, frame in tables.items():
+        path = folder / f"{name}.{fmt_}"
+        try:
+            if fmt_ == "csv":
+                frame.to_csv(path, index=False)
+            else:
+                frame.to_parquet(path, index=False)
+        except OSError as e:
+            raise InputError(f"cannot write {path}: {e.strerror}") from None
+        written.append({"table": name, "rows": len(frame), "path": path})
+    if as_json:
+        render.print_json({"files": written})
+        return
+    rows = [[w["table"], w["rows"], str(w["path"])] for w in written]
+    render.stdout.print(grid_table("exported", ["table", "rows", "file"], rows))

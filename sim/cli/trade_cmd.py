@@ -1,0 +1,252 @@
+"""`microfut trade` (the practice desk) and `microfut demo` (the scripted first session)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from adapters.candles import list_series
+from adapters.pricepath import MarketData, discover
+from adapters.replay import open_replay
+from adapters.specs import SpecBook, load_spec_book
+from config.settings import Settings
+from sim.cli import context, render
+from sim.cli.render import fmt, kv_table, ts_text
+from sim.desk.demo import ACCOUNT, DemoResult, find_demo_data, run_demo
+from sim.desk.describe import money
+from sim.desk.replaying import Player
+from sim.desk.session import DeskOptions, DeskSession
+from sim.engine.events import (
+    FundingPaid,
+    OrderDenied,
+    OrderFilled,
+    PositionLiquidated,
+    TradeClosed,
+)
+from sim.errors import InputError
+from sim.guards import GuardLocked
+from sim.journal import Journal
+from sim.review import frames, stats
+
+DEMO_DB = "demo-journal.sqlite"
+DbOpt = Annotated[
+    Path | None, typer.Option("--db", help="journal file (default: the configured data.journal)")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `trade` and `demo` to the root app."""
+    app.command("trade")(trade)
+    app.command("demo")(demo)
+
+
+def _with_dirs(settings: Settings, first: Path) -> Settings:
+    """Settings whose data folders start with ``first`` (specs come from the same recording)."""
+    dirs = [str(first), *settings.data.dirs]
+    return settings.model_copy(update={"data": settings.data.model_copy(update={"dirs": dirs})})
+
+
+# ---- demo -------------------------------------------------------------------------------------
+def _style(line: str) -> str:
+    if line.startswith(">"):
+        return "bold"
+    if line.startswith("→"):
+        return "cyan"
+    if line.startswith(("LIQUIDATED", "DENIED", "LOCKED", "error")) or "REJECTED" in line:
+        return "bold red"
+    if line.startswith(("warning", "funding")):
+        return "yellow"
+    return ""
+
+
+def _print_demo(result: DemoResult, settings: Settings) -> None:
+    out = render.stdout
+    out.print(
+        f"microfut demo: account '{ACCOUNT}' on {result.desk.book.exchange}, recorded BTC and "
+        f"ETH 1h candles with the real 8h funding and mark series from {result.data}",
+        markup=False, highlight=False,
+    )  # fmt: skip
+    for note in result.notes:
+        render.warn(note)
+    for scene in result.scenes:
+        out.rule(f"{ts_text(scene.at_ms)} UTC", style="dim")
+        out.print(scene.say, style="italic", markup=False, highlight=False)
+        for line in scene.log:
+            out.print(f"  {line}", style=_style(line), markup=False, highlight=False)
+    desk = result.desk
+    cur = desk.options.currency
+    wallet = desk.account.wallets().get(cur)
+    out.print(kv_table("account after the demo", [
+        ("wallet", money(wallet, cur)),
+        ("equity", money(desk.equity(), cur)),
+        ("open positions", str(len(desk.account.positions()))),
+        ("journal", str(result.journal)),
+    ]))  # fmt: skip
+    from sim.cli import journal_cmd
+
+    journal_cmd.report(account=ACCOUNT, since=None, until=None, db=result.journal, as_json=False)
+    out.print(f"review it again: microfut journal report --db {result.journal}", markup=False)
+
+
+def _of(events: Iterable[Any], kind: type) -> list[Any]:
+    return [e for e in events if isinstance(e, kind)]
+
+
+def _demo_json(result: DemoResult, settings: Settings) -> dict[str, Any]:
+    with Journal.open(result.journal) as journal:
+        trades = frames.trades_frame(journal, ACCOUNT)
+        start = frames.starting_balances(journal).get(ACCOUNT)
+        locks, denials = frames.guard_times(journal, ACCOUNT)
+    report = stats.account_report(
+        trades, ACCOUNT, start or result.desk.options.starting_balance, settings.risk.risk_pct,
+        locks, denials,
+    )  # fmt: skip
+    ev = result.events
+    cur = result.desk.options.currency
+    return {
+        "data": str(result.data),
+        "journal": str(result.journal),
+        "notes": result.notes,
+        "scenes": [
+            {"at": ts_text(s.at_ms), "at_ms": s.at_ms, "say": s.say, "log": s.log}
+            for s in result.scenes
+        ],
+        "fills": _of(ev, OrderFilled),
+        "trades": _of(ev, TradeClosed),
+        "funding": _of(ev, FundingPaid),
+        "liquidations": _of(ev, PositionLiquidated),
+        "locks": _of(ev, GuardLocked),
+        "denied": _of(ev, OrderDenied),
+        "wallet": result.desk.account.wallets().get(cur),
+        "equity": result.desk.equity(),
+        "report": report,
+    }
+
+
+def demo(
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="recorded data folder (default: the configured data.dirs)"),
+    ] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help=f"journal file for the demo (default: data/{DEMO_DB}, rebuilt)"),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Play a short scripted session on real recorded BTC/ETH prices, then the journal report."""
+    started = time.monotonic()
+    settings = context.settings()
+    root = find_demo_data(data, settings.data.data_dirs)
+    spec_settings = _with_dirs(settings, root) if data is not None else settings
+    book = load_spec_book("binanceusdm", spec_settings)
+    if db is None:
+        journal, fresh = settings.data.write_path / DEMO_DB, True
+    else:
+        journal, fresh = db, False
+        if db.exists():
+            with Journal.open(db) as existing:
+                if existing.last_seq(ACCOUNT):
+                    raise InputError(
+                        f"journal {db} already holds a '{ACCOUNT}' account; pass a new --db file"
+                    )
+    options = DeskOptions.from_settings(settings, account=ACCOUNT, exchange=book.exchange)
+    result = run_demo(options, book, root, journal, fresh=fresh)
+    if as_json:
+        render.print_json(_demo_json(result, settings))
+        return
+    _print_demo(result, settings)
+    render.stderr.print(f"demo played in {time.monotonic() - started:.1f} s", highlight=False)
+
+
+# ---- trade ------------------------------------------------------------------------------------
+def _symbols(book: SpecBook, wanted: list[str] | None) -> list[str]:
+    names = [n for w in (wanted or []) for n in w.split(",") if n.strip()]
+    if not names:
+        names = [b for b in ("BTC", "ETH") if any(s.base == b for s in book.specs)]
+    if not names and book.specs:
+        names = [book.specs[0].symbol]
+    if not names:
+        raise InputError(f"no symbols to trade on {book.exchange}; pass --symbols")
+    return [book.get(n.strip()).symbol for n in names]
+
+
+def _is_candles(path: Path) -> bool:
+    return any(sf.kind == "futures" for sf in list_series(path)) if path.exists() else False
+
+
+def _first_ms(path: Path, exchange: str, symbols: list[str]) -> tuple[Any, int]:
+    """The recording to replay (candles or raw frames) and the time of its first input."""
+    if _is_candles(path):
+        data = discover(path, exchange, symbols)
+        return data, min(int(c.ts[0]) for c in data.candles.values())
+    source = open_replay(path, venue=exchange, progress=False, symbols=symbols)
+    first_ns = next((ns for ns, _ in source.frames_with_inputs()), 0)
+    return path, first_ns // 1_000_000
+
+
+def _replay_feed(desk: DeskSession, recorded: Any, symbols: list[str], speed: float) -> Any:
+    """An async stream of the recorded inputs, paced at ×speed (0 = flat out)."""
+    if isinstance(recorded, MarketData):
+        start = min(int(c.ts[0]) for c in recorded.candles.values())
+        return Player(desk, recorded, start, symbols).paced(speed)
+    source = open_replay(
+        recorded, venue=desk.book.exchange, speed=speed or None, progress=False, symbols=symbols
+    )
+    return source.__aiter__()
+
+
+def trade(
+    exchange: Annotated[str | None, typer.Option("--exchange", "-x", help="ccxt id")] = None,
+    symbols: Annotated[
+        list[str] | None, typer.Option("--symbols", "-s", help="symbols to follow (BTC, ETH ...)")
+    ] = None,
+    account: Annotated[str | None, typer.Option("--account", "-a", help="paper account")] = None,
+    replay: Annotated[
+        Path | None, typer.Option("--replay", help="practice offline on a recording or candles")
+    ] = None,
+    speed: Annotated[
+        float, typer.Option("--speed", min=0.0, help="replay pace, × real time (0 = flat out)")
+    ] = 1.0,
+    endpoint: Annotated[
+        str | None, typer.Option("--endpoint", help="base URL of a compatible exchange")
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """Open the practice desk on live prices (default) or a recording played at ×N."""
+    settings = context.settings()
+    venue = exchange or settings.exchange.default
+    book = load_spec_book(venue, settings, endpoint=endpoint if replay is None else None)
+    wanted = _symbols(book, symbols)
+    recorded: Any = None
+    if replay is not None:
+        recorded, start_ms = _first_ms(replay, venue, wanted)
+        where = f"replay {replay} ×{fmt(speed)}"
+    else:
+        start_ms, where = int(time.time() * 1000), f"live {endpoint or venue}"
+    options = DeskOptions.from_settings(
+        settings, account=account, exchange=venue, mark_from_last=replay is not None
+    )
+    journal = db or settings.data.journal_path
+    desk = DeskSession.open(options, book, journal, start_ms=start_ms, kind="trade",
+                            params={"source": where, "symbols": wanted})  # fmt: skip
+    try:
+        if recorded is not None:
+            feed = _replay_feed(desk, recorded, wanted, speed)
+        else:
+            from adapters.live import open_feed
+
+            feed = open_feed(venue, wanted, settings, endpoint=endpoint)
+        from sim.desk.app import DeskApp
+
+        app = DeskApp(desk, wanted, feed, subtitle=f"{options.account} · {venue} · {where}")
+        app.run()
+    finally:
+        desk.close()
+    if app.fatal is not None:
+        raise app.fatal

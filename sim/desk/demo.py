@@ -1,0 +1,169 @@
+"""The scripted demo: one short practice session on real recorded BTC and ETH prices.
+
+The script types what a trader would type at the desk (``DeskSession.submit``) at fixed moments
+of the recorded 1 h candles of March 2025, while the candles, the real 8 h funding rates and the
+real 8 h mark prices play through the same session (``pricepath``: each bar as four points, the
+adverse extreme first). The scenes: a BTC long sized at 1 % risk, scaled in with a limit ladder,
+an ETH hedge, funding at 16:00 and 00:00, the stop hit, then a 50x long lost to liquidation on
+mark, which trips the daily loss limit, so the next entry is denied. As in ``microfut replay``,
+mark is the recorded 8 h mark at funding instants and the candle path's last price in between.
+Every figure shown comes from the engine's events; the same data gives the same output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from adapters.candles import find_series
+from adapters.pricepath import discover
+from adapters.specs import SpecBook
+from sim.desk.replaying import Player
+from sim.desk.session import DeskOptions, DeskSession, Reply
+from sim.engine.events import Event, OrderAccepted
+from sim.engine.market import Heartbeat
+from sim.errors import DataError, InvariantError
+
+SYMBOLS = ("BTC/USDT:USDT", "ETH/USDT:USDT")
+TIMEFRAME = "1h"
+ACCOUNT = "demo"
+WHERE_TO_GET = (
+    "the demo plays the recorded Binance BTC/ETH candles (ohlcv/binance_usdm/"
+    "BTC_USDT_USDT-1h-futures.feather, with the 8h funding_rate and mark series); "
+    "put the shared data folder at ../shared/data (see its README.md) or pass --data PATH"
+)
+
+
+def utc_ms(text: str) -> int:
+    """'2025-03-06 15:00' (UTC) as epoch milliseconds."""
+    return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp() * 1000)
+
+
+def find_demo_data(data: Path | None, dirs: Sequence[Path]) -> Path:
+    """The folder holding the recorded BTC 1 h candles; DataError saying where to get it."""
+    roots = [data] if data is not None else list(dirs)
+    for root in roots:
+        if root.exists() and find_series(SYMBOLS[0], "futures", TIMEFRAME, [root]) is not None:
+            return root
+    where = str(data) if data is not None else ", ".join(str(d) for d in dirs) or "nowhere"
+    raise DataError(f"no recorded BTC/ETH 1h candles in {where}; {WHERE_TO_GET}")
+
+
+@dataclass
+class Scene:
+    """One moment of the demo: what the trader thinks, types, and what the market did after."""
+
+    at_ms: int
+    say: str
+    typed: list[tuple[str, Reply]] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
+
+
+class Demo:
+    """The script, with the scenes it produced."""
+
+    def __init__(self, desk: DeskSession, player: Player) -> None:
+        self.desk = desk
+        self.player = player
+        self.scenes: list[Scene] = []
+
+    def scene(self, at: str, say: str) -> Scene:
+        """Play the market up to ``at`` and open a new scene there."""
+        at_ms = utc_ms(at)
+        self._close_scene(at_ms)
+        self.desk.feed(Heartbeat(at_ms, self.desk.book.exchange))
+        s = Scene(at_ms, say)
+        self.scenes.append(s)
+        return s
+
+    def _close_scene(self, until_ms: int) -> None:
+        start = self.desk.logged
+        self.player.play_until(until_ms)
+        if self.scenes:
+            self.scenes[-1].log += self.desk.lines_since(start)
+
+    def type(self, line: str) -> Reply:
+        """Type a line at the desk, as the trader would."""
+        before = self.desk.logged
+        reply = self.desk.submit(line)
+        scene = self.scenes[-1]
+        scene.typed.append((line, reply))
+        scene.log += self.desk.lines_since(before)
+        return reply
+
+    def finish(self, at: str) -> None:
+        self._close_scene(utc_ms(at))
+
+
+def _stop_child(reply: Reply) -> str:
+    """The id of the stop-loss the engine attached to an entry (from its events)."""
+    for e in reply.events:
+        if isinstance(e, OrderAccepted) and e.parent_id and e.order_type == "stop_market":
+            return e.order_id
+    raise InvariantError("the demo entry got no attached stop-loss from the engine")
+
+
+def script(demo: Demo, book: SpecBook) -> None:
+    """The scenes of the demo."""
+    btc = book.get("BTC")
+    demo.scene("2025-03-06 15:00", "BTC bounced this afternoon. Plan a long with the stop at "
+               "88,000 and let the desk size it at 1% of equity")  # fmt: skip
+    plan = demo.type("size BTC stop 88000").proposal
+    total = plan.contracts
+    first = btc.round_contracts(total * Decimal("0.6"))
+    stop_id = _stop_child(demo.type(f"buy {first} BTC stop 88000"))
+    demo.type(f"scale buy {total - first} BTC from 89400 to 89200 in 2")
+    hedge = demo.type("hedge 500 beta 1.5 ETH").proposal
+    demo.type(f"sell {hedge.contracts} ETH tag hedge")
+    demo.scene("2025-03-06 17:00", "The ladder filled and funding was exchanged at 16:00. Make "
+               "the stop cover the whole position")  # fmt: skip
+    demo.type(f"amend {stop_id} contracts {total}")
+    demo.scene("2025-03-07 01:00", "The stop did its job. Take the ETH hedge off")
+    demo.type("close ETH")
+    demo.scene("2025-03-09 09:00", "Impatient: a 50x isolated BTC long without a stop")
+    demo.type("buy 0.02 BTC lev 50 isolated")
+    demo.scene("2025-03-09 12:30", "The mark went through the liquidation price. Try to win "
+               "it back at once")  # fmt: skip
+    demo.type("buy 0.02 BTC lev 50")
+    demo.finish("2025-03-09 13:30")
+
+
+@dataclass
+class DemoResult:
+    """What the demo did, for printing and for tests."""
+
+    data: Path
+    journal: Path
+    scenes: list[Scene]
+    events: list[Event]
+    desk: DeskSession
+    notes: list[str]
+
+
+def run_demo(
+    options: DeskOptions, book: SpecBook, data_root: Path, journal: Path, *, fresh: bool = True
+) -> DemoResult:
+    """Play the scripted session into ``journal``; ``fresh`` deletes the file first (its own)."""
+    options = replace(options, account=ACCOUNT, mark_from_last=True)
+    data = discover(data_root, book.exchange, SYMBOLS, TIMEFRAME)
+    notes = [*data.notes, *(
+        f"{s}: mark = the recorded 8h mark price at funding instants, the candle path's last "
+        "price in between" for s in SYMBOLS if data.mark_series.get(s)
+    )]  # fmt: skip
+    start = utc_ms("2025-03-06 11:00")
+    for suffix in ("", "-wal", "-shm") if fresh else ():
+        Path(f"{journal}{suffix}").unlink(missing_ok=True)
+    desk = DeskSession.open(
+        options, book, journal, start_ms=start, kind="demo", params={"data": str(data_root)}
+    )
+    try:
+        player = Player(desk, data, start, SYMBOLS)
+        demo = Demo(desk, player)
+        script(demo, book)
+        events = desk.journal.events(options.account)
+    finally:
+        desk.close()
+    return DemoResult(data_root, journal, demo.scenes, events, desk, notes)

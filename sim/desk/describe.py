@@ -1,0 +1,144 @@
+"""One line of trader's English per engine or guard event, for the desk log and the demo."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sim.cli.render import fmt, ts_text
+from sim.engine import events as ev
+from sim.guards import GuardLocked, GuardUnlocked, GuardWarned
+
+
+def money(value: Decimal | None, currency: str = "", *, small: bool = False) -> str:
+    """Money with 2 places for dollar-like currencies, 8 for coins; ``small`` keeps 6 places."""
+    if value is None:
+        return "-"
+    places = 2 if currency.upper() in ("USDT", "USDC", "USD", "") else 8
+    if small:
+        places = max(places, 6)
+    text = fmt(value, places)
+    if small and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text} {currency}".strip()
+
+
+def px(value: Decimal | None) -> str:
+    """A price for reading: exact when it has at most 2 decimals, else rounded to the cent."""
+    if value is None:
+        return "-"
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        return fmt(value, 2)
+    return fmt(value)
+
+
+def _order(e: ev.OrderAccepted) -> str:
+    parts = [f"{e.order_id} accepted: {e.side} {fmt(e.contracts)} {e.symbol} {e.order_type}"]
+    if e.price is not None:
+        parts.append(f"@ {fmt(e.price)}")
+    if e.trigger_price is not None:
+        parts.append(f"trigger {fmt(e.trigger_price)} ({e.trigger_source})")
+    if e.stop_loss is not None:
+        parts.append(f"stop {fmt(e.stop_loss)}")
+    if e.take_profit is not None:
+        parts.append(f"tp {fmt(e.take_profit)}")
+    if e.reduce_only:
+        parts.append("reduce-only")
+    return " ".join(parts)
+
+
+def _fill(e: ev.OrderFilled) -> str:
+    text = (
+        f"{e.order_id} filled: {e.side} {fmt(e.contracts)} {e.symbol} @ {fmt(e.price)} "
+        f"({e.liquidity}, fee {money(e.fee, e.currency)})"
+    )
+    if e.realized_pnl != 0:
+        text += f", realized {money(e.realized_pnl, e.currency)}"
+    if e.reason not in ("order", ""):
+        text += f" [{e.reason}]"
+    return text + f"; position {fmt(e.position_after)}, wallet {money(e.wallet_after, e.currency)}"
+
+
+def _funding(e: ev.FundingPaid) -> str:
+    verb = "received" if e.amount > 0 else "paid"
+    return (
+        f"funding {e.symbol} at {ts_text(e.funding_time_ms)}: rate "
+        f"{(e.rate * 100).normalize():f}% on mark {px(e.mark_price)} × {fmt(e.contracts)} → {verb} "
+        f"{money(abs(e.amount), e.currency, small=True)}"
+    )
+
+
+def _liquidated(e: ev.PositionLiquidated) -> str:
+    return (
+        f"LIQUIDATED {e.side} {fmt(e.contracts)} {e.symbol}: mark {px(e.mark_price)} crossed "
+        f"liquidation {px(e.liquidation_price)} ({e.margin_mode} {fmt(e.leverage)}x, tier "
+        f"{e.tier} mmr {fmt(e.mmr)}), closed at {px(e.close_price)}, lost "
+        f"{money(e.loss, e.currency)}"
+    )
+
+
+def _trade(e: ev.TradeClosed) -> str:
+    net = e.realized_pnl - e.fees + e.funding
+    return (
+        f"trade closed {e.side} {e.symbol}: entry {px(e.entry_price)} exit {px(e.exit_price)} "
+        f"({e.exit_reason}), pnl {money(e.realized_pnl, e.currency)}, fees "
+        f"{money(e.fees, e.currency)}, funding {money(e.funding, e.currency, small=True)}, net "
+        f"{money(net, e.currency)}"
+    )
+
+
+def describe(e: ev.Event) -> str | None:  # noqa: C901 - one branch per event kind
+    """A log line for ``e``; None for events not worth a line."""
+    if isinstance(e, ev.LeverageSet):
+        return f"{e.symbol} leverage {fmt(e.leverage)}x {e.margin_mode}"
+    if isinstance(e, ev.OrderAccepted):
+        return _order(e)
+    if isinstance(e, ev.OrderFilled):
+        return _fill(e)
+    if isinstance(e, ev.FundingPaid):
+        return _funding(e)
+    if isinstance(e, ev.PositionLiquidated):
+        return _liquidated(e)
+    if isinstance(e, ev.TradeClosed):
+        return _trade(e)
+    if isinstance(e, ev.OrderRejected):
+        return f"{e.order_id} REJECTED {e.side} {fmt(e.contracts)} {e.symbol}: {e.reason}"
+    if isinstance(e, ev.OrderDenied):
+        return f"DENIED {e.symbol}: {e.reason}"
+    if isinstance(e, ev.CommandRejected):
+        return f"{e.command} REJECTED {e.order_id or e.symbol}: {e.reason}"
+    if isinstance(e, ev.OrderCancelled):
+        return f"{e.order_id} cancelled ({e.reason})"
+    if isinstance(e, ev.OrderAmended):
+        changes = [
+            f"{name} {fmt(value)}"
+            for name, value in (
+                ("contracts", e.contracts), ("price", e.price), ("trigger", e.trigger_price)
+            )
+            if value is not None
+        ]  # fmt: skip
+        return f"{e.order_id} amended: {', '.join(changes)}"
+    if isinstance(e, ev.OrderTriggered):
+        return (
+            f"{e.order_id} triggered: {e.trigger_source} {px(e.observed_price)} crossed "
+            f"{px(e.trigger_price)}"
+        )
+    if isinstance(e, ev.OrderExpired):
+        return f"{e.order_id} expired {e.reason}".strip()
+    if isinstance(e, ev.WalletCredited):
+        after = money(e.balance_after, e.currency)
+        return f"wallet {e.reason}: {money(e.amount, e.currency)} → {after}"
+    if isinstance(e, ev.PositionSettled):
+        return f"settled {e.symbol} at {fmt(e.settle_price)}: {money(e.realized_pnl, e.currency)}"
+    if isinstance(e, ev.FeedStale):
+        return f"feed {e.symbol} {'STALE' if e.stale else 'back'} {e.reason}".strip()
+    if isinstance(e, GuardLocked):
+        return (
+            f"LOCKED until {ts_text(e.until_ms)} UTC — take a break: {e.guard.replace('_', ' ')}"
+            f", today {money(e.day_result, e.currency)}, trades today {e.trades_today}"
+        )
+    if isinstance(e, GuardUnlocked):
+        return f"unlocked ({e.reason})"
+    if isinstance(e, GuardWarned):
+        return f"warning: {e.message}"
+    return f"{e.kind} {e.symbol}".strip()

@@ -1,0 +1,379 @@
+"""The desk's core without a screen: account + guards + journal, driven by lines and market inputs.
+
+Everything a trader does goes through :meth:`DeskSession.submit` (a typed line) or
+:meth:`DeskSession.feed` (a market input). Each order is echoed (notional, margin, liquidation
+price) before it is sent; the guards may deny it or warn; every batch of events is committed to
+the journal with the account snapshot before anything is shown, so a restart resumes exactly.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from adapters.specs import SpecBook
+from config.settings import Settings
+from sim.desk.describe import describe
+from sim.desk.parse import (
+    HELP,
+    ClosePosition,
+    HedgeRequest,
+    Intent,
+    Invalid,
+    Orders,
+    SetMode,
+    Simple,
+    SizeRequest,
+    parse,
+)
+from sim.desk.preview import Echo, hedge_text, preview, size_text
+from sim.engine.account import DEFAULT_LEVERAGE, Account
+from sim.engine.commands import Deposit, PlaceOrder, SetLeverage
+from sim.engine.events import Event
+from sim.engine.hedge import beta_hedge
+from sim.engine.market import BookDepth, BookTop, FundingRate, LastTrade, MarkPrice
+from sim.engine.money import ZERO
+from sim.engine.sizing import size_by_risk
+from sim.errors import InputError, MicrofutError
+from sim.guards import GuardLimits, Guards, GuardState
+from sim.journal import Journal
+from sim.journal.restore import resume_point
+
+GUARDS_KEY = "desk_guards"
+
+
+@dataclass(slots=True)
+class Quote:
+    """What the desk knows of one symbol's market."""
+
+    last: Decimal | None = None
+    mark: Decimal | None = None
+    bid: Decimal | None = None
+    ask: Decimal | None = None
+    funding_rate: Decimal | None = None
+    funding_time_ms: int | None = None
+
+
+@dataclass(slots=True)
+class Reply:
+    """What one typed line did: echoes shown before sending, the events, and text lines."""
+
+    echoes: list[Echo] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    proposal: Any = None
+    quit: bool = False
+    ok: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class DeskOptions:
+    """Plain values the session needs from the settings (the session reads no settings)."""
+
+    account: str
+    exchange: str
+    currency: str
+    starting_balance: Decimal
+    risk_pct: Decimal
+    limits: GuardLimits
+    slippage_bps: Decimal
+    upnl_price: str
+    mark_from_last: bool = False
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, account: str | None = None, exchange: str | None = None,
+        mark_from_last: bool = False,
+    ) -> DeskOptions:  # fmt: skip
+        """Options from the layered settings, with the command's flags on top."""
+        cur = settings.account.currency
+        return cls(
+            account=account or settings.account.name,
+            exchange=exchange or settings.exchange.default,
+            currency=cur,
+            starting_balance=settings.account.starting_balance,
+            risk_pct=settings.risk.risk_pct,
+            limits=GuardLimits.from_risk(settings.risk, cur),
+            slippage_bps=settings.fills.slippage_bps,
+            upnl_price=settings.fills.upnl_price,
+            mark_from_last=mark_from_last,
+        )
+
+
+class DeskSession:
+    """One trader at the desk: holds the account, the guards and the journal."""
+
+    def __init__(
+        self, options: DeskOptions, book: SpecBook, journal: Journal, account: Account,
+        guards_state: GuardState | None, session_id: int,
+    ) -> None:  # fmt: skip
+        self.options = options
+        self.book = book
+        self.journal = journal
+        self.account = account
+        self.session_id = session_id
+        self.guards = Guards(options.account, options.limits, self._next_seq, guards_state)
+        self.quotes: dict[str, Quote] = {}
+        self.log: deque[str] = deque(maxlen=500)
+        self.logged = 0  # lines ever logged (the deque keeps the last 500)
+        self.resumed = False
+
+    @classmethod
+    def open(
+        cls, options: DeskOptions, book: SpecBook, journal_path: Path, *, start_ms: int,
+        kind: str = "trade", params: dict[str, Any] | None = None,
+    ) -> DeskSession:  # fmt: skip
+        """Open the journal and resume the account from it, or start it with its deposit."""
+        journal = Journal.open(journal_path)
+        try:
+            return cls._resume(options, book, journal, start_ms, kind, params or {})
+        except BaseException:
+            journal.close()
+            raise
+
+    @classmethod
+    def _resume(
+        cls, options: DeskOptions, book: SpecBook, journal: Journal, start_ms: int, kind: str,
+        params: dict[str, Any],
+    ) -> DeskSession:  # fmt: skip
+        specs = {s.symbol: s for s in book.specs}
+        point = resume_point(journal, options.account)
+        guards_state = None
+        if point.snapshot is not None:
+            venue = point.snapshot.get("venue")
+            if venue and venue != book.exchange:
+                raise InputError(
+                    f"account '{options.account}' trades on {venue}, not {book.exchange}; "
+                    f"pass --exchange {venue} or another --account"
+                )
+            account = Account.restore(point.snapshot, specs)
+            if GUARDS_KEY in point.snapshot:
+                guards_state = GuardState.from_dict(point.snapshot[GUARDS_KEY])
+            account.seq = max(account.seq, point.last_seq)
+        elif point.last_seq:
+            raise InputError(
+                f"account '{options.account}' in {journal.path} has events but no snapshot the "
+                "desk can resume from; use another --account"
+            )
+        else:
+            account = Account(
+                options.account, specs, slippage_bps=options.slippage_bps,
+                upnl_price=options.upnl_price, mark_from_last=options.mark_from_last,
+            )  # fmt: skip
+        journal.ensure_account(
+            options.account, book.exchange, options.currency, options.starting_balance
+        )
+        session_id = journal.start_session(options.account, kind, params)
+        desk = cls(options, book, journal, account, guards_state, session_id)
+        desk.resumed = point.snapshot is not None
+        if not desk.resumed:
+            deposit = Deposit(
+                ts_ms=start_ms, currency=options.currency, amount=options.starting_balance,
+                reason="opening balance",
+            )  # fmt: skip
+            desk._commit(desk._with_guards(deposit))
+        return desk
+
+    def close(self) -> None:
+        self.journal.close()
+
+    # ---- plumbing -------------------------------------------------------------------------
+    def _next_seq(self) -> int:
+        self.account.seq += 1
+        return self.account.seq
+
+    @property
+    def now_ms(self) -> int:
+        return self.account.now_ms
+
+    def wallet(self) -> Decimal:
+        return self.account.wallets().get(self.options.currency, ZERO)
+
+    def equity(self) -> Decimal:
+        return self.account.equity(self.options.currency)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The account snapshot plus the guards' memory (``Account.restore`` ignores the extra)."""
+        snap = self.account.snapshot()
+        snap[GUARDS_KEY] = self.guards.state.to_dict()
+        return snap
+
+    def note(self, line: str) -> None:
+        """Add a line to the desk log."""
+        self.log.append(line)
+        self.logged += 1
+
+    def lines_since(self, count: int) -> list[str]:
+        """Log lines written after the first ``count`` ever logged (for scripts and tests)."""
+        new = self.logged - count
+        return list(self.log)[-new:] if new > 0 else []
+
+    def _commit(self, events: Sequence[Event]) -> list[Event]:
+        """Journal the batch with the snapshot (before it is shown), then log it."""
+        if events:
+            self.journal.append(self.options.account, list(events), self.snapshot(),
+                                self.session_id)  # fmt: skip
+            for e in events:
+                line = describe(e)
+                if line:
+                    self.note(line)
+        return list(events)
+
+    def _with_guards(self, inp: Any) -> list[Event]:
+        """Apply one input between the guards' clock tick and their look at the result."""
+        out = self.guards.tick(int(inp.ts_ms), self.wallet(), self.equity())
+        events = self.account.apply(inp)
+        out += events
+        out += self.guards.observe(events, self.wallet())
+        return out
+
+    # ---- market ---------------------------------------------------------------------------
+    def _quote(self, inp: Any) -> None:
+        symbol = getattr(inp, "symbol", "")
+        if not symbol:
+            return
+        q = self.quotes.setdefault(symbol, Quote())
+        if isinstance(inp, LastTrade):
+            q.last = inp.price
+        elif isinstance(inp, MarkPrice):
+            q.mark = inp.price
+        elif isinstance(inp, BookTop):
+            q.bid, q.ask = inp.bid, inp.ask
+        elif isinstance(inp, BookDepth):
+            q.bid = inp.bids[0][0] if inp.bids else None
+            q.ask = inp.asks[0][0] if inp.asks else None
+        elif isinstance(inp, FundingRate):
+            q.funding_rate, q.funding_time_ms = inp.rate, inp.funding_time_ms
+
+    def feed(self, inp: Any) -> list[Event]:
+        """Apply one market input and commit what it caused."""
+        self._quote(inp)
+        return self._commit(self._with_guards(inp))
+
+    def reference_price(self, symbol: str, side: str | None = None) -> Decimal | None:
+        """Where a market order would start: the touch, else last, else mark."""
+        book = self.account.books.get(symbol)
+        if book is not None:
+            touch = book.touch(side) if side else None
+            if touch or book.last:
+                return touch or book.last
+        return self.account.marks.get(symbol)
+
+    def leverage_of(self, symbol: str) -> tuple[Decimal, str]:
+        """The symbol's leverage and margin mode (the engine's defaults until set)."""
+        pos = self.account.positions_by_symbol.get(symbol)
+        if pos is not None:
+            return pos.leverage, pos.margin_mode
+        spec = self.account.specs[symbol]
+        cap = spec.max_leverage_for(ZERO) if (spec.tiers or spec.max_leverage) else None
+        return (min(DEFAULT_LEVERAGE, cap) if cap else DEFAULT_LEVERAGE), "cross"
+
+    def position_contracts(self, symbol: str) -> Decimal:
+        pos = self.account.positions_by_symbol.get(symbol)
+        return pos.contracts if pos is not None else ZERO
+
+    # ---- commands -------------------------------------------------------------------------
+    def submit(self, line: str) -> Reply:
+        """Parse and execute one typed line; bad input is a one-line reply, never an exception."""
+        self.note(f"> {line.strip()}")
+        intent = parse(line, self.book.get, self.now_ms)
+        try:
+            reply = self.execute(intent)
+        except MicrofutError as e:
+            if not isinstance(e, InputError):
+                raise
+            reply = Reply(lines=[f"error: {e}"], ok=False)
+        for text in reply.lines:
+            self.note(text)
+        return reply
+
+    def execute(self, intent: Intent) -> Reply:
+        """Carry out a parsed intent."""
+        if isinstance(intent, Invalid):
+            return Reply(lines=[f"error: {intent.message}"], ok=False)
+        if isinstance(intent, Simple):
+            return Reply(quit=True) if intent.word == "quit" else Reply(lines=[HELP])
+        if isinstance(intent, Orders):
+            return self.place(intent.orders)
+        if isinstance(intent, ClosePosition):
+            return self._close(intent.symbol)
+        if isinstance(intent, SetMode):
+            lev, _ = self.leverage_of(intent.symbol)
+            return self._command(SetLeverage(ts_ms=self.now_ms, venue=self.book.exchange,
+                                             symbol=intent.symbol, leverage=lev,
+                                             margin_mode=intent.margin_mode))  # fmt: skip
+        if isinstance(intent, SetLeverage):
+            _, mode = self.leverage_of(intent.symbol)
+            return self._command(replace(intent, margin_mode=mode))
+        if isinstance(intent, SizeRequest):
+            return self._size(intent)
+        if isinstance(intent, HedgeRequest):
+            return self._hedge(intent)
+        return self._command(intent)
+
+    def _command(self, cmd: Any) -> Reply:
+        return Reply(events=self._commit(self._with_guards(cmd)))
+
+    def place(self, orders: Sequence[PlaceOrder]) -> Reply:
+        """Echo, guard and send each order (a scale ladder sends several)."""
+        reply = Reply()
+        for raw in orders:
+            order = replace(raw, ts_ms=self.now_ms)
+            echo = preview(self, order)
+            reply.echoes.append(echo)
+            self.note(echo.line())
+            batch = self.guards.tick(self.now_ms, self.wallet(), self.equity())
+            denied = self.guards.check(order, self.position_contracts(order.symbol))
+            if denied is not None:
+                reply.events += self._commit([*batch, denied])
+                reply.ok = False
+                continue
+            batch += self.guards.warnings(
+                order, echo.leverage, echo.liquidation_price, order.stop_loss
+            )
+            events = self.account.apply(order)
+            batch += events
+            batch += self.guards.observe(events, self.wallet())
+            reply.events += self._commit(batch)
+        return reply
+
+    def _close(self, symbol: str) -> Reply:
+        contracts = self.position_contracts(symbol)
+        if contracts == 0:
+            return Reply(lines=[f"error: no open position in {symbol} to close"], ok=False)
+        order = PlaceOrder(
+            ts_ms=self.now_ms, venue=self.book.exchange, symbol=symbol,
+            side="sell" if contracts > 0 else "buy", contracts=abs(contracts), reduce_only=True,
+            tag="close",
+        )  # fmt: skip
+        return self.place([order])
+
+    def _size(self, req: SizeRequest) -> Reply:
+        spec = self.account.specs[req.symbol]
+        entry = req.entry or self.reference_price(req.symbol)
+        if entry is None:
+            return Reply(lines=[f"error: no price yet for {req.symbol}; pass entry P"], ok=False)
+        lev = req.leverage or self.leverage_of(req.symbol)[0]
+        result = size_by_risk(
+            spec, equity=self.account.equity(spec.settle), risk_pct=req.risk_pct or
+            self.options.risk_pct, entry=entry, stop=req.stop, leverage=lev, include_fees=True,
+            leverage_warning=self.options.limits.leverage_warning,
+        )  # fmt: skip
+        return Reply(lines=size_text(result), proposal=result)
+
+    def _hedge(self, req: HedgeRequest) -> Reply:
+        symbol = req.symbol or self.book.get("BTC").symbol
+        spec = self.account.specs[symbol]
+        price = self.reference_price(symbol)
+        if price is None:
+            return Reply(lines=[f"error: no price yet for {symbol} to size a hedge"], ok=False)
+        result = beta_hedge(
+            spec, portfolio=abs(req.notional), price=price, beta=req.beta,
+            leverage=self.leverage_of(symbol)[0],
+        )  # fmt: skip
+        side = "sell" if req.notional > 0 else "buy"
+        return Reply(lines=hedge_text(result, side), proposal=result)

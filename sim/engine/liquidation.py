@@ -1,0 +1,178 @@
+"""Liquidation on mark: the price every screen shows is the price this module acts on.
+
+Isolated positions use their own margin; cross positions share the wallet balance minus the
+isolated margins, with the other cross positions' maintenance margin and unrealized PnL at mark
+(Binance TMM1/UPNL1). The venue's rules class gives the liquidation price, the close price and
+fee; a cross liquidation closes every cross position in that wallet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sim.engine.events import PositionLiquidated
+from sim.engine.margin import maintenance_margin, pnl, tier_at, unrealized_pnl
+from sim.engine.money import ZERO
+from sim.engine.venues.base import MarginContext
+
+if TYPE_CHECKING:
+    from sim.engine.account import Account
+
+
+@dataclass(frozen=True, slots=True)
+class Closeout:
+    """How one position is closed by liquidation: price, gross PnL and fee."""
+
+    close_price: Decimal
+    realized_pnl: Decimal
+    fee: Decimal
+
+
+def cross_wallet(acct: Account, currency: str) -> Decimal:
+    """Wallet balance left for cross positions: the wallet minus isolated margins in it."""
+    iso = sum(
+        (
+            p.isolated_margin
+            for s, p in acct.positions_by_symbol.items()
+            if p.contracts != 0 and p.margin_mode == "isolated" and acct.specs[s].settle == currency
+        ),
+        ZERO,
+    )
+    return acct.balances.get(currency, ZERO) - iso
+
+
+def context(acct: Account, symbol: str) -> MarginContext | None:
+    """The formula inputs for ``symbol``'s position at the current marks; None when flat."""
+    pos = acct.positions_by_symbol.get(symbol)
+    mark = acct.mark(symbol)
+    if pos is None or pos.contracts == 0 or mark is None:
+        return None
+    spec = acct.specs[symbol]
+    exp = pos.exposure(spec)
+    tier = tier_at(spec, exp, mark)
+    if pos.margin_mode == "isolated":
+        return MarginContext("isolated", pos.isolated_margin, pos.leverage, tier, spec.taker_fee)
+    other_maint = ZERO
+    other_upnl = ZERO
+    for s, p in sorted(acct.positions_by_symbol.items()):
+        other_spec = acct.specs[s]
+        if s == symbol or p.contracts == 0 or p.margin_mode != "cross":
+            continue
+        if other_spec.settle != spec.settle:
+            continue
+        other_mark = acct.mark(s) or p.entry_price or ZERO
+        oexp = p.exposure(other_spec)
+        other_maint += maintenance_margin(oexp, other_mark, tier_at(other_spec, oexp, other_mark))
+        other_upnl += unrealized_pnl(oexp, other_mark)
+    wallet = cross_wallet(acct, spec.settle)
+    return MarginContext(
+        "cross", wallet, pos.leverage, tier, spec.taker_fee, other_maint, other_upnl
+    )
+
+
+def liquidation_price(acct: Account, symbol: str) -> Decimal | None:
+    """The mark price at which ``symbol``'s position is liquidated now (None: flat or never)."""
+    ctx = context(acct, symbol)
+    if ctx is None:
+        return None
+    pos = acct.positions_by_symbol[symbol]
+    return acct.rules.liquidation_price(pos.exposure(acct.specs[symbol]), ctx)
+
+
+def crossed(side: int, mark: Decimal, lp: Decimal | None) -> bool:
+    """Long liquidates when mark ≤ LP, short when mark ≥ LP."""
+    if lp is None:
+        return False
+    return mark <= lp if side > 0 else mark >= lp
+
+
+def closeout(acct: Account, symbol: str, ctx: MarginContext) -> Closeout:
+    """Close price, gross PnL and fee of liquidating ``symbol`` with the venue's rule.
+
+    Isolated: the loss (fee included) never exceeds the position's margin; when the venue's
+    numbers would take more, the fee is cut so the margin is the whole loss.
+    """
+    pos = acct.positions_by_symbol[symbol]
+    spec = acct.specs[symbol]
+    exp = pos.exposure(spec)
+    mark = acct.mark(symbol) or exp.entry_price
+    price = spec.round_price(acct.rules.liquidation_close_price(exp, ctx, mark))
+    gross = pnl(exp, price)
+    fee = max(ZERO, acct.rules.liquidation_fee(exp, ctx, price))
+    if ctx.mode == "isolated" and fee - gross > ctx.wallet:
+        fee = max(ZERO, ctx.wallet + gross)
+        if -gross > ctx.wallet:
+            # Rounding the close price to the tick can step past bankruptcy; cap at the margin.
+            gross = -ctx.wallet
+    return Closeout(price, gross, fee)
+
+
+def to_liquidate(acct: Account, symbol: str) -> list[str]:
+    """Symbols to close because ``symbol``'s mark crossed its liquidation price.
+
+    Isolated: that position alone. Cross: every cross position sharing the wallet (the
+    account-level margin ratio reached 100 %).
+    """
+    pos = acct.positions_by_symbol.get(symbol)
+    mark = acct.mark(symbol)
+    if pos is None or pos.contracts == 0 or mark is None:
+        return []
+    if not crossed(pos.side, mark, liquidation_price(acct, symbol)):
+        return []
+    if pos.margin_mode == "isolated":
+        return [symbol]
+    settle = acct.specs[symbol].settle
+    # The position whose mark crossed goes first, at the price it showed; then the others.
+    return [symbol] + [
+        s
+        for s, p in sorted(acct.positions_by_symbol.items())
+        if s != symbol
+        and p.contracts != 0
+        and p.margin_mode == "cross"
+        and acct.specs[s].settle == settle
+    ]
+
+
+def liquidate(acct: Account, symbol: str, source: str) -> None:
+    """Close ``symbol``'s position by the venue rule; cancel its orders; emit the inputs."""
+    pos = acct.position(symbol)
+    spec = acct.specs[symbol]
+    ctx = context(acct, symbol)
+    lp = liquidation_price(acct, symbol)
+    if ctx is None or pos.contracts == 0:
+        return
+    for order in acct.working_orders(symbol):
+        acct.cancel_order(order, "liquidation")
+    out = closeout(acct, symbol, ctx)
+    wallet = acct.balances.get(spec.settle, ZERO) + out.realized_pnl - out.fee
+    acct.balances[spec.settle] = wallet
+    side = pos.side
+    acct.emit(
+        PositionLiquidated,
+        symbol,
+        side="long" if side > 0 else "short",
+        contracts=abs(pos.contracts),
+        entry_price=pos.entry_price or ZERO,
+        mark_price=acct.mark(symbol) or ZERO,
+        liquidation_price=lp or ZERO,
+        close_price=out.close_price,
+        margin_mode=pos.margin_mode,
+        leverage=pos.leverage,
+        tier=ctx.tier.tier,
+        mmr=ctx.tier.mmr,
+        cum=ctx.tier.cum,
+        wallet_before=ctx.wallet,
+        loss=out.fee - out.realized_pnl,
+        fee=out.fee,
+        currency=spec.settle,
+        rule=f"{acct.rules.name} · {pos.margin_mode}",
+        realized_pnl=out.realized_pnl,
+        trigger_source="last" if acct.mark_from_last and symbol not in acct.marks else source,
+    )
+    pos.exits.append((abs(pos.contracts), out.close_price))
+    pos.realized += out.realized_pnl
+    pos.fees += out.fee
+    pos.contracts, pos.entry_price = ZERO, None
+    acct.close_trade(pos, "liquidation")

@@ -1,0 +1,83 @@
+"""Dated-futures expiry: which contracts expired and what settling a position pays.
+
+At expiry an open position closes at the settlement price (a ``Settlement`` input, or the last
+mark seen before expiry when the venue's price never arrived) and pays a delivery fee, taken as
+the taker fee of the spec (the venues publish delivery fees per product; the taker rate is the
+cautious stand-in). Working orders expire and later orders are rejected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sim.engine.events import OrderExpired, PositionSettled
+from sim.engine.margin import pnl
+from sim.engine.money import ZERO
+from sim.engine.spec import ContractSpec
+from sim.engine.venues.base import Exposure
+
+if TYPE_CHECKING:
+    from sim.engine.account import Account
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementResult:
+    price: Decimal
+    realized_pnl: Decimal
+    fee: Decimal
+
+
+def due(specs: dict[str, ContractSpec], expired: set[str], ts_ms: int) -> list[str]:
+    """Dated contracts whose expiry is at or before ``ts_ms`` and that are not settled yet."""
+    return sorted(
+        s
+        for s, spec in specs.items()
+        if spec.expiry_ms is not None and spec.expiry_ms <= ts_ms and s not in expired
+    )
+
+
+def settle(spec: ContractSpec, exp: Exposure, price: Decimal) -> SettlementResult:
+    """Close ``exp`` at the settlement price: gross PnL and the delivery fee."""
+    return SettlementResult(
+        price, pnl(exp, price), spec.notional(exp.contracts, price) * spec.taker_fee
+    )
+
+
+def settle_due(acct: Account) -> None:
+    """Settle every dated contract whose expiry has passed, at its last mark."""
+    for symbol in due(acct.specs, acct.expired, acct.input_ts):
+        settle_symbol(acct, symbol, acct.mark(symbol))
+
+
+def settle_symbol(acct: Account, symbol: str, price: Decimal | None) -> None:
+    """Expire ``symbol``: its orders expire, its position closes at ``price``."""
+    acct.expired.add(symbol)
+    for order in acct.working_orders(symbol):
+        order.apply(
+            acct.emit(OrderExpired, symbol, order_id=order.order_id, reason="contract expired")
+        )
+    acct.drop_finished()
+    pos = acct.positions_by_symbol.get(symbol)
+    if pos is None or pos.contracts == 0 or price is None:
+        return
+    spec = acct.specs[symbol]
+    res = settle(spec, pos.exposure(spec), price)
+    wallet = acct.balances.get(spec.settle, ZERO) + res.realized_pnl - res.fee
+    acct.balances[spec.settle] = wallet
+    acct.emit(
+        PositionSettled,
+        symbol,
+        contracts=pos.contracts,
+        entry_price=pos.entry_price or ZERO,
+        settle_price=price,
+        realized_pnl=res.realized_pnl,
+        fee=res.fee,
+        currency=spec.settle,
+    )
+    pos.exits.append((abs(pos.contracts), price))
+    pos.realized += res.realized_pnl
+    pos.fees += res.fee
+    pos.contracts, pos.entry_price = ZERO, None
+    acct.close_trade(pos, "settlement")

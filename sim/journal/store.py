@@ -1,0 +1,415 @@
+"""The Journal: one SQLite file (WAL) holding every paper account's events, snapshots and reviews.
+
+API used by the runner, the desk and the review::
+
+    journal = Journal.open(path)          # create, or migrate an older journal; JournalError for
+                                          # a corrupt, non-SQLite or foreign file (left untouched)
+    journal.ensure_account(name, venue, currency, starting_balance)   # once; existing kept
+    session = journal.start_session(account, kind, params)           # -> session id
+    journal.append(account, events, snapshot=None, session_id=None)  # one transaction per batch;
+                                          # (account, seq) unique: a retried batch is a no-op
+    journal.latest_snapshot(account)      # the dict committed with the latest batch, or None
+    journal.events(account, since_seq=0)  # the exact engine dataclasses, seq > since_seq
+    journal.last_seq(account), journal.accounts()
+    journal.add_note(trade, text), journal.add_tag(trade, tag)   # trade number or engine id
+    journal.close()                       # also a context manager
+
+Resume: ``sim.journal.restore.resume_point(journal, account)``.
+
+Durability: WAL mode with ``synchronous=FULL``, one ``BEGIN IMMEDIATE`` transaction per batch.
+A commit returns only after its WAL frames are fsynced, so neither a SIGKILL (which never loses
+what the OS holds) nor a power cut loses a committed batch; an uncommitted one vanishes whole.
+``NORMAL`` would survive SIGKILL too but may drop the last commits on power loss, so FULL it is.
+
+Safety: a file that is not SQLite, is corrupt, belongs to another program (SQLite with its own
+tables) or was written by a newer microfut raises ``JournalError`` before anything writes to it;
+it is inspected through a read-only connection first. A new journal is created only where no file
+(or an empty one) exists.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import text as sql
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from sim.engine.events import Event
+from sim.errors import InputError, InvariantError, JournalError
+from sim.journal import migrations
+from sim.journal.restore import decode_event, event_classes
+from sim.journal.tables import APP_ID
+from sim.journal.writer import write_batch
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class AccountInfo:
+    name: str
+    venue: str
+    currency: str
+    starting_balance: Decimal | None
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _explain(path: Path, exc: BaseException) -> JournalError:
+    """One-line JournalError for a SQLite failure on ``path``."""
+    msg = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    low = msg.lower()
+    if "readonly" in low or "read-only" in low:
+        return JournalError(
+            f"journal {path} is read-only; make it writable or pass --db to another file"
+        )
+    if "locked" in low or "busy" in low:
+        return JournalError(f"journal {path} is locked by another process; stop it and retry")
+    if "full" in low:
+        return JournalError(
+            f"disk full writing journal {path}; free space and retry (committed batches are kept)"
+        )
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        return JournalError(
+            f"journal {path} is corrupt ({msg}); move it aside or pass --db to another file"
+        )
+    if "unable to open" in low:
+        return JournalError(f"journal {path} cannot be opened ({msg}); check the folder exists")
+    return JournalError(f"journal {path}: {msg}")
+
+
+def inspect_file(path: Path) -> int | None:
+    """Schema version of the microfut journal at ``path``; None when a new one may be created.
+
+    Reads only (header bytes, then a read-only connection); raises JournalError for anything
+    that is not a microfut journal, so such a file is never modified.
+    """
+    if not path.exists():
+        return None
+    if path.is_dir():
+        raise JournalError(f"journal path {path} is a folder; pass --db with a file name")
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+    except OSError as e:
+        raise JournalError(f"journal {path} cannot be read: {e.strerror}") from None
+    if head == b"":
+        return None
+    if head != SQLITE_MAGIC:
+        raise JournalError(
+            f"{path} is not a microfut journal (not an SQLite file); pass --db to another file"
+        )
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+            if not tables:
+                return None
+            if "schema_version" not in tables:
+                raise JournalError(
+                    f"{path} is an SQLite file of another program (tables: "
+                    f"{', '.join(sorted(tables)[:5])}); pass --db to another file"
+                )
+            apps = {r[0] for r in con.execute("SELECT DISTINCT app FROM schema_version")}
+            version = con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error as e:
+        raise _explain(path, e) from None
+    if apps != {APP_ID} or version is None:
+        raise JournalError(f"{path} is an SQLite file of another program; pass --db elsewhere")
+    return int(version)
+
+
+def sql_has_table(conn: Connection, name: str) -> bool:
+    """True when the file already holds table ``name``."""
+    found = conn.execute(
+        sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :n"), {"n": name}
+    )
+    return found.first() is not None
+
+
+def _make_engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_con: Any, _record: Any) -> None:
+        # Transactions are ours (BEGIN IMMEDIATE below), not the sqlite3 module's lazy ones.
+        dbapi_con.isolation_level = None
+        cur = dbapi_con.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        mode = cur.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise sqlite3.OperationalError(f"attempt to write a readonly database ({mode})")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class Journal:
+    """The journal API used by the runner, the desk and the review (see module docstring)."""
+
+    def __init__(self, path: Path, engine: Engine) -> None:
+        self.path = path
+        self._engine = engine
+        self._classes = event_classes()
+
+    @classmethod
+    def open(cls, path: Path) -> Journal:
+        """Open (creating or migrating as needed) the journal at ``path``."""
+        path = Path(path).expanduser()
+        version = inspect_file(path)
+        if version is None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise JournalError(
+                    f"cannot create folder for journal {path}: {e.strerror}"
+                ) from None
+        todo = [] if version is None else migrations.pending(version, path)
+        journal = cls(path, _make_engine(path))
+        try:
+            if version is None:
+                with journal._tx() as conn:
+                    # BEGIN IMMEDIATE serializes creators: a second one finds the schema there
+                    if not sql_has_table(conn, "schema_version"):
+                        migrations.create_fresh(conn)
+            for migration in todo:
+                with journal._tx() as conn:
+                    migrations.apply(conn, migration)
+        except JournalError:
+            journal.close()
+            raise
+        return journal
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the file (the last connection checkpoints the WAL)."""
+        self._engine.dispose()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        """One write transaction; any SQLite failure becomes a one-line JournalError."""
+        try:
+            with self._engine.begin() as conn:
+                yield conn
+        except IntegrityError as e:
+            raise JournalError(f"journal {self.path} refused a write: {e.orig}") from None
+        except (DBAPIError, sqlite3.Error) as e:
+            raise _explain(self.path, e) from None
+        except OSError as e:
+            raise JournalError(f"journal {self.path}: {e.strerror}") from None
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read connection for queries (review, CLI); failures become JournalError."""
+        try:
+            with self._engine.connect() as conn:
+                yield conn
+        except (DBAPIError, sqlite3.Error) as e:
+            raise _explain(self.path, e) from None
+
+    def query(self, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
+        """Rows of a SQLAlchemy statement (Decimal columns come back as Decimal)."""
+        with self.reading() as conn:
+            return list(conn.execute(statement, params or {}))
+
+    # accounts and sessions
+
+    def ensure_account(
+        self, name: str, venue: str, currency: str, starting_balance: Decimal
+    ) -> None:
+        """Register a paper account once; an existing account keeps its stored values."""
+        with self._tx() as conn:
+            conn.execute(
+                sql(
+                    "INSERT INTO accounts (name, venue, currency, starting_balance, created_ms) "
+                    "VALUES (:n, :v, :c, :b, :ms) ON CONFLICT(name) DO UPDATE SET "
+                    "venue = CASE WHEN accounts.venue = '' THEN excluded.venue "
+                    "ELSE accounts.venue END, "
+                    "currency = CASE WHEN accounts.currency = '' THEN excluded.currency "
+                    "ELSE accounts.currency END, "
+                    "starting_balance = "
+                    "COALESCE(accounts.starting_balance, excluded.starting_balance)"
+                ),
+                {"n": name, "v": venue, "c": currency, "b": str(starting_balance), "ms": _now_ms()},
+            )
+
+    def accounts(self) -> list[AccountInfo]:
+        """Every account in the journal, by name."""
+        rows = self.query(
+            sql("SELECT name, venue, currency, starting_balance FROM accounts ORDER BY name")
+        )
+        return [
+            AccountInfo(r[0], r[1], r[2], None if r[3] is None else Decimal(r[3])) for r in rows
+        ]
+
+    def start_session(self, account: str, kind: str, params: dict[str, Any]) -> int:
+        """Record the start of a run (replay, demo, paper) and return its id."""
+        with self._tx() as conn:
+            result = conn.execute(
+                sql(
+                    "INSERT INTO sessions (account, kind, params, started_ms) "
+                    "VALUES (:a, :k, :p, :ms)"
+                ),
+                {"a": account, "k": kind, "p": _json(params), "ms": _now_ms()},
+            )
+            return int(result.lastrowid)
+
+    # events and snapshots
+
+    def append(
+        self,
+        account: str,
+        events: Sequence[Event],
+        snapshot: dict[str, Any] | None = None,
+        session_id: int | None = None,
+    ) -> int:
+        """Commit one engine batch (and the account snapshot after it) in one transaction.
+
+        ``(account, seq)`` is unique: events already stored are skipped, so retrying a batch
+        is a no-op. Returns how many events were new.
+        """
+        for e in events:
+            if not isinstance(e, Event) or e.account != account:
+                raise InvariantError(f"journal.append({account!r}) got a foreign event {e!r}")
+        data = None if snapshot is None else _json(snapshot)
+        with self._tx() as conn:
+            if events:
+                conn.execute(
+                    sql(
+                        "INSERT OR IGNORE INTO accounts (name, venue, currency, created_ms) "
+                        "VALUES (:n, :v, '', :ms)"
+                    ),
+                    {"n": account, "v": events[0].venue, "ms": _now_ms()},
+                )
+            written = write_batch(conn, account, events, session_id)
+            if data is not None:
+                self._store_snapshot(conn, account, events, data)
+        return len(written)
+
+    def _store_snapshot(
+        self, conn: Connection, account: str, events: Sequence[Event], data: str
+    ) -> None:
+        if events:
+            seq, ts_ms = max(e.seq for e in events), max(e.ts_ms for e in events)
+        else:
+            row = conn.execute(
+                sql(
+                    "SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(ts_ms), 0) FROM events "
+                    "WHERE account = :a"
+                ),
+                {"a": account},
+            ).one()
+            seq, ts_ms = int(row[0]), int(row[1])
+        conn.execute(
+            sql(
+                "INSERT INTO snapshots (account, seq, ts_ms, data, written_ms) "
+                "VALUES (:a, :s, :t, :d, :ms) ON CONFLICT(account) DO UPDATE SET "
+                "seq = excluded.seq, ts_ms = excluded.ts_ms, data = excluded.data, "
+                "written_ms = excluded.written_ms WHERE excluded.seq >= snapshots.seq"
+            ),
+            {"a": account, "s": seq, "t": ts_ms, "d": data, "ms": _now_ms()},
+        )
+
+    def latest_snapshot_row(self, account: str) -> tuple[dict[str, Any], int] | None:
+        """The latest snapshot of ``account`` and the highest seq it includes."""
+        rows = self.query(sql("SELECT data, seq FROM snapshots WHERE account = :a"), {"a": account})
+        return (json.loads(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def latest_snapshot(self, account: str) -> dict[str, Any] | None:
+        """The snapshot stored with the account's latest snapshotted batch (None if none)."""
+        row = self.latest_snapshot_row(account)
+        return row[0] if row else None
+
+    def last_seq(self, account: str) -> int:
+        """Highest committed seq of ``account`` (0 when it has no events)."""
+        rows = self.query(
+            sql("SELECT COALESCE(MAX(seq), 0) FROM events WHERE account = :a"), {"a": account}
+        )
+        return int(rows[0][0])
+
+    def events(self, account: str, since_seq: int = 0) -> list[Event]:
+        """The account's events with seq > ``since_seq``, rebuilt as the engine dataclasses."""
+        rows = self.query(
+            sql("SELECT kind, payload FROM events WHERE account = :a AND seq > :s ORDER BY seq"),
+            {"a": account, "s": since_seq},
+        )
+        return [decode_event(kind, payload, self._classes) for kind, payload in rows]
+
+    # notes and tags
+
+    def resolve_trade(self, ref: int | str) -> int:
+        """Journal trade number for a number or an engine trade id; InputError when unknown."""
+        text_ref = str(ref).strip()
+        if text_ref.isdigit():
+            rows = self.query(sql("SELECT id FROM trades WHERE id = :i"), {"i": int(text_ref)})
+        else:
+            rows = self.query(sql("SELECT id FROM trades WHERE trade_key = :k"), {"k": text_ref})
+        if len(rows) == 1:
+            return int(rows[0][0])
+        if len(rows) > 1:
+            raise InputError(f"trade id '{ref}' is in several accounts; use the trade number")
+        raise InputError(
+            f"no trade '{ref}' in journal {self.path}; `microfut journal list` shows trade numbers"
+        )
+
+    def add_note(self, trade_id: int | str, text: str) -> int:
+        """Attach a note to a trade; returns the note id."""
+        if not text.strip():
+            raise InputError("a note needs some text, was empty")
+        tid = self.resolve_trade(trade_id)
+        with self._tx() as conn:
+            result = conn.execute(
+                sql("INSERT INTO trade_notes (trade_id, written_ms, text) VALUES (:t, :ms, :x)"),
+                {"t": tid, "ms": _now_ms(), "x": text.strip()},
+            )
+            return int(result.lastrowid)
+
+    def add_tag(self, trade_id: int | str, tag: str) -> None:
+        """Tag a trade (adding the same tag twice keeps one)."""
+        name = tag.strip()
+        if not name or any(c.isspace() for c in name):
+            raise InputError(f"a tag is one word without spaces, was {tag!r}")
+        tid = self.resolve_trade(trade_id)
+        with self._tx() as conn:
+            conn.execute(
+                sql(
+                    "INSERT OR IGNORE INTO trade_tags (trade_id, tag, written_ms) "
+                    "VALUES (:t, :g, :ms)"
+                ),
+                {"t": tid, "g": name, "ms": _now_ms()},
+            )
+
+
+def _json(obj: Any) -> str:
+    """Compact JSON; a Decimal that slipped into a snapshot or params is kept as exact text."""
+
+    def default(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return str(value)
+        raise InvariantError(f"value {value!r} of type {type(value).__name__} is not JSON-safe")
+
+    return json.dumps(obj, default=default, separators=(",", ":"), sort_keys=True)

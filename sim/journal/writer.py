@@ -1,0 +1,320 @@
+"""Turn engine events into journal rows: the generic event log and the typed projections.
+
+Every event is stored generically (kind + every dataclass field as JSON, Decimals tagged as exact
+strings) so an event type or field added later is stored without a schema change. The important
+kinds are also projected into typed tables for querying. A ``TradeClosed`` claims the orders,
+fills, funding and liquidations of its account and symbol not yet claimed by an earlier trade:
+that is how ``journal show`` finds the whole story of one trade.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert, text
+
+from sim.engine.events import Event
+from sim.errors import InvariantError
+from sim.journal.tables import (
+    PROJECTED_TABLES,
+    EquityRow,
+    EventRow,
+    FillRow,
+    FundingRow,
+    LiquidationRow,
+    OrderRow,
+    TradeRow,
+)
+
+DECIMAL_TAG = "$d"
+TABLES: dict[str, Table] = {
+    "orders": OrderRow.__table__,  # type: ignore[attr-defined]
+    "fills": FillRow.__table__,  # type: ignore[attr-defined]
+    "funding": FundingRow.__table__,  # type: ignore[attr-defined]
+    "liquidations": LiquidationRow.__table__,  # type: ignore[attr-defined]
+    "equity": EquityRow.__table__,  # type: ignore[attr-defined]
+}
+EVENTS: Table = EventRow.__table__  # type: ignore[attr-defined]
+TRADES: Table = TradeRow.__table__  # type: ignore[attr-defined]
+BASE_FIELDS = ("seq", "ts_ms", "account", "venue", "symbol")
+
+
+def encode_value(value: Any) -> Any:
+    """JSON-safe form of a field value; a Decimal becomes ``{"$d": "<exact text>"}``."""
+    if isinstance(value, Decimal):
+        return {DECIMAL_TAG: str(value)}
+    if isinstance(value, list | tuple):
+        return [encode_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): encode_value(v) for k, v in value.items()}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise InvariantError(f"event field value {value!r} has no journal encoding")
+
+
+def encode_payload(event: Event) -> str:
+    """Every dataclass field of ``event`` as compact JSON."""
+    fields = {f.name: encode_value(getattr(event, f.name)) for f in dataclasses.fields(event)}
+    return json.dumps(fields, separators=(",", ":"), sort_keys=True)
+
+
+def event_row(event: Event, session_id: int | None) -> dict[str, Any]:
+    return {
+        "account": event.account,
+        "seq": event.seq,
+        "kind": type(event).__name__,
+        "ts_ms": event.ts_ms,
+        "venue": event.venue,
+        "symbol": event.symbol,
+        "payload": encode_payload(event),
+        "session_id": session_id,
+    }
+
+
+def _base(event: Event) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in BASE_FIELDS}
+
+
+def _get(event: Event, names: Sequence[str]) -> dict[str, Any]:
+    """The named attributes that the event has (missing ones are left to column defaults)."""
+    return {n: getattr(event, n) for n in names if hasattr(event, n)}
+
+
+ORDER_FIELDS = (
+    "side",
+    "order_type",
+    "contracts",
+    "price",
+    "trigger_price",
+    "stop_loss",
+    "take_profit",
+    "leverage",
+    "reduce_only",
+    "reason",
+    "guard",
+    "tag",
+)
+FILL_FIELDS = (
+    "order_id",
+    "side",
+    "contracts",
+    "price",
+    "fee",
+    "currency",
+    "liquidity",
+    "realized_pnl",
+    "contract_size",
+    "position_after",
+    "wallet_after",
+    "reason",
+)
+FUNDING_FIELDS = (
+    "funding_time_ms",
+    "rate",
+    "mark_price",
+    "contracts",
+    "contract_size",
+    "amount",
+    "currency",
+    "wallet_after",
+)
+LIQUIDATION_FIELDS = (
+    "side",
+    "contracts",
+    "entry_price",
+    "mark_price",
+    "liquidation_price",
+    "close_price",
+    "margin_mode",
+    "leverage",
+    "tier",
+    "mmr",
+    "cum",
+    "wallet_before",
+    "loss",
+    "fee",
+    "currency",
+    "rule",
+)
+
+
+def project(event: Event) -> list[tuple[str, dict[str, Any]]]:
+    """Typed rows for one event (not TradeClosed): (table name, row)."""
+    kind = type(event).__name__
+    rows: list[tuple[str, dict[str, Any]]] = []
+    if kind == "OrderFilled":
+        rows.append(("fills", _base(event) | _get(event, FILL_FIELDS)))
+    elif hasattr(event, "order_id") and (kind.startswith("Order") or kind == "CommandRejected"):
+        name = kind[5:].lower() if kind.startswith("Order") else "command_rejected"
+        row = _base(event) | {"order_id": event.order_id, "event": name}  # type: ignore[attr-defined]
+        row |= {k: v for k, v in _get(event, ORDER_FIELDS).items() if v is not None}
+        if kind == "CommandRejected":
+            row["order_type"] = getattr(event, "command", "")  # which command was refused
+        rows.append(("orders", row))
+    elif kind == "FundingPaid":
+        rows.append(("funding", _base(event) | _get(event, FUNDING_FIELDS)))
+    elif kind == "PositionLiquidated":
+        rows.append(("liquidations", _base(event) | _get(event, LIQUIDATION_FIELDS)))
+    wallet = next(
+        (
+            getattr(event, n)
+            for n in ("wallet_after", "balance_after", "wallet")
+            if hasattr(event, n)
+        ),
+        None,
+    )
+    equity = getattr(event, "equity", None)
+    if isinstance(wallet, Decimal) or isinstance(equity, Decimal):
+        eq = {"wallet": wallet, "equity": equity, "currency": getattr(event, "currency", "")}
+        rows.append(("equity", _base(event) | eq | {"source": kind}))
+    return rows
+
+
+def trade_row(event: Event) -> dict[str, Any]:
+    """The trades row of a ``TradeClosed``; net P&L = realized − fees + funding."""
+    e: Any = event
+    return {
+        "account": e.account,
+        "trade_key": str(e.trade_id),
+        "seq": e.seq,
+        "venue": e.venue,
+        "symbol": e.symbol,
+        "side": e.side,
+        "open_ts_ms": e.open_ts_ms,
+        "close_ts_ms": e.ts_ms,
+        "entry_price": e.entry_price,
+        "exit_price": e.exit_price,
+        "contracts": e.contracts,
+        "contract_size": e.contract_size,
+        "leverage": e.leverage,
+        "margin_mode": e.margin_mode,
+        "stop_at_entry": e.stop_at_entry,
+        "risk_at_entry": e.risk_at_entry,
+        "realized_pnl": e.realized_pnl,
+        "fees": e.fees,
+        "funding": e.funding,
+        "net_pnl": e.realized_pnl - e.fees + e.funding,
+        "currency": e.currency,
+        "exit_reason": e.exit_reason,
+        "tag": getattr(e, "tag", None),
+    }
+
+
+def _defaults(table: Table) -> dict[str, Any]:
+    """Column → default value, so every row of one executemany has the same keys."""
+    out: dict[str, Any] = {}
+    for column in table.columns:
+        if column.primary_key:
+            continue
+        default = column.default
+        out[column.name] = default.arg if default is not None and default.is_scalar else None
+    return out
+
+
+DEFAULTS = {name: _defaults(table) for name, table in TABLES.items()}
+
+
+OWNER = text(
+    "SELECT trade_id FROM orders WHERE account = :a AND order_id = :o "
+    "AND trade_id IS NOT NULL LIMIT 1"
+)
+# An order's first event cannot belong to a closed trade yet; later ones may (a stop cancelled
+# after its take-profit closed the trade), and stay with that trade.
+FIRST_ORDER_EVENTS = frozenset({"accepted", "rejected", "denied"})
+# Rows of an account and symbol still unclaimed in the file all come from earlier batches, so
+# they precede the TradeClosed being written. (A seq bound would make SQLite scan by seq.)
+CLAIM = {
+    name: text(
+        f"UPDATE {name} SET trade_id = :t WHERE account = :a AND symbol = :s AND trade_id IS NULL"
+    )
+    for name in PROJECTED_TABLES
+}
+
+
+def _insert(conn: Connection, name: str, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        defaults = DEFAULTS[name]
+        full = [{k: (d if r.get(k) is None else r[k]) for k, d in defaults.items()} for r in rows]
+        conn.execute(insert(TABLES[name]), full)
+
+
+class _Projector:
+    """Buffers one batch's projected rows and assigns each to its trade as trades close.
+
+    Rows are inserted once at the end of the batch (one executemany per table); rows of earlier
+    batches are claimed with one UPDATE per table the first time a symbol's trade closes here.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.unclaimed: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.owners: dict[str, int] = {}
+        self.db_claimed: set[str] = set()
+
+    def add(self, event: Event) -> None:
+        for name, row in project(event):
+            if name in PROJECTED_TABLES:
+                if name == "orders" and row["event"] not in FIRST_ORDER_EVENTS:
+                    row["trade_id"] = self._owner(row)
+                if row.get("trade_id") is None:
+                    self.unclaimed[row["symbol"]].append(row)
+            self.rows[name].append(row)
+
+    def _owner(self, row: dict[str, Any]) -> int | None:
+        if row["order_id"] in self.owners:
+            return self.owners[row["order_id"]]
+        found = self.conn.execute(OWNER, {"a": row["account"], "o": row["order_id"]}).first()
+        return None if found is None else int(found[0])
+
+    def close_trade(self, event: Event) -> None:
+        result = self.conn.execute(insert(TRADES), trade_row(event))
+        trade_id = int(result.inserted_primary_key[0])
+        for row in self.unclaimed.pop(event.symbol, []):
+            row["trade_id"] = trade_id
+            if "event" in row:
+                self.owners[row["order_id"]] = trade_id
+        if event.symbol not in self.db_claimed:
+            params = {"t": trade_id, "a": event.account, "s": event.symbol}
+            for name in PROJECTED_TABLES:
+                self.conn.execute(CLAIM[name], params)
+            self.db_claimed.add(event.symbol)
+
+    def flush(self) -> None:
+        for name, rows in self.rows.items():
+            _insert(self.conn, name, rows)
+
+
+def write_batch(
+    conn: Connection, account: str, events: Sequence[Event], session_id: int | None
+) -> list[Event]:
+    """Insert the events of one batch not yet stored (by ``(account, seq)``) and their projections.
+
+    Returns the events actually written; a retried batch writes nothing. Runs inside the
+    caller's transaction.
+    """
+    if not events:
+        return []
+    seqs = [e.seq for e in events]
+    found = conn.execute(
+        text("SELECT seq FROM events WHERE account = :a AND seq BETWEEN :lo AND :hi"),
+        {"a": account, "lo": min(seqs), "hi": max(seqs)},
+    ).scalars()
+    existing = set(found)
+    new = sorted((e for e in events if e.seq not in existing), key=lambda e: e.seq)
+    if not new:
+        return []
+    conn.execute(insert(EVENTS), [event_row(e, session_id) for e in new])
+    projector = _Projector(conn)
+    for event in new:
+        if type(event).__name__ == "TradeClosed":
+            projector.close_trade(event)
+        else:
+            projector.add(event)
+    projector.flush()
+    return new

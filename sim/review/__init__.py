@@ -1,0 +1,1 @@
+"""Review of the journal: pandas frames, statistics that teach, and plots."""

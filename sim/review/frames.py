@@ -1,0 +1,216 @@
+"""Journal → pandas DataFrames for the review; money columns stay exact Decimal objects.
+
+Rows are read through the sqlmodel tables, so Decimal columns arrive as ``Decimal`` (statistics
+on them are exact); ``opened``/``closed`` are UTC timestamps for grouping and display only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import String, Table, func, select, type_coerce
+
+from sim.journal.restore import decode_event
+from sim.journal.store import Journal
+from sim.journal.tables import (
+    AccountRow,
+    DecimalText,
+    EventRow,
+    FillRow,
+    FundingRow,
+    LiquidationRow,
+    NoteRow,
+    OrderRow,
+    TagRow,
+    TradeRow,
+)
+
+TRADES: Table = TradeRow.__table__  # type: ignore[attr-defined]
+FILLS: Table = FillRow.__table__  # type: ignore[attr-defined]
+FUNDING: Table = FundingRow.__table__  # type: ignore[attr-defined]
+ORDERS: Table = OrderRow.__table__  # type: ignore[attr-defined]
+LIQUIDATIONS: Table = LiquidationRow.__table__  # type: ignore[attr-defined]
+NOTES: Table = NoteRow.__table__  # type: ignore[attr-defined]
+TAGS: Table = TagRow.__table__  # type: ignore[attr-defined]
+ACCOUNTS: Table = AccountRow.__table__  # type: ignore[attr-defined]
+EVENTS: Table = EventRow.__table__  # type: ignore[attr-defined]
+
+
+def _raw(table: Table) -> Any:
+    """SELECT of every column with Decimal columns left as text (converted in bulk later)."""
+    return select(
+        *(
+            type_coerce(c, String).label(c.name) if isinstance(c.type, DecimalText) else c
+            for c in table.columns
+        )
+    )
+
+
+def _frame(journal: Journal, table: Table, stmt: Any) -> pd.DataFrame:
+    rows = journal.query(stmt)
+    # object dtype keeps Decimals, None and ints as they are (no NaN, no inferred strings)
+    frame = pd.DataFrame(
+        [tuple(r) for r in rows], columns=[c.name for c in table.columns], dtype=object
+    )
+    for c in table.columns:
+        if isinstance(c.type, DecimalText):
+            frame[c.name] = [None if v is None else Decimal(v) for v in frame[c.name]]
+    return frame
+
+
+def _where(
+    table: Table,
+    stmt: Any,
+    account: str | None,
+    symbol: str | None,
+    since_ms: int | None,
+    until_ms: int | None,
+    ts: str,
+) -> Any:
+    if account:
+        stmt = stmt.where(table.c.account == account)
+    if symbol:
+        stmt = stmt.where(table.c.symbol == symbol)
+    if since_ms is not None:
+        stmt = stmt.where(table.c[ts] >= since_ms)
+    if until_ms is not None:
+        stmt = stmt.where(table.c[ts] < until_ms)
+    return stmt
+
+
+def user_tags(journal: Journal) -> dict[int, list[str]]:
+    """User tags by journal trade number."""
+    out: dict[int, list[str]] = defaultdict(list)
+    for trade_id, tag in journal.query(select(TAGS.c.trade_id, TAGS.c.tag).order_by(TAGS.c.id)):
+        out[int(trade_id)].append(tag)
+    return out
+
+
+def _utc(ms: pd.Series) -> pd.Series:
+    return pd.to_datetime(ms.astype("int64"), unit="ms", utc=True)
+
+
+def trades_frame(
+    journal: Journal,
+    account: str | None = None,
+    symbol: str | None = None,
+    tag: str | None = None,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+) -> pd.DataFrame:
+    """Closed trades in close order, filtered by account, symbol, tag and close time [since, until).
+
+    ``tags`` holds the engine's tag (set when the order was placed) plus the user's tags.
+    """
+    stmt = _where(TRADES, _raw(TRADES), account, symbol, since_ms, until_ms, "close_ts_ms")
+    frame = _frame(journal, TRADES, stmt.order_by(TRADES.c.close_ts_ms, TRADES.c.id))
+    extra = user_tags(journal)
+    frame["tags"] = [
+        ([t] if t else []) + [u for u in extra.get(int(i), []) if u != t]
+        for i, t in zip(frame["id"], frame["tag"], strict=True)
+    ]
+    if tag:
+        frame = frame[[tag in tags for tags in frame["tags"]]].reset_index(drop=True)
+    frame["opened"] = _utc(frame["open_ts_ms"]) if len(frame) else pd.Series(dtype=object)
+    frame["closed"] = _utc(frame["close_ts_ms"]) if len(frame) else pd.Series(dtype=object)
+    return frame
+
+
+def table_frame(
+    journal: Journal,
+    name: str,
+    account: str | None = None,
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+) -> pd.DataFrame:
+    """Fills, funding, orders or liquidations, in seq order per account."""
+    table = {"fills": FILLS, "funding": FUNDING, "orders": ORDERS, "liquidations": LIQUIDATIONS}[
+        name
+    ]
+    stmt = _where(table, _raw(table), account, None, since_ms, until_ms, "ts_ms")
+    return _frame(journal, table, stmt.order_by(table.c.account, table.c.seq))
+
+
+def starting_balances(journal: Journal) -> dict[str, Any]:
+    """Opening balance of each account: the stored one, else its first deposit's balance.
+
+    A runner may register the account before depositing (stored balance 0); the first
+    ``WalletCredited`` then says what the account really started with.
+    """
+    out: dict[str, Any] = {}
+    for name, balance in journal.query(select(ACCOUNTS.c.name, ACCOUNTS.c.starting_balance)):
+        out[name] = balance
+        if not balance:
+            first = journal.query(
+                select(EVENTS.c.kind, EVENTS.c.payload)
+                .where(EVENTS.c.account == name, EVENTS.c.kind == "WalletCredited")
+                .order_by(EVENTS.c.seq)
+                .limit(1)
+            )
+            if first:
+                out[name] = decode_event(first[0][0], first[0][1]).balance_after  # type: ignore[attr-defined]
+    return out
+
+
+def guard_times(journal: Journal, account: str) -> tuple[list[int], list[tuple[int, str]]]:
+    """Times (ms) of daily-loss locks (``GuardLocked`` events), and of guard denials + guard."""
+    guard = func.json_extract(EVENTS.c.payload, "$.guard")
+    locks = journal.query(
+        select(EVENTS.c.ts_ms)
+        .where(EVENTS.c.account == account, EVENTS.c.kind == "GuardLocked", guard.like("%loss%"))
+        .order_by(EVENTS.c.seq)
+    )
+    denied = journal.query(
+        select(ORDERS.c.ts_ms, ORDERS.c.guard)
+        .where(ORDERS.c.account == account, ORDERS.c.event == "denied")
+        .order_by(ORDERS.c.seq)
+    )
+    return [int(r[0]) for r in locks], [(int(r[0]), str(r[1])) for r in denied]
+
+
+def _records(journal: Journal, table: Table, stmt: Any) -> list[dict[str, Any]]:
+    return [dict(zip([c.name for c in table.columns], r, strict=True)) for r in journal.query(stmt)]
+
+
+def trade_story(journal: Journal, ref: int | str) -> dict[str, Any]:
+    """Everything about one trade: the row, its orders, fills, funding, liquidation and notes.
+
+    Orders are those claimed by the trade plus later events of the same orders (e.g. the stop
+    cancelled once the take-profit closed the position).
+    """
+    trade_id = journal.resolve_trade(ref)
+    trade = _records(journal, TRADES, select(TRADES).where(TRADES.c.id == trade_id))[0]
+    fills = _records(journal, FILLS, select(FILLS).where(FILLS.c.trade_id == trade_id))
+    claimed = _records(journal, ORDERS, select(ORDERS).where(ORDERS.c.trade_id == trade_id))
+    order_ids = {o["order_id"] for o in claimed} | {f["order_id"] for f in fills}
+    later = _records(
+        journal,
+        ORDERS,
+        select(ORDERS).where(
+            ORDERS.c.account == trade["account"],
+            ORDERS.c.order_id.in_(sorted(order_ids)),
+            ORDERS.c.trade_id.is_not(trade_id) | ORDERS.c.trade_id.is_(None),
+            ORDERS.c.seq > trade["seq"],
+        ),
+    )
+    notes = journal.query(
+        select(NOTES.c.id, NOTES.c.written_ms, NOTES.c.text)
+        .where(NOTES.c.trade_id == trade_id)
+        .order_by(NOTES.c.id)
+    )
+    return {
+        "trade": trade,
+        "tags": ([trade["tag"]] if trade["tag"] else []) + user_tags(journal).get(trade_id, []),
+        "orders": sorted(claimed + later, key=lambda o: o["seq"]),
+        "fills": fills,
+        "funding": _records(
+            journal, FUNDING, select(FUNDING).where(FUNDING.c.trade_id == trade_id)
+        ),
+        "liquidations": _records(
+            journal, LIQUIDATIONS, select(LIQUIDATIONS).where(LIQUIDATIONS.c.trade_id == trade_id)
+        ),
+        "notes": [{"id": n[0], "written_ms": n[1], "text": n[2]} for n in notes],
+    }

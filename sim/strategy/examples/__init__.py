@@ -1,0 +1,1 @@
+"""Example strategies shipped with microfut, runnable by name: `microfut run breakout ...`."""

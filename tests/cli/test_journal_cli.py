@@ -1,0 +1,183 @@
+"""`microfut journal ...` as a user runs it, on the five-trade journal built in the test."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.sim.journal.builders import build_review_journal
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """The five-trade journal at the default journal path run_cli points to."""
+    path = tmp_path / "data" / "journal.sqlite"
+    build_review_journal(path).close()
+    return path
+
+
+def test_missing_journal_is_one_line_and_exit_2(run_cli, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.sqlite"
+
+    result = run_cli("journal", "list", "--db", str(missing))
+
+    assert result.exit_code == 2
+    assert f"no journal at {missing} yet; run `microfut replay`/`demo` first" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not missing.exists()
+
+
+def test_foreign_file_is_one_line_exit_5_and_untouched(run_cli, tmp_path: Path) -> None:
+    path = tmp_path / "photos.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE photos (name TEXT)")
+    con.commit()
+    con.close()
+    before = path.read_bytes()
+
+    result = run_cli("journal", "report", "--db", str(path))
+
+    assert result.exit_code == 5
+    assert "another program" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert path.read_bytes() == before
+
+
+def test_list_json_with_filters(run_cli, db: Path) -> None:
+    result = run_cli("journal", "list", "--symbol", "ETH/USDT:USDT", "--json")
+
+    trades = json.loads(result.stdout)["trades"]
+    assert result.exit_code == 0
+    assert [(t["id"], t["net_pnl"], t["r_multiple"]) for t in trades] == [
+        (2, "-3.00", "-1"),
+        (5, "-1.50", "-0.25"),
+    ]
+
+
+def test_list_table_by_date_range(run_cli, db: Path) -> None:
+    result = run_cli("journal", "list", "--since", "2024-03-05", "--until", "2024-03-06")
+
+    assert result.exit_code == 0
+    assert "liquidation" in result.stdout  # trade 3, closed on the 5th
+    assert "take_profit" not in result.stdout  # trade 1, the 4th
+    assert "manual" in result.stdout  # trade 4, closed on the 6th (--until includes the day)
+
+
+def test_bad_date_is_exit_2(run_cli, db: Path) -> None:
+    result = run_cli("journal", "list", "--since", "last tuesday")
+
+    assert result.exit_code == 2
+    assert "--since must be a date" in result.stderr
+
+
+def test_show_tells_the_whole_story(run_cli, db: Path) -> None:
+    run_cli("journal", "note", "1", "waited for the retest")
+
+    table = run_cli("journal", "show", "1")
+    as_json = json.loads(run_cli("journal", "show", "1", "--json").stdout)
+
+    assert table.exit_code == 0
+    assert "stop_market" in table.stdout
+    assert "oco" in table.stdout
+    assert "waited for the retest" in table.stdout
+    assert [o["event"] for o in as_json["orders"]] == ["accepted", "accepted", "cancelled"]
+    assert [f["fee"] for f in as_json["fills"]] == ["0.25", "0.25"]
+    assert as_json["funding"][0]["amount"] == "-0.10"
+    assert as_json["r_multiple"] == "2"
+
+
+def test_note_and_tag_then_filter_by_tag(run_cli, db: Path) -> None:
+    noted = json.loads(run_cli("journal", "note", "2", "chased the move", "--json").stdout)
+    tagged = run_cli("journal", "tag", "2", "fomo")
+
+    listed = json.loads(run_cli("journal", "list", "--tag", "fomo", "--json").stdout)
+    assert noted == {"trade": 2, "note": 1, "text": "chased the move"}
+    assert tagged.exit_code == 0
+    assert [t["id"] for t in listed["trades"]] == [2]
+
+
+def test_unknown_trade_is_exit_2(run_cli, db: Path) -> None:
+    result = run_cli("journal", "show", "77")
+
+    assert result.exit_code == 2
+    assert "no trade '77'" in result.stderr
+
+
+def test_report_json_has_the_hand_computed_numbers(run_cli, db: Path) -> None:
+    result = run_cli("journal", "report", "--account", "main", "--json")
+
+    (rep,) = json.loads(result.stdout)["accounts"]
+    assert result.exit_code == 0
+    assert rep["summary"]["win_rate"] == "0.4"
+    assert rep["summary"]["expectancy"] == "1.80"
+    assert rep["summary"]["profit_factor"] == "2"
+    assert rep["summary"]["max_drawdown"] == "7.50"
+    assert rep["discipline"]["without_stop"] == [3]
+
+
+def test_report_tables_and_period(run_cli, db: Path) -> None:
+    full = run_cli("journal", "report")
+    monday = run_cli("journal", "report", "--until", "2024-03-04", "--json")
+
+    assert full.exit_code == 0
+    assert "discipline review" in full.stdout
+    assert "profit factor" in full.stdout
+    assert json.loads(monday.stdout)["accounts"][0]["summary"]["trades"] == 2
+
+
+def test_report_of_unknown_account_is_exit_2(run_cli, db: Path) -> None:
+    result = run_cli("journal", "report", "--account", "ghost")
+
+    assert result.exit_code == 2
+    assert "no account 'ghost'" in result.stderr
+
+
+def test_plot_writes_pngs_and_draws_in_the_terminal(run_cli, db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "charts"
+
+    result = run_cli("journal", "plot", "--out", str(out), "--terminal")
+    listed = json.loads(run_cli("journal", "plot", "--out", str(out), "--json").stdout)
+
+    assert result.exit_code == 0
+    assert "main: equity" in result.stdout
+    assert len(listed["files"]) == 3
+    assert all(Path(f).read_bytes().startswith(b"\x89PNG") for f in listed["files"])
+
+
+def test_export_csv_keeps_exact_decimals(run_cli, db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "export"
+
+    result = run_cli("journal", "export", "--format", "csv", "--out", str(out), "--json")
+
+    files = {f["table"]: f for f in json.loads(result.stdout)["files"]}
+    assert {k: v["rows"] for k, v in files.items()} == {"trades": 5, "fills": 10, "funding": 2}
+    trades = pd.read_csv(out / "trades.csv", dtype=str)
+    assert list(trades["net_pnl"]) == ["6.00", "-3.00", "-4.50", "12.00", "-1.50"]
+    assert list(trades["risk_at_entry"].fillna("")) == ["3.000", "3.00", "", "15.000", "6.00"]
+
+
+def test_export_parquet_has_decimal_columns(run_cli, db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "export"
+
+    result = run_cli("journal", "export", "--format", "parquet", "--out", str(out))
+
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(out / "trades.parquet")
+    assert result.exit_code == 0
+    assert str(table.schema.field("net_pnl").type).startswith("decimal")
+    assert [str(v) for v in table.column("net_pnl").to_pylist()] == [
+        "6.00", "-3.00", "-4.50", "12.00", "-1.50",
+    ]  # fmt: skip
+    assert (out / "fills.parquet").exists()
+
+
+def test_export_rejects_an_unknown_format(run_cli, db: Path) -> None:
+    result = run_cli("journal", "export", "--format", "xlsx")
+
+    assert result.exit_code == 2
+    assert "--format must be 'csv' or 'parquet'" in result.stderr

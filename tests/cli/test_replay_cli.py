@@ -1,0 +1,244 @@
+"""`microfut replay` on the recorded BTC/ETH 1m month, every figure re-derived by hand here."""
+
+from __future__ import annotations
+
+import json
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP
+from decimal import Decimal as D
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+HEADER = (
+    "time,symbol,side,type,contracts,price,trigger_price,callback_pct,reduce_only,leverage,"
+    "margin_mode,stop_loss,take_profit,tag\n"
+)
+ORDERS = (
+    "2025-05-05T00:00:00Z,BTC/USDT:USDT,buy,market,0.01,,,,,10,isolated,93000,96000,tp\n"
+    "2025-05-10T00:00:00Z,ETH/USDT:USDT,sell,market,0.5,,,,,5,cross,,,funding\n"
+    "2025-05-20T00:00:00Z,ETH/USDT:USDT,buy,market,0.5,,,,true,,,,,\n"
+    "2025-05-21T00:00:00Z,BTC/USDT:USDT,buy,market,0.05,,,,,100,isolated,,,liq\n"
+    "2025-05-29T00:00:00Z,ETH/USDT:USDT,buy,market,0.2,,,,,10,isolated,2600,,stop\n"
+)
+TICK_BTC, TICK_ETH = D("0.1"), D("0.01")
+SLIP = D("1.0002")
+TAKER = D("0.0005")
+
+
+def _ms(text: str) -> int:
+    return int(pd.Timestamp(text).value // 1_000_000)
+
+
+def _dec(x: float) -> D:
+    return D(repr(float(x)))
+
+
+def _tick(x: D, tick: D, rounding: str) -> D:
+    return (x / tick).to_integral_value(rounding=rounding) * tick
+
+
+def _price_before(bars: pd.DataFrame, t: int) -> D:
+    """The last price known at ``t``: the close of the bar before (no look-ahead)."""
+    return _dec(bars[bars.ts < t].iloc[-1].close)
+
+
+def _bars(folder: Path, stem: str) -> pd.DataFrame:
+    return pd.read_feather(folder / f"{stem}-1m-futures.feather").assign(
+        ts=lambda f: pd.to_datetime(f["date"], utc=True).astype("int64") // 1_000_000
+    )
+
+
+def _funding(folder: Path, stem: str, contracts: D, start: int, end: int) -> D:
+    """Σ −s·N·mark·rate over the instants start < t ≤ end, mark = 8h mark candle open at t.
+
+    At equal times funding comes before orders: a position opened at t does not pay at t, one
+    closed at t does.
+    """
+    rates = pd.read_feather(folder / f"{stem}-8h-funding_rate.feather")
+    marks = pd.read_feather(folder / f"{stem}-8h-mark.feather")
+    mark_at = dict(
+        zip(
+            (pd.to_datetime(marks["date"], utc=True).astype("int64") // 10**6).tolist(),
+            marks["open"].tolist(),
+            strict=True,
+        )
+    )
+    total = D(0)
+    for date, rate in zip(rates["date"], rates["open"], strict=True):
+        t = int(pd.Timestamp(date).value // 10**6) // 1000 * 1000
+        if start < t <= end:
+            total += -contracts * _dec(mark_at[t]) * _dec(rate)
+    return total
+
+
+@pytest.fixture(scope="module")
+def replay(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> dict:
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from sim.cli import main as cli_main
+    from sim.cli import render
+
+    orders = tmp_path_factory.mktemp("replay") / "ORDERS.csv"
+    orders.write_text(HEADER + ORDERS, encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        render.stderr.file = err
+        try:
+            cli_main.main(
+                [
+                    "replay",
+                    "--exchange",
+                    "binanceusdm",
+                    "--data",
+                    str(shared_data / "ohlcv" / "binance_usdm"),
+                    "--orders",
+                    str(orders),
+                    "--balance",
+                    "1000",
+                    "--json",
+                ]
+            )
+        except SystemExit as e:
+            code = e.code
+        else:
+            code = 0
+        finally:
+            render.stderr.file = None  # type: ignore[assignment]
+    assert code in (0, None), err.getvalue()
+    return {"json": json.loads(out.getvalue()), "folder": shared_data / "ohlcv" / "binance_usdm"}
+
+
+def _trade(result: dict, tag: str) -> dict:
+    return next(t for t in result["json"]["closed_trades"] if t["tag"] == tag)
+
+
+def test_take_profit_trade_matches_hand_calculation(replay: dict) -> None:
+    btc = _bars(replay["folder"], "BTC_USDT_USDT")
+    t_in = _ms("2025-05-05T00:00:00Z")
+    after = btc[btc.ts >= t_in]
+    hit = after[after.high >= 96000].iloc[0]
+    assert (after[after.ts <= hit.ts].low > 93000).all()  # the stop was never touched first
+    entry = _tick(_price_before(btc, t_in) * SLIP, TICK_BTC, ROUND_CEILING)
+    exit_ = _tick(D(96000) * (2 - SLIP), TICK_BTC, ROUND_FLOOR)  # 96,000 × 0.9998
+
+    trade = _trade(replay, "tp")
+
+    assert (trade["exit_reason"], D(trade["entry_price"]), D(trade["exit_price"])) == (
+        "take_profit",
+        entry,
+        exit_,
+    )
+    assert D(trade["realized_pnl"]) == D("0.01") * (exit_ - entry)
+    assert D(trade["fees"]) == D("0.01") * (entry + exit_) * TAKER
+    assert hit.ts <= trade["ts_ms"] < hit.ts + 60_000
+    funding = _funding(replay["folder"], "BTC_USDT_USDT", D("0.01"), t_in, trade["ts_ms"])
+    assert D(trade["funding"]) == funding
+    assert funding < 0  # positive rates that week: the long paid
+
+
+def test_short_held_ten_days_collects_funding_and_closes_manually(replay: dict) -> None:
+    eth = _bars(replay["folder"], "ETH_USDT_USDT")
+    t_in, t_out = _ms("2025-05-10T00:00:00Z"), _ms("2025-05-20T00:00:00Z")
+    entry = _tick(_price_before(eth, t_in) * (2 - SLIP), TICK_ETH, ROUND_FLOOR)
+    exit_ = _tick(_price_before(eth, t_out) * SLIP, TICK_ETH, ROUND_CEILING)
+
+    trade = _trade(replay, "funding")
+
+    assert (trade["side"], trade["exit_reason"]) == ("short", "manual")
+    assert (D(trade["entry_price"]), D(trade["exit_price"])) == (entry, exit_)
+    assert D(trade["realized_pnl"]) == D("0.5") * (entry - exit_)
+    assert D(trade["funding"]) == _funding(
+        replay["folder"], "ETH_USDT_USDT", D("-0.5"), t_in, t_out
+    )
+
+
+def test_high_leverage_long_is_liquidated_at_the_binance_price_losing_its_margin(
+    replay: dict,
+) -> None:
+    btc = _bars(replay["folder"], "BTC_USDT_USDT")
+    t_in = _ms("2025-05-21T00:00:00Z")
+    entry = _tick(_price_before(btc, t_in) * SLIP, TICK_BTC, ROUND_CEILING)
+    n, margin = D("0.05"), D("0.05") * entry / 100
+    # Binance isolated, tier 1 (MMR 0.4 %, cum 0): LP = (WB − N·EP) / (N·MMR − N)
+    lp = (margin - n * entry) / (n * D("0.004") - n)
+    bankrupt = _tick(entry - margin / n, TICK_BTC, ROUND_HALF_UP)
+    after = btc[btc.ts >= t_in]
+    first = after[after.low <= float(lp)].iloc[0]
+
+    trade = _trade(replay, "liq")
+
+    assert trade["exit_reason"] == "liquidation"
+    assert D(trade["exit_price"]) == bankrupt
+    assert D(trade["realized_pnl"]) == n * (bankrupt - entry)
+    # The close price sits on the tick, so the loss is the margin to within one tick of size.
+    assert D(0) <= margin + D(trade["realized_pnl"]) < n * TICK_BTC
+    assert D(trade["fees"]) == n * entry * TAKER  # the opening fee; the margin paid the rest
+    assert first.ts <= trade["ts_ms"] < first.ts + 60_000
+
+
+def test_stop_loss_trade_and_final_balance(replay: dict) -> None:
+    eth = _bars(replay["folder"], "ETH_USDT_USDT")
+    t_in = _ms("2025-05-29T00:00:00Z")
+    entry = _tick(_price_before(eth, t_in) * SLIP, TICK_ETH, ROUND_CEILING)
+    exit_ = _tick(D(2600) * (2 - SLIP), TICK_ETH, ROUND_FLOOR)
+
+    trade = _trade(replay, "stop")
+    result = replay["json"]
+
+    assert (trade["exit_reason"], D(trade["exit_price"])) == ("stop", exit_)
+    assert D(trade["realized_pnl"]) == D("0.2") * (exit_ - entry)
+    trades = result["closed_trades"]
+    assert len(trades) == 4
+    assert result["positions"] == []
+    assert result["rejected"] == []
+    net = sum(D(t["realized_pnl"]) - D(t["fees"]) + D(t["funding"]) for t in trades)
+    assert D(result["balances"]["USDT"]) == D(1000) + net
+
+
+def test_table_output_and_bad_row(run_cli, shared_data: Path, tmp_path: Path) -> None:
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        HEADER + "2025-05-05T00:00:00Z,BTC/USDT:USDT,buy,market,0.01,,,,,10,cross,,,open\n",
+        encoding="utf-8",
+    )
+    data = str(shared_data / "ohlcv" / "binance_usdm" / "BTC_USDT_USDT-1m-futures.feather")
+
+    ok = run_cli("replay", "--data", data, "--orders", str(orders))
+    orders.write_text(HEADER + "2025-05-05T00:00:00Z,BTC/USDT:USDT,buy,market,-1,,,,,,,,,\n")
+    bad = run_cli("replay", "--data", data, "--orders", str(orders))
+
+    assert ok.exit_code == 0, ok.stderr
+    assert "open positions" in ok.stdout
+    assert "liq. price" in ok.stdout
+    assert "last price stands in for mark" in ok.stderr or "mark price = last" in ok.stderr
+    assert bad.exit_code == 2
+    assert "orders.csv row 2: contracts must be > 0, was '-1'" in bad.stderr
+
+
+def test_db_flag_journals_every_event(run_cli, shared_data: Path, tmp_path: Path) -> None:
+    from sim.journal.store import Journal
+
+    orders = tmp_path / "orders.csv"
+    orders.write_text(HEADER + ORDERS, encoding="utf-8")
+    db = tmp_path / "replay.sqlite"
+
+    result = run_cli(
+        "replay",
+        "--data",
+        str(shared_data / "ohlcv" / "binance_usdm"),
+        "--orders",
+        str(orders),
+        "--db",
+        str(db),
+        "--json",
+    )
+
+    assert result.exit_code == 0, result.stderr
+    stats = json.loads(result.stdout)["stats"]
+    with Journal.open(db) as journal:
+        events = journal.events("main")
+    assert len(events) == stats["events"]
+    assert [e.kind for e in events].count("TradeClosed") == 4
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))

@@ -1,0 +1,231 @@
+"""The desk core: echo before send, guards, journal on every batch, resume after a restart."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from adapters.specs import SpecBook
+from config.settings import Settings
+from sim.desk.session import DeskOptions, DeskSession
+from sim.engine.events import OrderDenied, OrderFilled, WalletCredited
+from sim.engine.market import LastTrade, MarkPrice
+from sim.errors import InputError
+from sim.guards import GuardLocked, GuardWarned
+from sim.journal import Journal
+
+T0 = 1_700_000_000_000  # 2023-11-14 22:13:20 UTC
+BTC = "BTC/USDT:USDT"
+ETH = "ETH/USDT:USDT"
+
+
+def synthetic_trade(symbol: str, price: str, ts: int) -> LastTrade:
+    return LastTrade("binanceusdm", symbol, ts, Decimal(price), Decimal(1))
+
+
+def synthetic_mark(symbol: str, price: str, ts: int) -> MarkPrice:
+    return MarkPrice("binanceusdm", symbol, ts, Decimal(price))
+
+
+@pytest.fixture
+def options(desk_settings: Settings) -> DeskOptions:
+    return DeskOptions.from_settings(desk_settings, account="t")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "journal.sqlite"
+
+
+def open_desk(options: DeskOptions, book: SpecBook, db: Path) -> DeskSession:
+    desk = DeskSession.open(options, book, db, start_ms=T0)
+    desk.feed(synthetic_trade(BTC, "60000", T0))
+    desk.feed(synthetic_trade(ETH, "3000", T0))
+    return desk
+
+
+def test_new_account_starts_with_the_configured_deposit(
+    options: DeskOptions, book: SpecBook, db: Path
+) -> None:
+    desk = open_desk(options, book, db)
+    desk.close()
+
+    with Journal.open(db) as journal:
+        events = journal.events("t")
+
+    assert isinstance(events[0], WalletCredited)
+    assert events[0].amount == Decimal(1000)
+    assert not desk.resumed
+
+
+def test_limit_echo_uses_the_binance_formula(options: DeskOptions, book: SpecBook, db: Path):
+    desk = open_desk(options, book, db)
+
+    reply = desk.submit("buy 0.01 BTC limit 60000 lev 10 isolated")
+
+    echo = reply.echoes[0]
+    # exchange-mechanics §A.2 micro example: long 0.01 BTC @60,000 at 10x isolated → 54,216.87
+    assert echo.liquidation_price == Decimal("54216.87")
+    assert (echo.notional, echo.margin) == (Decimal("600.00"), Decimal("60.00"))
+    assert "liq 54,216.87" in echo.line()
+    desk.close()
+
+
+def test_market_echo_equals_what_the_engine_then_does(
+    options: DeskOptions, book: SpecBook, db: Path
+) -> None:
+    desk = open_desk(options, book, db)
+
+    reply = desk.submit("buy 0.01 BTC lev 10 isolated")
+
+    echo = reply.echoes[0]
+    fill = next(e for e in reply.events if isinstance(e, OrderFilled))
+    (position,) = desk.account.positions()
+    assert echo.exact
+    assert echo.price == fill.price == Decimal("60012.0")  # last 60,000 + 2 bps slippage
+    assert echo.notional == Decimal("600.120")
+    assert echo.margin == Decimal("60.012")
+    assert echo.liquidation_price == position.liquidation_price
+    desk.close()
+
+
+def test_bad_input_is_one_line_and_changes_nothing(
+    options: DeskOptions, book: SpecBook, db: Path
+) -> None:
+    desk = open_desk(options, book, db)
+    seq = desk.account.seq
+
+    replies = [desk.submit(line) for line in ("buy x BTC", "close BTC", "size DOGE stop 1", "")]
+
+    assert [r.ok for r in replies] == [False] * 4
+    assert replies[0].lines == ["error: contracts must be a number, was 'x'"]
+    assert replies[1].lines == [f"error: no open position in {BTC} to close"]
+    assert "unknown symbol 'DOGE'" in replies[2].lines[0]
+    assert desk.account.seq == seq
+    desk.close()
+
+
+def test_leverage_and_mode_keep_each_other(options: DeskOptions, book: SpecBook, db: Path):
+    desk = open_desk(options, book, db)
+
+    desk.submit("mode BTC isolated")
+    desk.submit("lev BTC 5")
+
+    assert desk.leverage_of(BTC) == (Decimal(5), "isolated")
+    desk.close()
+
+
+def test_size_proposes_contracts_at_the_configured_risk(
+    options: DeskOptions, book: SpecBook, db: Path
+) -> None:
+    desk = open_desk(options, book, db)
+
+    reply = desk.submit("size BTC stop 59000")
+
+    # 1 % of 1,000 = 10 USDT; per contract 1,000 + taker fees 0.0005 × (60,000 + 59,000) = 1,059.5
+    assert reply.proposal.contracts == Decimal("0.009")
+    assert reply.lines[-1] == "type: buy 0.009 BTC/USDT:USDT stop 59,000"
+    desk.close()
+
+
+def test_scale_ladder_rests_on_the_book(options: DeskOptions, book: SpecBook, db: Path) -> None:
+    desk = open_desk(options, book, db)
+
+    desk.submit("scale buy 0.005 BTC from 59000 to 58000 in 3")
+
+    rows = [(o.price, o.contracts) for o in desk.account.open_orders()]
+    assert rows == [
+        (Decimal(59000), Decimal("0.001")),
+        (Decimal(58500), Decimal("0.001")),
+        (Decimal(58000), Decimal("0.003")),
+    ]
+    desk.close()
+
+
+def test_loss_limit_locks_entries_but_not_exits_and_journals_it(
+    options: DeskOptions, book: SpecBook, db: Path
+) -> None:
+    desk = open_desk(options, book, db)
+    desk.submit("buy 0.2 BTC lev 20")
+    desk.submit("buy 0.1 ETH lev 20")
+
+    # BTC falls 60,012 → 59,800: −42.4 on 0.2 BTC plus fees, beyond 3 % of 1,000
+    desk.feed(synthetic_trade(BTC, "59800", T0 + 60_000))
+    closed = desk.submit("sell 0.2 BTC")
+    denied = desk.submit("buy 0.001 BTC")
+    exit_eth = desk.submit("close ETH")
+
+    lock = next(e for e in closed.events if isinstance(e, GuardLocked))
+    assert lock.guard == "daily_loss"
+    assert lock.until_ms == T0 + 60_000 + 60 * 60_000
+    assert not denied.ok
+    assert isinstance(denied.events[-1], OrderDenied)
+    assert any(isinstance(e, OrderFilled) for e in exit_eth.events)
+    desk.close()
+    with Journal.open(db) as journal:
+        kinds = [e.kind for e in journal.events("t")]
+    assert "GuardLocked" in kinds
+    assert "OrderDenied" in kinds
+
+
+def test_leverage_warning_is_journaled(options: DeskOptions, book: SpecBook, db: Path) -> None:
+    desk = open_desk(options, book, db)
+
+    reply = desk.submit("buy 0.001 BTC lev 50")
+
+    warned = [e for e in reply.events if isinstance(e, GuardWarned)]
+    assert [w.guard for w in warned] == ["leverage"]
+    assert "warning: leverage 50x is above your warning level of 20x" in desk.log
+    desk.close()
+
+
+def test_quit_and_resume_keeps_positions_orders_and_locks(
+    options: DeskOptions, book: SpecBook, db: Path
+) -> None:
+    desk = open_desk(options, book, db)
+    desk.submit("buy 0.01 BTC lev 10 isolated stop 59000")
+    desk.submit("sell 0.05 ETH limit 3100")
+    desk.guards.state.locked_until_ms, desk.guards.state.lock_guard = T0 + 1, "max_trades"
+    desk.feed(synthetic_mark(BTC, "60010", T0 + 1000))  # a committed batch saves the guards
+    before = (desk.account.snapshot(), desk.guards.state.to_dict())
+    desk.close()
+
+    again = DeskSession.open(options, book, db, start_ms=T0 + 5000)
+
+    assert again.resumed
+    assert (again.account.snapshot(), again.guards.state.to_dict()) == before
+    assert [o.order_type for o in again.account.open_orders()] == ["stop_market", "limit"]
+    assert again.account.positions()[0].contracts == Decimal("0.01")
+    again.close()
+
+
+def test_resume_refuses_an_account_of_another_venue(
+    options: DeskOptions, book: SpecBook, db: Path
+) -> None:
+    open_desk(options, book, db).close()
+    other = SpecBook("bybit", book.specs, "test")
+
+    with pytest.raises(InputError, match="trades on binanceusdm, not bybit"):
+        DeskSession.open(options, other, db, start_ms=T0)
+
+
+def test_liquidation_inside_the_stop_is_warned_before_sending(
+    options: DeskOptions, book: SpecBook, db: Path
+) -> None:
+    desk = open_desk(options, book, db)
+
+    reply = desk.submit("buy 0.01 BTC lev 50 isolated stop 58000")
+
+    echo = reply.echoes[0]
+    warned = [e for e in reply.events if isinstance(e, GuardWarned)]
+    assert [w.guard for w in warned] == ["leverage", "liquidation_inside_stop"]
+    # the liquidation price the engine then shows is the one the warning named
+    (position,) = desk.account.positions()
+    assert echo.liquidation_price == position.liquidation_price
+    assert position.liquidation_price > Decimal(58000)
+    assert f"liquidation at {echo.liquidation_price} comes before your stop at 58000" in (
+        warned[1].message
+    )
+    desk.close()
