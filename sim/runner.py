@@ -62,6 +62,25 @@ class Runner:
             self.feed(inp)
         return self.stats
 
+    def run_merged(
+        self, inputs: Iterable[object], timed: Sequence[tuple[int, int, object]]
+    ) -> RunStats:
+        """Apply time-ordered market inputs with (ts, priority, command) items merged in.
+
+        A command goes in before the first market input at or after its time.
+        """
+        pending = sorted(timed, key=lambda x: (x[0], x[1]))
+        k = 0
+        for inp in inputs:
+            ts = inp.ts_ms  # type: ignore[attr-defined]
+            while k < len(pending) and pending[k][0] <= ts:
+                self.feed(pending[k][2])
+                k += 1
+            self.feed(inp)
+        for _, _, cmd in pending[k:]:
+            self.feed(cmd)
+        return self.stats
+
 
 @dataclass
 class _Bars:

@@ -12,6 +12,7 @@ import typer
 
 from adapters.orders_csv import read_orders
 from adapters.pricepath import MarketData, discover
+from adapters.replay import CANDLE_SUFFIXES, open_replay
 from adapters.specs import load_spec_book
 from sim.bus import Bus
 from sim.cli import context, render
@@ -49,6 +50,13 @@ def _collector(result_events: list[Event]) -> Any:
         result_events.extend(events)
 
     return collect
+
+
+def is_raw_recording(data: Path) -> bool:
+    """True for raw exchange messages (a capture or a microfut recording), not candle files."""
+    if data.is_dir():
+        return (data / "manifest.json").exists()
+    return data.suffix.lower() not in CANDLE_SUFFIXES
 
 
 def _notes(market: MarketData, symbols: Sequence[str]) -> list[str]:
@@ -99,12 +107,14 @@ def run_replay(
     if not orders:
         raise InputError(f"{orders_path.name} has no order rows")
     symbols = sorted({o.symbol for o in orders})
-    market = discover(data, exchange, symbols, timeframe)
-    missing = [s for s in symbols if s not in market.candles]
-    if missing:
-        raise InputError(
-            f"{orders_path.name}: no recorded candles for {', '.join(missing)} under {data}"
-        )
+    raw = is_raw_recording(data)
+    market = None if raw else discover(data, exchange, symbols, timeframe)
+    if market is not None:
+        missing = [s for s in symbols if s not in market.candles]
+        if missing:
+            raise InputError(
+                f"{orders_path.name}: no recorded candles for {', '.join(missing)} under {data}"
+            )
     book = load_spec_book(exchange, settings)
     specs = {s: book.get(s) for s in symbols}
     account = Account(
@@ -115,12 +125,13 @@ def run_replay(
         mark_from_last=True,
     )
     amount = balance if balance is not None else settings.account.starting_balance
-    start = min(int(min(c.ts[0] for c in market.candles.values())), orders[0].ts_ms)
+    first_bar = min((int(c.ts[0]) for c in market.candles.values()), default=0) if market else 0
+    start = min(first_bar, orders[0].ts_ms) if market else orders[0].ts_ms
     timed: list[tuple[int, int, object]] = [
         (start, -1, Deposit(ts_ms=start, currency=cur, amount=amount, reason="starting balance"))
         for cur in sorted({spec.settle for spec in specs.values()})
     ]
-    timed += market.funding
+    timed += market.funding if market else []
     timed += [(o.ts_ms, 1, o) for o in orders]
     bus = Bus()
     events: list[Event] = []
@@ -130,7 +141,15 @@ def run_replay(
         params = {"data": str(data), "orders": str(orders_path), "balance": str(amount)}
         journal = _attach_journal(db, bus, account, params)
     runner = Runner(account, bus)
-    stats = CandleReplay(runner, list(market.candles.values()), timed, fast=fast).run()
+    if market is None:
+        stats = runner.run_merged(open_replay(data, symbols=symbols), timed)
+        notes = [
+            f"{data.name}: recorded exchange messages (trades, book top and depth); "
+            "the last price stands in for mark, no funding in the recording"
+        ]
+    else:
+        stats = CandleReplay(runner, list(market.candles.values()), timed, fast=fast).run()
+        notes = _notes(market, symbols)
     return ReplayResult(
         exchange=exchange,
         data=str(data),
@@ -150,7 +169,7 @@ def run_replay(
             for e in events
             if e.kind in ("OrderRejected", "CommandRejected")
         ],
-        notes=_notes(market, symbols),
+        notes=notes,
         stats=stats,
         journal=journal,
         events=events,
@@ -304,7 +323,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("replay")
     def replay(
-        data: Annotated[Path, typer.Option("--data", help="recorded candle file or folder")],
+        data: Annotated[
+            Path,
+            typer.Option("--data", help="recorded candles (file or folder) or a raw capture"),
+        ],
         orders: Annotated[Path, typer.Option("--orders", help="ORDERS.csv to run")],
         exchange: Annotated[
             str | None, typer.Option("--exchange", "-e", help="ccxt id (default from config)")
