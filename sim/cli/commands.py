@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from sim.cli import calc_cmd, feed_cmd, journal_cmd, replay_cmd, run_cmd, specs_cmd
+from sim.cli import calc_cmd, feed_cmd, journal_cmd, replay_cmd, run_cmd, specs_cmd, trade_cmd
 
-MODULES = (specs_cmd, calc_cmd, replay_cmd, journal_cmd, feed_cmd, run_cmd)
+MODULES = (specs_cmd, calc_cmd, trade_cmd, replay_cmd, run_cmd, journal_cmd, feed_cmd)
 
 
 def register(app: typer.Typer) -> None:

@@ -47,18 +47,24 @@ def parse_duration(text: str) -> float:
 
 @contextlib.contextmanager
 def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
-    """Ctrl-C / SIGTERM set ``stop`` instead of tearing the event loop down mid-write."""
+    """Ctrl-C / SIGTERM set ``stop`` instead of tearing the event loop down mid-write.
+
+    A plain ``signal.signal`` handler (main thread only) that wakes the loop thread-safely.
+    """
     loop = asyncio.get_running_loop()
-    installed = []
+
+    def on_signal(signum: int, frame: object) -> None:
+        loop.call_soon_threadsafe(stop.set)
+
+    previous: dict[int, Any] = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
+        with contextlib.suppress(ValueError):  # not the main thread: keep the defaults
+            previous[sig] = signal.signal(sig, on_signal)
     try:
         yield
     finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 # -- record -----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from adapters.replay import open_replay
 from adapters.specs import SpecBook, load_spec_book
 from config.settings import Settings
 from sim.cli import context, render
-from sim.cli.render import fmt, kv_table, ts_text
+from sim.cli.render import fmt, grid_table, kv_table, ts_text
 from sim.desk.demo import ACCOUNT, DemoResult, find_demo_data, run_demo
 from sim.desk.describe import money
 from sim.desk.replaying import Player
@@ -217,6 +217,9 @@ def trade(
         str | None, typer.Option("--endpoint", help="base URL of a compatible exchange")
     ] = None,
     db: DbOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="on quit, print the account as JSON (else a table)")
+    ] = False,
 ) -> None:
     """Open the practice desk on live prices (default) or a recording played at ×N."""
     settings = context.settings()
@@ -250,3 +253,27 @@ def trade(
         desk.close()
     if app.fatal is not None:
         raise app.fatal
+    _print_account(desk, as_json)
+
+
+def _print_account(desk: DeskSession, as_json: bool) -> None:
+    """The account as the desk left it (positions with multiplier and liquidation price)."""
+    acct = desk.account
+    cur = desk.options.currency
+    if as_json:
+        render.print_json({
+            "account": desk.options.account, "venue": desk.book.exchange,
+            "wallets": acct.wallets(), "equity": desk.equity(), "positions": acct.positions(),
+            "open_orders": [o.to_dict() for o in acct.open_orders()],
+        })  # fmt: skip
+        return
+    render.stdout.print(kv_table(f"account {desk.options.account} on {desk.book.exchange}", [
+        *((f"{c} wallet", money(v, c)) for c, v in acct.wallets().items()),
+        ("equity", money(desk.equity(), cur)),
+        ("open positions", str(len(acct.positions()))),
+        ("working orders", str(len(acct.open_orders()))),
+    ]))  # fmt: skip
+    if acct.positions():
+        from sim.desk.app import POSITION_COLUMNS, position_rows
+
+        render.stdout.print(grid_table("open positions", POSITION_COLUMNS, position_rows(desk)))

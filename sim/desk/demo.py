@@ -5,8 +5,8 @@ of the recorded 1 h candles of March 2025, while the candles, the real 8 h fundi
 real 8 h mark prices play through the same session (``pricepath``: each bar as four points, the
 adverse extreme first). The scenes: a BTC long sized at 1 % risk, scaled in with a limit ladder,
 an ETH hedge, funding at 16:00 and 00:00, the stop hit, then a 50x long lost to liquidation on
-mark, which trips the daily loss limit, so the next entry is denied. As in ``microfut replay``,
-mark is the recorded 8 h mark at funding instants and the candle path's last price in between.
+the recorded mark, which trips the daily loss limit, so the next entry is denied. Mark is only
+the real 8 h mark series (no last price stands in for it), so the liquidation is on a real mark.
 Every figure shown comes from the engine's events; the same data gives the same output.
 """
 
@@ -125,10 +125,10 @@ def script(demo: Demo, book: SpecBook) -> None:
     demo.type("close ETH")
     demo.scene("2025-03-09 09:00", "Impatient: a 50x isolated BTC long without a stop")
     demo.type("buy 0.02 BTC lev 50 isolated")
-    demo.scene("2025-03-09 12:30", "The mark went through the liquidation price. Try to win "
-               "it back at once")  # fmt: skip
+    demo.scene("2025-03-09 16:30", "The 16:00 mark price went through the liquidation price. "
+               "Try to win it back at once")  # fmt: skip
     demo.type("buy 0.02 BTC lev 50")
-    demo.finish("2025-03-09 13:30")
+    demo.finish("2025-03-09 17:30")
 
 
 @dataclass
@@ -147,11 +147,11 @@ def run_demo(
     options: DeskOptions, book: SpecBook, data_root: Path, journal: Path, *, fresh: bool = True
 ) -> DemoResult:
     """Play the scripted session into ``journal``; ``fresh`` deletes the file first (its own)."""
-    options = replace(options, account=ACCOUNT, mark_from_last=True)
+    options = replace(options, account=ACCOUNT, mark_from_last=False)
     data = discover(data_root, book.exchange, SYMBOLS, TIMEFRAME)
     notes = [*data.notes, *(
-        f"{s}: mark = the recorded 8h mark price at funding instants, the candle path's last "
-        "price in between" for s in SYMBOLS if data.mark_series.get(s)
+        f"{s}: mark = the recorded 8h mark price (liquidation is checked on it); between its "
+        "points the last recorded mark stands" for s in SYMBOLS if data.mark_series.get(s)
     )]  # fmt: skip
     start = utc_ms("2025-03-06 11:00")
     for suffix in ("", "-wal", "-shm") if fresh else ():

@@ -82,6 +82,7 @@ class Account(OrderWork, AccountViews):
         self.name = name
         self.specs: dict[str, ContractSpec] = dict(specs)
         self.venue = venues[0] if venues else ""
+        self.dated = sorted((s.expiry_ms, s.symbol) for s in specs.values() if s.expiry_ms)
         self.rules = rules_for(self.venue)
         self.slippage_bps = slippage_bps
         self.upnl_price = upnl_price

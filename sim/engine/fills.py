@@ -9,6 +9,7 @@ from the trader. Resting limit orders fill at their own price when the market tr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
@@ -35,9 +36,14 @@ class Book:
         self.depth = True
 
     def set_top(self, t: BookTop) -> None:
-        self.bids = [[t.bid, t.bid_qty]]
-        self.asks = [[t.ask, t.ask_qty]]
-        self.depth = False
+        """Best bid/ask update. Over a known depth it trims the levels it crossed and keeps the
+        deeper ones; liquidity already consumed stays consumed until the next depth."""
+        if not self.depth:
+            self.bids = [[t.bid, t.bid_qty]]
+            self.asks = [[t.ask, t.ask_qty]]
+            return
+        self.asks = _merge_top(self.asks, t.ask, t.ask_qty, better=lambda a, b: a < b)
+        self.bids = _merge_top(self.bids, t.bid, t.bid_qty, better=lambda a, b: a > b)
 
     def touch(self, side: str) -> Decimal | None:
         """Best opposite price for a taker of ``side`` (ask for a buy, bid for a sell)."""
@@ -63,6 +69,16 @@ class Book:
             depth=bool(data["depth"]),
             last=None if data["last"] is None else Decimal(data["last"]),
         )
+
+
+def _merge_top(
+    levels: list[list[Decimal]], price: Decimal, qty: Decimal, better: Callable[..., bool]
+) -> list[list[Decimal]]:
+    """Levels with ``price`` as the new best: better ones dropped, an equal one capped."""
+    rest = [lv for lv in levels if not better(lv[0], price) and lv[0] != price]
+    same = [lv for lv in levels if lv[0] == price]
+    top_qty = min(qty, same[0][1]) if same else qty
+    return [[price, top_qty], *rest]
 
 
 def slipped(price: Decimal, side: str, slippage_bps: Decimal, spec: ContractSpec) -> Decimal:

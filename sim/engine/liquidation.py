@@ -169,7 +169,7 @@ def liquidate(acct: Account, symbol: str, source: str) -> None:
         currency=spec.settle,
         rule=f"{acct.rules.name} · {pos.margin_mode}",
         realized_pnl=out.realized_pnl,
-        trigger_source="last" if acct.mark_from_last and symbol not in acct.marks else source,
+        trigger_source=source,
     )
     pos.exits.append((abs(pos.contracts), out.close_price))
     pos.realized += out.realized_pnl

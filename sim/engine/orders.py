@@ -306,7 +306,9 @@ class OrderWork:
             return
         self._price_point(inp.symbol, inp.price, prev, "last", liquidate=False)
         if self.mark_from_last:
-            self._price_point(inp.symbol, inp.price, prev, "mark", liquidate=True)
+            self._price_point(
+                inp.symbol, inp.price, prev, "mark", liquidate=True, liq_source="last"
+            )
 
     def _on_mark(self, inp: MarkPrice) -> None:
         prev = self.marks.get(inp.symbol)
@@ -338,16 +340,25 @@ class OrderWork:
         self.drop_finished()
 
     def _price_point(
-        self, symbol: str, price: Decimal, prev: Decimal | None, source: str, liquidate: bool
+        self,
+        symbol: str,
+        price: Decimal,
+        prev: Decimal | None,
+        source: str,
+        liquidate: bool,
+        liq_source: str = "mark",
     ) -> None:
-        """Run triggers and limits at one price; a liquidation level reached first wins."""
+        """Run triggers and limits at one price; a liquidation level reached first wins.
+
+        ``liq_source`` says which price liquidated: "last" when it stood in for mark.
+        """
         if liquidate:
             pos = self.position(symbol)
             lp = liq.liquidation_price(self, symbol)
             if pos.contracts != 0 and liq.crossed(pos.side, price, lp):
                 self._run_orders(symbol, price, prev, source, stop_at=(pos.side, lp))
                 for s in liq.to_liquidate(self, symbol):
-                    liq.liquidate(self, s, source)
+                    liq.liquidate(self, s, liq_source)
         self._run_orders(symbol, price, prev, source)
         self.drop_finished()
 

@@ -29,13 +29,19 @@ class SettlementResult:
     fee: Decimal
 
 
-def due(specs: dict[str, ContractSpec], expired: set[str], ts_ms: int) -> list[str]:
-    """Dated contracts whose expiry is at or before ``ts_ms`` and that are not settled yet."""
-    return sorted(
-        s
-        for s, spec in specs.items()
-        if spec.expiry_ms is not None and spec.expiry_ms <= ts_ms and s not in expired
-    )
+def due(dated: list[tuple[int, str]], expired: set[str], ts_ms: int) -> list[str]:
+    """Dated contracts whose expiry is at or before ``ts_ms`` and that are not settled yet.
+
+    ``dated`` is (expiry_ms, symbol) sorted by expiry (``Account.dated``), so perpetual-only
+    accounts pay nothing per input.
+    """
+    out = []
+    for expiry, symbol in dated:
+        if expiry > ts_ms:
+            break
+        if symbol not in expired:
+            out.append(symbol)
+    return out
 
 
 def settle(spec: ContractSpec, exp: Exposure, price: Decimal) -> SettlementResult:
@@ -47,7 +53,7 @@ def settle(spec: ContractSpec, exp: Exposure, price: Decimal) -> SettlementResul
 
 def settle_due(acct: Account) -> None:
     """Settle every dated contract whose expiry has passed, at its last mark."""
-    for symbol in due(acct.specs, acct.expired, acct.input_ts):
+    for symbol in due(acct.dated, acct.expired, acct.input_ts):
         settle_symbol(acct, symbol, acct.mark(symbol))
 
 

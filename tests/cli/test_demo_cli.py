@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.candles import load_series
 from sim.cli import main as cli_main
 from sim.cli import trade_cmd
 from sim.journal import Journal
@@ -66,6 +67,12 @@ def test_demo_json_shows_stop_funding_and_liquidation_from_the_engine(
     assert liq["margin_mode"] == "isolated"
     assert D(liq["leverage"]) == 50
     assert liq["trigger_source"] == "mark"
+    # ... on the recorded 8h mark of 2025-03-09 16:00 UTC (the mark candle's open)
+    marks = load_series(
+        shared_data / "ohlcv" / "binance_usdm" / "BTC_USDT_USDT-8h-mark.feather"
+    ).set_index("ts_ms")
+    assert liq["ts_ms"] == 1741536000000
+    assert D(liq["mark_price"]) == Decimal(repr(float(marks.loc[1741536000000, "open"])))
     assert D(liq["mark_price"]) <= D(liq["liquidation_price"])
     # isolated margin = 0.02 × entry / 50; the loss never exceeds it
     assert D(liq["wallet_before"]) == D(liq["contracts"]) * D(liq["entry_price"]) / 50
@@ -170,10 +177,14 @@ def test_trade_replays_candles_into_the_desk_and_journal(
     db = tmp_path / "desk.sqlite"
 
     result = run_cli(
-        "trade", "--replay", str(candles), "--symbols", "BTC", "--speed", "3600", "--db", str(db)
-    )
+        "trade", "--replay", str(candles), "--symbols", "BTC", "--speed", "3600", "--db", str(db),
+        "--json",
+    )  # fmt: skip
 
     assert result.exit_code == 0, result.stderr
+    final = json.loads(result.stdout)
+    assert final["account"] == "main"
+    assert "USDT" in final["wallets"]
     lines = seen["lines"]
     assert isinstance(lines, list)
     echo = next(line for line in lines if line.startswith("→ buy 0.002 BTC/USDT:USDT"))

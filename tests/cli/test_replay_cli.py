@@ -242,3 +242,42 @@ def test_db_flag_journals_every_event(run_cli, shared_data: Path, tmp_path: Path
     assert len(events) == stats["events"]
     assert [e.kind for e in events].count("TradeClosed") == 4
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
+
+
+def test_raw_capture_market_order_walks_the_recorded_book(
+    run_cli,
+    shared_data: Path,
+    tmp_path: Path,
+) -> None:
+    from adapters.replay import open_replay
+
+    capture = shared_data / "binanceusdm" / "ws_raw_btcusdt_20240808.gz"
+    t = _ms("2024-08-08T23:55:00Z")
+    book = None
+    for inp in open_replay(capture, symbols=["BTC/USDT:USDT"]):
+        if inp.ts_ms > t:
+            break
+        if type(inp).__name__ == "BookDepth":
+            book = inp
+    assert book is not None
+    left, cost = D("0.8"), D(0)
+    for price, qty in book.asks:  # the hand walk: best ask first until 0.8 is filled
+        take = min(left, qty)
+        cost += take * price
+        left -= take
+        if left == 0:
+            break
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        HEADER + "2024-08-08T23:55:00Z,BTC/USDT:USDT,buy,market,0.8,,,,,20,isolated,,,\n",
+        encoding="utf-8",
+    )
+
+    result = run_cli(
+        "replay", "--data", str(capture), "--orders", str(orders), "--balance", "5000", "--json"
+    )
+
+    assert result.exit_code == 0, result.stderr
+    position = json.loads(result.stdout)["positions"][0]
+    assert D(position["entry_price"]) == cost / D("0.8")
+    assert D(position["contracts"]) == D("0.8")

@@ -115,3 +115,15 @@ def test_fee_linear_and_inverse() -> None:
 
     assert fee(synthetic_spec(), D("0.01"), D("60000"), "maker") == D("0.12")
     assert fee(inverse, D("10"), D("50000"), "taker") == D("0.00001")  # 1000 USD / 50k × 5 bp
+
+
+def test_top_of_book_update_keeps_the_deeper_levels_and_the_consumption() -> None:
+    book = Book()
+    book.set_depth(_depth(1, [("99", "1")], [("100", "1"), ("100.5", "2"), ("101", "5")]))
+    walk_taken = taker_fills(book, "buy", D("1.5"), None, None, D(0), synthetic_spec())
+
+    book.set_top(BookTop("binanceusdm", BTC, 2, D("99.5"), D("3"), D("100.5"), D("4")))
+
+    assert walk_taken == [(D("100"), D("1")), (D("100.5"), D("0.5"))]
+    assert book.asks == [[D("100.5"), D("1.5")], [D("101"), D("5")]]  # consumed stays consumed
+    assert book.bids == [[D("99.5"), D("3")], [D("99"), D("1")]]
