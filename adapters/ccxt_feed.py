@@ -175,12 +175,18 @@ class CcxtFeed:
         if self._closed:
             return
         self._closed = True
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        pending = list(self._tasks)
+        for _ in range(10):  # a cancel swallowed inside a library is simply repeated
+            pending = [t for t in pending if not t.done()]
+            if not pending:
+                break
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending, timeout=1.0)
         if self._own_ex and self._ex is not None:
             with contextlib.suppress(Exception):
-                await self._call("close")
+                async with asyncio.timeout(10):
+                    await self._call("close")
 
     # -- planning ----------------------------------------------------------------------------
     def _pro_wanted(self) -> bool:

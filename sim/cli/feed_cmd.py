@@ -67,6 +67,19 @@ def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+async def cancel_until_done(task: asyncio.Task[Any], attempts: int = 10) -> None:
+    """Cancel ``task`` and wait for it, cancelling again if a cancel was swallowed.
+
+    On Python 3.11 ``asyncio.wait_for`` can swallow a cancellation that races with its inner
+    result; a feed task stuck that way would otherwise keep ``record`` from ever returning.
+    """
+    for _ in range(attempts):
+        if task.done():
+            return
+        task.cancel()
+        await asyncio.wait({task}, timeout=1.0)
+
+
 # -- record -----------------------------------------------------------------------------------
 @dataclass
 class RecordResult:
@@ -137,9 +150,9 @@ async def _record(
                 stopped_by = "interrupt"
             elif consumer in done:
                 stopped_by = "feed ended"
-            consumer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await consumer  # re-raises a FeedError that ended the feed
+            await cancel_until_done(consumer)
+            if not consumer.cancelled() and consumer.exception() is not None:
+                raise consumer.exception()  # type: ignore[misc]  # the error that ended the feed
     finally:
         with contextlib.suppress(Exception):
             await feed.aclose()

@@ -191,14 +191,19 @@ def _order_row(o: Order) -> dict[str, Any]:
     }
 
 
+def _money(value: Decimal) -> str:
+    """Display form of a balance: 8 decimals at most (BTC wallets need them), no trailing 0s."""
+    return render.fmt(value.quantize(Decimal("0.00000001")).normalize())
+
+
 def _print(result: ReplayResult) -> None:
     out = render.stdout
     out.print(
         render.kv_table(
             f"replay on {result.exchange} · account {result.account}",
             [
-                *((f"balance {c}", v) for c, v in result.balances.items()),
-                *((f"equity {c}", v) for c, v in result.equity.items()),
+                *((f"balance {c}", _money(v)) for c, v in result.balances.items()),
+                *((f"equity {c}", _money(v)) for c, v in result.equity.items()),
                 (
                     "bars played / skipped",
                     f"{result.stats.bars_played} / {result.stats.bars_skipped}",

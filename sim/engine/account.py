@@ -150,7 +150,7 @@ class Account(OrderWork, AccountViews):
 
     # ---- state helpers --------------------------------------------------------------------
     def position(self, symbol: str) -> Position:
-        """The symbol's position (flat with the default leverage until first used)."""
+        """The symbol's position; a new one is flat, cross, 20x (Binance default) within tier 1."""
         pos = self.positions_by_symbol.get(symbol)
         if pos is None:
             spec = self.specs[symbol]

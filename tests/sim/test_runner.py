@@ -6,12 +6,17 @@ from dataclasses import replace
 from decimal import Decimal as D
 from pathlib import Path
 
-from adapters.pricepath import discover
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adapters.pricepath import CandleSeries, discover
 from config.settings import load_settings
 from sim.bus import Bus
 from sim.engine.account import Account
 from sim.engine.commands import CancelOrder, Deposit, PlaceOrder
 from sim.runner import CandleReplay, Runner
+from tests.sim.engine._account_fixtures import account, synthetic_spec
 
 BTC, ETH = "BTC/USDT:USDT", "ETH/USDT:USDT"
 DAY = 86_400_000
@@ -119,3 +124,75 @@ def test_bus_delivers_in_registration_order() -> None:
     bus.publish([object()])  # type: ignore[list-item]
 
     assert seen == ["journal:1", "screen:1"]
+
+
+def _synthetic_candles(steps: list[int], symbol: str) -> CandleSeries:
+    """A synthetic random-walk candle series (generated, not recorded data)."""
+    close = 100 + np.cumsum(np.array(steps, dtype="float64")) / 10
+    close = np.maximum(close, 1)
+    open_ = np.concatenate([[100.0], close[:-1]])
+    high = np.maximum(open_, close) + 0.3
+    low = np.minimum(open_, close) - 0.3
+    return CandleSeries(
+        symbol=symbol,
+        timeframe="1m",
+        period_ms=60_000,
+        ts=np.arange(len(steps), dtype="int64") * 60_000,
+        open=np.round(open_, 1),
+        high=np.round(high, 1),
+        low=np.round(low, 1),
+        close=np.round(close, 1),
+        path=Path("synthetic_walk"),
+    )
+
+
+def _synthetic_run(steps: list[int], orders: list[tuple[int, str, str, int]], fast: bool) -> list:
+    acct = account(synthetic_spec(), slippage="2", mark_from_last=True)
+    timed: list[tuple[int, int, object]] = [
+        (0, -1, Deposit(ts_ms=0, currency="USDT", amount=D(500)))
+    ]
+    for minute, side, kind, offset in orders:
+        ts = minute * 60_000 + 30_000
+        level = D(100) + D(offset) / 10
+        timed.append(
+            (
+                ts,
+                1,
+                PlaceOrder(
+                    ts_ms=ts,
+                    symbol=BTC,
+                    side=side,  # type: ignore[arg-type]
+                    order_type=kind,
+                    contracts=D("0.5"),
+                    price=level if kind == "limit" else None,
+                    trigger_price=level if kind.startswith("stop") else None,
+                    callback_pct=D(1) if kind.startswith("trailing") else None,
+                    leverage=D(50),
+                    margin_mode="isolated",
+                    stop_loss=level - 3 if side == "buy" and kind == "limit" else None,
+                    take_profit=level + 3 if side == "buy" and kind == "limit" else None,
+                ),
+            )
+        )
+    bus = Bus()
+    events: list = []
+    bus.subscribe(events.extend)
+    CandleReplay(Runner(acct, bus), [_synthetic_candles(steps, BTC)], timed, fast=fast).run()
+    return events
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(-20, 20), min_size=5, max_size=300),
+    st.lists(
+        st.tuples(
+            st.integers(0, 300),
+            st.sampled_from(["buy", "sell"]),
+            st.sampled_from(["market", "limit", "stop_market", "trailing_stop_market"]),
+            st.integers(-50, 50),
+        ),
+        max_size=6,
+    ),
+)
+def test_skipping_equals_playing_every_bar_on_random_walks(steps: list[int], orders: list) -> None:
+    assert _synthetic_run(steps, orders, fast=True) == _synthetic_run(steps, orders, fast=False)
