@@ -95,17 +95,54 @@ def _read_raw(path: Path) -> pd.DataFrame:
         return pd.read_csv(path)
     except FileNotFoundError:
         raise DataError(f"data file {path} was not found") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"data file {path} has no rows; it is empty") from None
     except Exception as e:  # pyarrow/pandas raise many types for a corrupt file
         raise DataError(f"data file {path} could not be read ({type(e).__name__}: {e})") from None
 
 
 def _ts_ms(df: pd.DataFrame, path: Path) -> np.ndarray:
     if "timestamp_ms" in df.columns:
-        return df["timestamp_ms"].to_numpy(dtype="int64")
+        values = _numbers(df, "timestamp_ms", path)
+        if np.isnan(values).any():
+            row = int(np.flatnonzero(np.isnan(values))[0])
+            raise DataError(f"data file {path} row {row + 2}: timestamp_ms is missing")
+        return values.astype("int64")
     if "date" in df.columns:
-        dates = pd.to_datetime(df["date"], utc=True)
+        dates = pd.to_datetime(df["date"], utc=True, errors="coerce")
+        if dates.isna().any():
+            row = int(np.flatnonzero(dates.isna().to_numpy())[0])
+            raise DataError(
+                f"data file {path} row {row + 2}: date {df['date'].iloc[row]!r} is not a date"
+            )
         return (dates.astype("int64") // 1_000_000).to_numpy(dtype="int64")
     raise DataError(f"data file {path} has no 'timestamp_ms' or 'date' column")
+
+
+def _numbers(raw: pd.DataFrame, column: str, path: Path) -> np.ndarray:
+    """A column as float64; a cell that is not a number is a DataError naming its row."""
+    values = pd.to_numeric(raw[column], errors="coerce").to_numpy(dtype="float64")
+    bad = np.isnan(values) & raw[column].notna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"data file {path} row {row + 2}: {column} is not a number "
+            f"({column}={raw[column].iloc[row]!r}); fix or remove that row"
+        )
+    return values
+
+
+def _check_bounds(df: pd.DataFrame, path: Path) -> None:
+    """high must be the bar's top and low its bottom; otherwise the row is damaged."""
+    o, h, low, c = (df[k].to_numpy() for k in PRICE_COLUMNS)
+    bad = (h < np.maximum(o, c)) | (low > np.minimum(o, c)) | (low > h)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"data file {path} row {row + 2}: high/low do not bound open/close "
+            f"({', '.join(f'{k}={df[k].iloc[row]}' for k in PRICE_COLUMNS)}); "
+            "the row is damaged or truncated"
+        )
 
 
 def _check_rows(df: pd.DataFrame, path: Path, columns: Sequence[str], positive: bool) -> None:
@@ -134,21 +171,24 @@ def load_series(path: Path) -> pd.DataFrame:
     """
     sf = parse_name(path)
     raw = _read_raw(path)
+    if raw.empty:
+        raise DataError(f"data file {path} has no rows; record or download data into it")
     df = pd.DataFrame({"ts_ms": _ts_ms(raw, path)})
     if sf is not None and sf.kind == "funding_rate":
         col = "funding_rate" if "funding_rate" in raw.columns else "open"
         if col not in raw.columns:
             raise DataError(f"data file {path} has no funding rate column")
         df["ts_ms"] = (df["ts_ms"] // 1000) * 1000
-        df["rate"] = raw[col].to_numpy(dtype="float64")
+        df["rate"] = _numbers(raw, col, path)
         _check_rows(df, path, ["rate"], positive=False)
         return df
     missing = [c for c in PRICE_COLUMNS if c not in raw.columns]
     if missing:
         raise DataError(f"data file {path} lacks columns {', '.join(missing)}")
     for c in (*PRICE_COLUMNS, "volume"):
-        df[c] = raw[c].to_numpy(dtype="float64") if c in raw.columns else 0.0
+        df[c] = _numbers(raw, c, path) if c in raw.columns else 0.0
     _check_rows(df, path, PRICE_COLUMNS, positive=True)
+    _check_bounds(df, path)
     return df
 
 

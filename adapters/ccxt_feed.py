@@ -21,11 +21,13 @@ import json
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import ccxt
+import ccxt.pro
 
 from adapters.ccxt_wire import decode_ccxt, envelope
 from adapters.exchanges import make_exchange
@@ -61,6 +63,7 @@ class FeedStats:
     received: int = 0
     emitted: int = 0
     skipped: int = 0
+    duplicates: int = 0
     errors: int = 0
     reconnects: int = 0
     disabled: list[str] = field(default_factory=list)
@@ -118,6 +121,8 @@ class CcxtFeed:
         self._started = False
         self._closed = False
         self._watching = False
+        self._event_loop: asyncio.AbstractEventLoop | None = None
+        self._previous_handler: Any = None
 
     # -- iteration ---------------------------------------------------------------------------
     def __aiter__(self) -> CcxtFeed:
@@ -157,7 +162,11 @@ class CcxtFeed:
                 f"{self.venue}: cannot load markets from {where} ({type(e).__name__}: "
                 f"{str(e)[:120]}); check the network or --endpoint"
             ) from e
-        self._check_symbols()
+        try:
+            self._check_symbols()
+        except InputError:
+            await self.aclose()
+            raise
         plans = self._plans()
         if not plans:
             await self.aclose()
@@ -165,6 +174,8 @@ class CcxtFeed:
         now = time.monotonic()
         self._last = dict.fromkeys(self.symbols, now)
         self._watching = any(not p.poll for p in plans)
+        if self._watching:
+            self._hook_loop_errors()
         self._tasks = [
             asyncio.create_task(self._run(p), name=f"{p.method}:{p.symbol}") for p in plans
         ]
@@ -187,11 +198,37 @@ class CcxtFeed:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(10):
                     await self._call("close")
+        if self._event_loop is not None:
+            self._event_loop.set_exception_handler(self._previous_handler)
+
+    def _hook_loop_errors(self) -> None:
+        """Turn ccxt.pro's unhandled frame-parse errors into one counted warning line.
+
+        ccxt decodes websocket JSON in a bare loop callback, so a garbled frame would print a
+        traceback through asyncio; everything else goes to the previous handler.
+        """
+        loop = asyncio.get_running_loop()
+        self._event_loop, self._previous_handler = loop, loop.get_exception_handler()
+
+        def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+            callback = getattr(context.get("handle"), "_callback", None)
+            if "receive_loop" in getattr(callback, "__qualname__", ""):
+                self.stats.skipped += 1
+                log.warning(
+                    "%s: skipped a websocket frame ccxt could not read (%s)",
+                    self.venue,
+                    str(context.get("exception"))[:100],
+                )
+                return
+            if self._previous_handler is not None:
+                self._previous_handler(loop, context)
+            else:
+                loop.default_exception_handler(context)
+
+        loop.set_exception_handler(handler)
 
     # -- planning ----------------------------------------------------------------------------
     def _pro_wanted(self) -> bool:
-        import ccxt.pro
-
         return self.mode == "auto" and hasattr(ccxt.pro, self.venue)
 
     def _check_symbols(self) -> None:
@@ -226,7 +263,7 @@ class CcxtFeed:
 
     async def _loop(self, plan: _Plan) -> None:
         failures = 0
-        seen: set[Any] | None = None
+        trades = _TradeFilter(plan.poll, self.stats) if plan.channel == "trades" else None
         while True:
             try:
                 result = await self._fetch(plan)
@@ -260,9 +297,9 @@ class CcxtFeed:
             if failures:
                 self.stats.reconnects += 1
                 failures = 0
-            if plan.channel == "trades" and plan.poll:
-                result, seen = _new_trades(result, seen)
-            if result or plan.channel != "trades":
+            if trades is not None and isinstance(result, list):
+                result = trades.new(result)
+            if result or trades is None:
                 self._deliver(plan, result)
             if plan.poll:
                 await asyncio.sleep(self.poll_interval_s)
@@ -279,19 +316,22 @@ class CcxtFeed:
         return random.uniform(first, min(cap, first * 2 ** (failures - 1)))
 
     def _deliver(self, plan: _Plan, result: Any) -> None:
+        """Tee and decode a result; trades one by one, so one bad trade costs only itself."""
         recv_ns = time.time_ns()
-        self.stats.received += 1
-        try:
-            frame = envelope(plan.channel, plan.symbol, result, self.book_levels)
-            if self.on_raw is not None:
-                self.on_raw(recv_ns, self.venue, json.dumps(frame, separators=(",", ":")))
-            inputs = decode_ccxt(self.venue, frame, recv_ns // 1_000_000)
-        except (WireError, AttributeError, TypeError, ValueError) as e:
-            self.stats.skipped += 1
-            log.warning(
-                "%s %s: skipped a bad %s item: %s", self.venue, plan.symbol, plan.channel, e
-            )
-            return
+        items = [[t] for t in result] if plan.channel == "trades" else [result]
+        inputs: list[Input] = []
+        for item in items:
+            self.stats.received += 1
+            try:
+                frame = envelope(plan.channel, plan.symbol, item, self.book_levels)
+                if self.on_raw is not None:
+                    self.on_raw(recv_ns, self.venue, json.dumps(frame, separators=(",", ":")))
+                inputs += decode_ccxt(self.venue, frame, recv_ns // 1_000_000)
+            except (WireError, AttributeError, TypeError, ValueError) as e:
+                self.stats.skipped += 1
+                log.warning(
+                    "%s %s: skipped a bad %s item: %s", self.venue, plan.symbol, plan.channel, e
+                )
         if not inputs:
             return
         self._last[plan.symbol] = time.monotonic()
@@ -306,8 +346,8 @@ class CcxtFeed:
                     reason="data resumed",
                 )
             )
-        for item in inputs:
-            self._queue.put_nowait(item)
+        for inp in inputs:
+            self._queue.put_nowait(inp)
         self.stats.emitted += len(inputs)
 
     async def _watchdog(self) -> None:
@@ -368,9 +408,44 @@ def _is_async(ex: Any) -> bool:
     return inspect.iscoroutinefunction(getattr(ex, "load_markets", None))
 
 
-def _new_trades(trades: list[dict[str, Any]], seen: set[Any] | None) -> tuple[list[Any], set[Any]]:
-    """Polled trades not returned by the previous poll; the first poll keeps only the latest."""
-    ids = {(t.get("id"), t.get("timestamp")) for t in trades}
-    if seen is None:
-        return trades[-1:], ids
-    return [t for t in trades if (t.get("id"), t.get("timestamp")) not in seen], ids
+class _TradeFilter:
+    """Drops trades already delivered (a poll overlaps the last one; a venue may re-send recent
+    trades after a reconnect). The first poll keeps only the latest trade: older ones are history.
+    """
+
+    def __init__(self, poll: bool, stats: FeedStats, size: int = 5000) -> None:
+        self.first_poll = poll
+        self.stats = stats
+        self.size = size
+        self.seen: set[Any] = set()
+        self.order: deque[Any] = deque()
+
+    def new(self, trades: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self.first_poll:
+            self.first_poll = False
+            for t in trades[:-1]:
+                self._remember(_trade_key(t))
+            trades = trades[-1:]
+        out = []
+        for t in trades:
+            key = _trade_key(t)
+            if key is not None and key in self.seen:
+                self.stats.duplicates += 1
+                continue
+            out.append(t)
+            self._remember(key)
+        return out
+
+    def _remember(self, key: Any) -> None:
+        if key is None or key in self.seen:
+            return
+        self.seen.add(key)
+        self.order.append(key)
+        if len(self.order) > self.size:
+            self.seen.discard(self.order.popleft())
+
+
+def _trade_key(trade: dict[str, Any]) -> Any:
+    """The venue's trade id; None when it gives none (such trades cannot be deduplicated)."""
+    trade_id = trade.get("id")
+    return None if trade_id in (None, "") else (trade_id, trade.get("timestamp"))

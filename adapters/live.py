@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +22,8 @@ from adapters.ccxt_feed import CcxtFeed, RawSink
 from adapters.exchanges import check_exchange_id, rest_base
 from sim.engine.market import MarketInput
 from sim.errors import FeedError, InputError
+
+log = logging.getLogger("microfut.feed")
 
 NATIVE = ("binanceusdm", "binancecoinm", "bybit")
 CONNECT_TIMEOUT_S = 10.0
@@ -113,12 +116,28 @@ async def merge(feeds: Sequence[AsyncIterator[MarketInput]]) -> AsyncIterator[Ma
             assert item is not None
             yield item
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(tasks)
         for feed in feeds:
             with contextlib.suppress(Exception):
                 await feed.aclose()  # type: ignore[attr-defined]
+
+
+async def cancel_and_wait(tasks: Sequence[asyncio.Task[Any]], attempts: int = 10) -> None:
+    """Cancel ``tasks`` and wait for them, cancelling again any that swallowed the cancel.
+
+    On Python 3.11 ``asyncio.wait_for`` can swallow a cancellation that races with its inner
+    result; a feed task caught that way would otherwise keep its owner from ever returning.
+    """
+    pending = list(tasks)
+    for attempt in range(attempts):
+        pending = [t for t in pending if not t.done()]
+        if not pending:
+            return
+        if attempt:
+            log.info("%d feed task(s) ignored cancel #%d; cancelling again", len(pending), attempt)
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=1.0)
 
 
 def probe_target(exchange_id: str, endpoint: str | None) -> tuple[str, int]:

@@ -135,6 +135,11 @@ def _order(row: _Row) -> PlaceOrder:
 
 def read_orders(path: Path) -> list[PlaceOrder]:
     """Parse every row (all or nothing), returned in time order (ties keep file order)."""
+    return [order for _, order in read_order_rows(path)]
+
+
+def read_order_rows(path: Path) -> list[tuple[int, PlaceOrder]]:
+    """(row number, order) for every row, in time order; the number names the row in errors."""
     try:
         with path.open(newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
@@ -149,9 +154,9 @@ def read_orders(path: Path) -> list[PlaceOrder]:
                     f"known: {', '.join(KNOWN)}"
                 )
             reader.fieldnames = header
-            orders = [_order(_Row(path, n, row)) for n, row in enumerate(reader, start=2)]
+            orders = [(n, _order(_Row(path, n, row))) for n, row in enumerate(reader, start=2)]
     except FileNotFoundError:
         raise InputError(f"orders file {path} was not found") from None
     except UnicodeDecodeError:
         raise InputError(f"orders file {path} is not UTF-8 text") from None
-    return sorted(orders, key=lambda o: o.ts_ms)
+    return sorted(orders, key=lambda o: o[1].ts_ms)

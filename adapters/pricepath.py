@@ -18,15 +18,16 @@ that instant as a ``MarkPrice``; without a mark series the last price stands in 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from adapters.candles import TIMEFRAME_MS, find_series, list_series, load_series
+from adapters.candles import TIMEFRAME_MS, SeriesFile, find_series, list_series, load_series
 from sim.engine.market import FundingRate, MarkPrice
 from sim.errors import DataError, InputError
 
@@ -67,6 +68,16 @@ class CandleSeries:
     low: np.ndarray
     close: np.ndarray
     path: Path
+
+    @property
+    def first_ms(self) -> int:
+        """Open of the first bar."""
+        return int(self.ts[0])
+
+    @property
+    def end_ms(self) -> int:
+        """Close of the last bar (its start + one period)."""
+        return int(self.ts[-1]) + self.period_ms
 
     def bar(self, i: int) -> tuple[Decimal, Decimal, Decimal, Decimal]:
         return (
@@ -134,8 +145,10 @@ def discover(
         ]
     if not wanted:
         tf = f" {timeframe}" if timeframe else ""
+        for_what = f" for {', '.join(symbols)}" if symbols else ""
         raise InputError(
-            f"no{tf} trade-candle files (like BTC_USDT_USDT-1m-futures.feather) under {root}"
+            f"no{tf} trade-candle files{for_what} (like BTC_USDT_USDT-1m-futures.feather) "
+            f"under {root}; {available(found)}"
         )
     dirs = [root if root.is_dir() else root.parent]
     candles: dict[str, CandleSeries] = {}
@@ -186,3 +199,39 @@ def funding_inputs(
             out.append((t, 0, MarkPrice(venue, symbol, t, price(mark_at[t]))))
         out.append((t, 0, FundingRate(venue, symbol, t, price(rate), t)))
     return out
+
+
+def available(found: Iterable[SeriesFile]) -> str:
+    """Which symbols have trade candles (and in which timeframes), for error messages."""
+    tfs: dict[str, set[str]] = {}
+    for sf in found:
+        if sf.kind == "futures":
+            tfs.setdefault(sf.symbol, set()).add(sf.timeframe)
+    if not tfs:
+        return "no symbol has trade candles there"
+    key = lambda tf: TIMEFRAME_MS.get(tf, 1 << 62)  # noqa: E731
+    listed = [f"{s} ({', '.join(sorted(t, key=key))})" for s, t in sorted(tfs.items())]
+    return f"data there: {', '.join(listed)}"
+
+
+def _when(ts_ms: int) -> str:
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def check_order_times(
+    candles: dict[str, CandleSeries], rows: Iterable[tuple[str, str, int]]
+) -> None:
+    """Refuse an order whose time lies outside [first bar open, last bar close] of its series.
+
+    ``rows`` are (where, symbol, ts_ms), ``where`` naming the row for the message. Outside the
+    data there is no price: filling at the nearest recorded bar would invent one.
+    """
+    for where, symbol, ts_ms in rows:
+        series = candles.get(symbol)
+        if series is None or series.first_ms <= ts_ms <= series.end_ms:
+            continue
+        raise InputError(
+            f"{where}: time {_when(ts_ms)} UTC is outside the recorded {series.timeframe} data "
+            f"for {symbol} ({_when(series.first_ms)} → {_when(series.end_ms)} UTC); "
+            "move the order inside that range or point --data at data that covers it"
+        )

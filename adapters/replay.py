@@ -29,6 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
 from adapters import record
 from adapters.ccxt_wire import decode_ccxt
 from adapters.wire import VENUES as NATIVE_VENUES
@@ -145,7 +148,7 @@ class ReplaySource:
     def frames_with_inputs(self) -> Iterator[tuple[int, list[MarketInput]]]:
         """(receipt ns, inputs of that frame) for every frame, in receipt order (restarts clean)."""
         self.stats, self._decoders, self._hint = ReplayStats(), {}, {}
-        with _progress_bar(self._progress, self._total_bytes) as advance:
+        with _ProgressBar(self._progress, self._total_bytes) as advance:
             for f in self.files:
                 self.stats.files += 1
                 for recv_ns, venue, frame in self._frames(f, advance):
@@ -309,22 +312,18 @@ def _size(path: Path) -> int:
         return 0
 
 
-class _progress_bar:
+class _ProgressBar:
     """A rich progress bar over bytes read, or a no-op."""
 
     def __init__(self, enabled: bool, total: int) -> None:
         self.enabled, self.total = enabled, total
-        self._progress: Any = None
-        self._done = 0
+        self._progress: Progress | None = None
         self._base = 0
 
     def __enter__(self) -> Any:
         if not self.enabled:
             return lambda pos: None
-        from rich.console import Console
-        from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-
-        self._progress = Progress(
+        self._progress = progress = Progress(
             "replay",
             BarColumn(),
             DownloadColumn(),
@@ -332,15 +331,15 @@ class _progress_bar:
             console=Console(stderr=True),
             transient=True,
         )
-        self._progress.start()
-        task = self._progress.add_task("replay", total=self.total)
+        progress.start()
+        task = progress.add_task("replay", total=self.total)
         last = {"pos": 0}
 
         def advance(pos: int) -> None:
             if pos < last["pos"]:  # a new file started
                 self._base += last["pos"]
             last["pos"] = pos
-            self._progress.update(task, completed=self._base + pos)
+            progress.update(task, completed=self._base + pos)
 
         return advance
 

@@ -178,7 +178,12 @@ class SpecBook:
             spec = self.get(close[0])
             hint = f"did you mean '{spec.symbol}'?"
         else:
-            hint = f"`microfut specs list --exchange {self.exchange}` lists the {len(self.specs)}"
+            count = len(self.specs)
+            markets = "market" if count == 1 else "markets"
+            hint = (
+                f"`microfut specs list --exchange {self.exchange}` lists the {count} contract "
+                f"{markets} it has"
+            )
         return f"unknown symbol '{wanted}' on {self.exchange}; {hint}"
 
 

@@ -3,16 +3,21 @@
 A candle replay merges three streams by time: non-bar inputs (funding marks and rates,
 priority 0), user commands (priority 1) and the bars' path points (``adapters/pricepath.py``).
 At equal times funding comes first (a position open at the instant pays), then commands, then
-prices. Bars whose price range cannot touch anything working for their symbol (no trigger,
-limit, trailing extreme or liquidation price inside it) are skipped with a numpy scan; before
-anything else happens the last skipped bar's close is played, so the account ends up exactly
-where the bar-by-bar path would have left it (``fast=False`` plays every bar; tests compare).
+prices. A tick replay (``TickReplay``) plays a tape of decoded price inputs the same way.
+
+Bars or ticks whose price range cannot touch anything working for their symbol (no trigger,
+limit, trailing extreme or liquidation price inside it) are skipped with the numpy search of
+``sim/engine/triggers.py``; before anything else happens the last skipped row of each stream is
+played, so the account ends up exactly where the row-by-row path would have left it
+(``fast=False`` plays every row; tests compare). The search never skips past a funding instant
+or an expiry, and after anything changed the account (a command, a funding input, an event) the
+next row of every stream is played, since a moved level can already lie beyond the price.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import numpy as np
@@ -22,17 +27,17 @@ from sim.bus import Bus
 from sim.engine.account import Account
 from sim.engine.events import Event
 from sim.engine.market import LastTrade
-
-_EPS = 1e-9  # float search tolerance: scan a little wider, Decimal decides
-_WINDOW_MIN, _WINDOW_MAX = 64, 1 << 16
+from sim.engine.triggers import PriceTape, TouchIndex, bar_ranges, level_array, next_due_ms
 
 
 @dataclass
 class RunStats:
-    """What a run did: bars played point by point, bars skipped, inputs applied, events."""
+    """What a run did: bars/ticks played and skipped, inputs applied, events."""
 
     bars_played: int = 0
     bars_skipped: int = 0
+    ticks_played: int = 0
+    ticks_skipped: int = 0
     inputs: int = 0
     events: int = 0
     event_counts: dict[str, int] = field(default_factory=dict)
@@ -63,36 +68,55 @@ class Runner:
         return self.stats
 
     def run_merged(
-        self, inputs: Iterable[object], timed: Sequence[tuple[int, int, object]]
+        self,
+        inputs: Iterable[object],
+        timed: Sequence[tuple[int, int, object]],
+        *,
+        fast: bool = True,
+        chunk: int = 50_000,
     ) -> RunStats:
         """Apply time-ordered market inputs with (ts, priority, command) items merged in.
 
-        A command goes in before the first market input at or after its time.
+        A command goes in before the first market input at or after its time. The inputs are
+        read ``chunk`` at a time into a :class:`PriceTape` and played by :class:`TickReplay`,
+        so quiet prices are skipped (``fast=False`` applies every one; the events are the same).
         """
         pending = sorted(timed, key=lambda x: (x[0], x[1]))
         k = 0
+        buf: list[object] = []
         for inp in inputs:
-            ts = inp.ts_ms  # type: ignore[attr-defined]
-            while k < len(pending) and pending[k][0] <= ts:
-                self.feed(pending[k][2])
-                k += 1
-            self.feed(inp)
+            buf.append(inp)
+            if len(buf) >= chunk:
+                k = self._run_chunk(buf, pending, k, fast)
+                buf = []
+        if buf:
+            k = self._run_chunk(buf, pending, k, fast)
         for _, _, cmd in pending[k:]:
             self.feed(cmd)
         return self.stats
 
+    def _run_chunk(
+        self, buf: list[object], pending: list[tuple[int, int, object]], k: int, fast: bool
+    ) -> int:
+        """Play one chunk with the commands due inside it; return the next pending command."""
+        newest = max(int(x.ts_ms) for x in buf)  # type: ignore[attr-defined]
+        j = k
+        while j < len(pending) and pending[j][0] <= newest:
+            j += 1
+        TickReplay(self, PriceTape(buf), pending[k:j], fast=fast).run()
+        return j
+
 
 @dataclass
 class _Bars:
-    """All symbols' bars in one (time, symbol) order, with the arrays the skip scan reads."""
+    """All symbols' bars in one (time, symbol) order, with the index the skip search reads."""
 
     series: list[CandleSeries]
     sym: np.ndarray  # index into series
     row: np.ndarray  # row within that series
     t0: np.ndarray
     end_max: np.ndarray  # running max of each bar's last millisecond (monotonic)
-    lo: np.ndarray  # min(low, previous close) - tolerance
-    hi: np.ndarray  # max(high, previous close) + tolerance
+    index: TouchIndex
 
     @classmethod
     def build(cls, candles: Sequence[CandleSeries]) -> _Bars:
@@ -101,21 +125,20 @@ class _Bars:
         row = np.concatenate([np.arange(len(c.ts)) for c in series])
         t0 = np.concatenate([c.ts for c in series])
         end = np.concatenate([c.ts + c.period_ms - 1 for c in series])
-        lo_parts, hi_parts = [], []
-        for c in series:
-            prev = np.concatenate([c.open[:1], c.close[:-1]])
-            lo_parts.append(np.minimum(c.low, prev))
-            hi_parts.append(np.maximum(c.high, prev))
-        lo, hi = np.concatenate(lo_parts), np.concatenate(hi_parts)
         order = np.lexsort((sym, t0))
+        sym, row = sym[order], row[order]
+
+        def merged(field_name: str) -> np.ndarray:
+            return np.concatenate([getattr(c, field_name) for c in series])[order]
+
+        lo, hi = bar_ranges(sym, merged("open"), merged("high"), merged("low"), merged("close"))
         return cls(
             series=series,
-            sym=sym[order],
-            row=row[order],
+            sym=sym,
+            row=row,
             t0=t0[order],
             end_max=np.maximum.accumulate(end[order]),
-            lo=lo[order] * (1 - _EPS),
-            hi=hi[order] * (1 + _EPS),
+            index=TouchIndex(sym, lo, hi, len(series)),
         )
 
     def __len__(self) -> int:
@@ -139,6 +162,7 @@ class CandleReplay:
         self.timed = sorted(timed, key=lambda x: (x[0], x[1]))
         self.fast = fast
         self._skipped_last: dict[int, int] = {}  # series index -> last skipped row
+        self._fresh: set[int] = set(range(len(self.bars.series)))  # streams to play once
 
     def run(self) -> RunStats:
         bars, timed = self.bars, self.timed
@@ -153,22 +177,34 @@ class CandleReplay:
                 g += 1
             elif k < len(timed):
                 self._catch_up()
-                self.runner.feed(timed[k][2])
+                self._feed(timed[k][2])
                 k += 1
         self._catch_up()
         return self.runner.stats
+
+    def _feed(self, inp: object) -> None:
+        """Feed one input; anything but a quiet price may move a level: replay each stream."""
+        events = self.runner.feed(inp)
+        if events or not isinstance(inp, LastTrade):
+            self._fresh = set(range(len(self.bars.series)))
 
     # -- skipping ----------------------------------------------------------------------------
     def _skip(self, g: int, t_next: int | None) -> int:
         """First bar at or after ``g`` that must be played; the ones before are skipped."""
         bars = self.bars
         limit = len(bars)
-        if t_next is not None:
-            limit = int(np.searchsorted(bars.end_max, t_next, side="left"))
+        due = next_due_ms(self.account)
+        for t in (t_next, due):
+            if t is not None:
+                limit = min(limit, int(np.searchsorted(bars.end_max, t, side="left")))
+        for s in self._fresh:
+            r = bars.index.next_row(s, g)
+            if r is not None:
+                limit = min(limit, r)
         if limit <= g:
             return g
         levels = [self._levels(i) for i in range(len(bars.series))]
-        stop = self._first_touch(g, limit, levels)
+        stop = bars.index.first_touch(g, limit, levels)
         if stop > g:
             for i in range(len(bars.series)):
                 rows = bars.row[g:stop][bars.sym[g:stop] == i]
@@ -178,33 +214,7 @@ class CandleReplay:
         return stop
 
     def _levels(self, i: int) -> np.ndarray | None:
-        found = self.account.quiet_levels(self.bars.series[i].symbol)
-        if found is None:
-            return None
-        return np.array([float(x) for x in found], dtype="float64")
-
-    def _first_touch(self, g: int, limit: int, levels: list[np.ndarray | None]) -> int:
-        bars = self.bars
-        window = _WINDOW_MIN
-        start = g
-        while start < limit:
-            end = min(limit, start + window)
-            sym = bars.sym[start:end]
-            lo, hi = bars.lo[start:end], bars.hi[start:end]
-            hit = np.zeros(end - start, dtype=bool)
-            for i, lv in enumerate(levels):
-                mine = sym == i
-                if lv is None:
-                    hit |= mine
-                elif len(lv):
-                    inside = (lo[:, None] <= lv[None, :]) & (hi[:, None] >= lv[None, :])
-                    hit |= mine & inside.any(axis=1)
-            found = np.flatnonzero(hit)
-            if len(found):
-                return start + int(found[0])
-            start = end
-            window = min(window * 2, _WINDOW_MAX)
-        return limit
+        return level_array(self.account.quiet_levels(self.bars.series[i].symbol))
 
     def _catch_up(self) -> None:
         """Play the close of each symbol's last skipped bar, as the full path would have."""
@@ -222,30 +232,145 @@ class CandleReplay:
         self._skipped_last = {}
         for ts, symbol, i, r in pending:
             c = self.bars.series[i]
-            self.runner.feed(self._trade(symbol, int(ts), c.bar(r)[3]))
+            self._feed(self._trade(symbol, int(ts), c.bar(r)[3]))
 
     # -- playing -----------------------------------------------------------------------------
     def _play_bar(self, g: int, k: int) -> int:
         """Play one bar's four points, applying timed inputs that fall inside it in order."""
-        c = self.bars.series[int(self.bars.sym[g])]
+        s = int(self.bars.sym[g])
+        c = self.bars.series[s]
         r = int(self.bars.row[g])
         o, h, low, close = c.bar(r)
         times = point_times(int(c.ts[r]), c.period_ms)
         timed = self.timed
         prices: tuple[Decimal, ...] | None = None
+        self._fresh.discard(s)
         for j, ts in enumerate(times):
             while k < len(timed) and timed[k][0] <= ts:
-                self.runner.feed(timed[k][2])
+                self._feed(timed[k][2])
                 k += 1
             if j == 0:
-                self.runner.feed(self._trade(c.symbol, ts, o))
+                self._feed(self._trade(c.symbol, ts, o))
                 # The path is chosen after the open: a fill at the open can set the bias.
                 prices = bar_path(o, h, low, close, self.account.path_bias(c.symbol))
                 continue
             assert prices is not None
-            self.runner.feed(self._trade(c.symbol, ts, prices[j]))
+            self._feed(self._trade(c.symbol, ts, prices[j]))
         self.runner.stats.bars_played += 1
         return k
 
     def _trade(self, symbol: str, ts: int, px: Decimal) -> LastTrade:
         return LastTrade(self.account.venue, symbol, ts, px, Decimal(0))
+
+
+class TickReplay:
+    """Replay a :class:`PriceTape` (optionally looped ``laps`` times) through a :class:`Runner`.
+
+    Lap ``n`` replays the tape shifted by ``n × lap_ms`` (default: the tape's span plus 1 ms),
+    for benchmarks that need more events than a capture holds. ``timed`` commands go in before
+    the first row at or after their time, as in :meth:`Runner.run_merged`.
+    """
+
+    def __init__(
+        self,
+        runner: Runner,
+        tape: PriceTape,
+        timed: Sequence[tuple[int, int, object]] = (),
+        *,
+        fast: bool = True,
+        laps: int = 1,
+        lap_ms: int | None = None,
+    ) -> None:
+        self.runner = runner
+        self.account = runner.account
+        self.tape = tape
+        self.timed = sorted(timed, key=lambda x: (x[0], x[1]))
+        self.fast = fast
+        self.laps = laps
+        span = int(tape.ts_max[-1] - tape.ts.min()) + 1 if len(tape) else 1
+        self.lap_ms = lap_ms if lap_ms is not None else span
+        self._n_streams = tape.other + 1
+        self._skipped_last: dict[int, int] = {}  # stream -> last skipped row (this lap)
+        self._fresh: set[int] = set()
+        self._shift = 0
+
+    def run(self) -> RunStats:
+        k = 0
+        for lap in range(self.laps):
+            self._shift = lap * self.lap_ms
+            # A new lap jumps back to the tape's first prices: play each stream's first row.
+            self._fresh = set(range(self._n_streams))
+            k = self._run_lap(k)
+            self._catch_up()  # at this lap's times, before the next lap shifts them
+        for _, _, cmd in self.timed[k:]:
+            self._catch_up()
+            self._feed(cmd)
+        self._catch_up()
+        return self.runner.stats
+
+    def _run_lap(self, k: int) -> int:
+        tape, timed, n = self.tape, self.timed, len(self.tape)
+        g = 0
+        while g < n:
+            t_next = timed[k][0] if k < len(timed) else None
+            if self.fast:
+                g = self._skip(g, t_next)
+                if g >= n:
+                    break
+            if t_next is not None and t_next <= int(tape.ts[g]) + self._shift:
+                self._catch_up()
+                self._feed(timed[k][2])
+                k += 1
+                continue
+            self._catch_up()
+            self._fresh.discard(int(tape.stream[g]))
+            self._feed(self._row(g))
+            self.runner.stats.ticks_played += 1
+            g += 1
+        return k
+
+    def _row(self, g: int) -> object:
+        inp = self.tape.inputs[g]
+        return replace(inp, ts_ms=inp.ts_ms + self._shift) if self._shift else inp  # type: ignore[type-var, attr-defined]
+
+    def _feed(self, inp: object) -> None:
+        events = self.runner.feed(inp)
+        if events or type(inp).__name__ not in PriceTape.PRICE_KINDS:
+            self._fresh = set(range(self._n_streams))
+
+    def _skip(self, g: int, t_next: int | None) -> int:
+        tape = self.tape
+        limit = len(tape)
+        for t in (t_next, next_due_ms(self.account)):
+            if t is not None:
+                at = int(np.searchsorted(tape.ts_max, t - self._shift, side="left"))
+                limit = min(limit, at)
+        for s in self._fresh:
+            r = tape.index.next_row(s, g)
+            if r is not None:
+                limit = min(limit, r)
+        if limit <= g:
+            return g
+        by_symbol = {s: level_array(self.account.quiet_levels(s)) for s in set(tape.symbols)}
+        levels: list[np.ndarray | None] = [by_symbol[s] for s in tape.symbols]
+        levels.append(None)  # non-price rows are always played
+        stop = tape.index.first_touch(g, limit, levels)
+        if stop > g:
+            for s in range(tape.other):
+                r = tape.index.next_row(s, g)
+                if r is None or r >= stop:
+                    continue
+                rows = tape.index.rows[s]
+                last = int(rows[int(np.searchsorted(rows, stop, side="left")) - 1])
+                self._skipped_last[s] = last
+            self.runner.stats.ticks_skipped += stop - g
+        return stop
+
+    def _catch_up(self) -> None:
+        """Play the last skipped row of each stream, as the row-by-row run would have."""
+        if not self._skipped_last:
+            return
+        rows = sorted(self._skipped_last.values())
+        self._skipped_last = {}
+        for r in rows:
+            self._feed(self._row(r))

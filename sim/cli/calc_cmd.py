@@ -1,25 +1,37 @@
-"""`microfut calc size|liq|hedge`: risk calculators on the venue's real contract spec."""
+"""`microfut calc size|liq|hedge`: risk calculators on the venue's real contract spec.
+
+Leverage above the maximum of the tier the sized notional falls in is an error (exit 2) naming
+that maximum and the largest size the venue allows at the asked leverage; the size is never
+capped silently, so the risk a trader asked for is the risk they get or a clear refusal.
+Heavy modules (ccxt through adapters.specs, pandas through adapters.candles) are imported
+inside the commands so `microfut --help` stays fast.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from adapters import candles
-from adapters.specs import load_spec_book
 from sim.cli import context, render
-from sim.engine.hedge import HedgeResult, beta_hedge
 from sim.engine.money import dec
-from sim.engine.sizing import LiqResult, SizeResult, quote_liquidation, size_by_risk
-from sim.engine.spec import ContractSpec, MarginTier
 from sim.errors import InputError
+
+if TYPE_CHECKING:
+    from sim.engine.hedge import HedgeResult
+    from sim.engine.sizing import LiqResult, SizeResult
+    from sim.engine.spec import ContractSpec, MarginTier
 
 calc_app = typer.Typer(help="Risk calculators: position size, liquidation price, beta hedge.")
 
+# Numbers outside this range are typing mistakes (1e400 would print 400 digits).
+_LARGEST = Decimal("1e15")
+_SMALLEST = Decimal("1e-12")
+
 ExchangeOpt = Annotated[
-    str | None, typer.Option("--exchange", "-e", help="ccxt id (default: [exchange] default)")
+    str | None,
+    typer.Option("--exchange", "-e", help="ccxt id \\[default: from config: exchange.default]"),
 ]
 SymbolOpt = Annotated[
     str, typer.Option("--symbol", "-s", help="unified symbol, e.g. BTC/USDT:USDT")
@@ -30,7 +42,7 @@ MmrOpt = Annotated[
 MaintOpt = Annotated[
     str | None, typer.Option("--maint-amount", help="maintenance amount (cum) with --mmr")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output", metavar="")]
 
 
 def _num(flag: str, value: str | None) -> Decimal | None:
@@ -41,14 +53,27 @@ def _num(flag: str, value: str | None) -> Decimal | None:
 def _req(flag: str, value: str) -> Decimal:
     """Parse a required flag's number (typer already refuses a missing one)."""
     try:
-        return dec(value)
+        number = dec(value)
     except InputError:
         raise InputError(f"{flag} expects a number, was {value!r}") from None
+    if number and not _SMALLEST <= abs(number) < _LARGEST:
+        raise InputError(
+            f"{flag} {value} is out of range: expected a number between 1e-12 and 1e15"
+        )
+    return number
 
 
 def _spec(exchange: str | None, symbol: str) -> ContractSpec:
+    from adapters.specs import load_spec_book
+
     settings = context.settings()
     return load_spec_book(exchange or settings.exchange.default, settings).get(symbol)
+
+
+def _usd(value: Decimal) -> str:
+    """Dollars with the sign before the symbol: -$20, $1,234.50."""
+    text = render.fmt(value)
+    return f"-${text[1:]}" if text.startswith("-") else f"${text}"
 
 
 def _tier_override(mmr: str | None, maint: str | None) -> MarginTier | None:
@@ -59,6 +84,8 @@ def _tier_override(mmr: str | None, maint: str | None) -> MarginTier | None:
         if cum is not None:
             raise InputError("--maint-amount needs --mmr (the rate of the same tier)")
         return None
+    from sim.engine.spec import MarginTier
+
     if not 0 < rate < 1:
         raise InputError(f"--mmr is a fraction between 0 and 1 (0.004 = 0.4 %), was {rate}")
     if cum is not None and cum < 0:
@@ -89,11 +116,16 @@ def size(
     stop: Annotated[str, typer.Option("--stop", help="stop price")],
     exchange: ExchangeOpt = None,
     risk_pct: Annotated[
-        str | None, typer.Option("--risk-pct", help="percent of equity to risk ([risk] risk_pct)")
+        str | None,
+        typer.Option(
+            "--risk-pct",
+            help="percent of equity to risk, in (0, 100] \\[default: from config: risk.risk_pct]",
+        ),
     ] = None,
     leverage: Annotated[str, typer.Option("--leverage", help="leverage for margin")] = "1",
     include_fees: Annotated[
-        bool, typer.Option("--include-fees", help="count entry and exit taker fees as risk")
+        bool,
+        typer.Option("--include-fees", help="count entry and exit taker fees as risk", metavar=""),
     ] = False,
     side: Annotated[
         str | None, typer.Option("--side", help="long or short (default: from the stop)")
@@ -102,16 +134,28 @@ def size(
     maint_amount: MaintOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Size a trade so the loss at the stop is at most equity × risk %."""
+    """Size a trade so the loss at the stop is at most equity × risk %.
+
+    Leverage above the maximum of the sized notional's tier is refused (exit 2) with the
+    largest size allowed at that leverage.
+    """
+    from sim.engine.sizing import size_by_risk
+
     risk = context.settings().risk
+    pct = _num("--risk-pct", risk_pct)
+    if pct is not None and not 0 < pct <= 100:
+        raise InputError(f"--risk-pct must be more than 0 and at most 100, was {risk_pct}")
+    lev = _req("--leverage", leverage)
+    if lev < 1:
+        raise InputError(f"--leverage must be at least 1 (1 = no leverage), was {leverage}")
     spec = _spec(exchange, symbol)
     result = size_by_risk(
         spec,
         equity=_req("--equity", equity),
-        risk_pct=_num("--risk-pct", risk_pct) or risk.risk_pct,
+        risk_pct=pct if pct is not None else risk.risk_pct,
         entry=_req("--entry", entry),
         stop=_req("--stop", stop),
-        leverage=_req("--leverage", leverage),
+        leverage=lev,
         include_fees=include_fees,
         leverage_warning=risk.leverage_warning,
         side=_side(side),
@@ -165,17 +209,22 @@ def liq(
     as_json: JsonOpt = False,
 ) -> None:
     """Liquidation and bankruptcy price of a position with the venue's own formula."""
+    from sim.engine.sizing import quote_liquidation
+
     if margin_mode not in ("isolated", "cross"):
         raise InputError(f"--margin-mode must be 'isolated' or 'cross', was {margin_mode!r}")
     if side not in ("long", "short"):
         raise InputError(f"--side must be 'long' or 'short', was {side!r}")
+    lev = _req("--leverage", leverage)
+    if lev < 1:
+        raise InputError(f"--leverage must be at least 1 (1 = no leverage), was {leverage}")
     spec = _spec(exchange, symbol)
     result = quote_liquidation(
         spec,
         side=_side(side),
         entry=_req("--entry", entry),
         contracts=_req("--contracts", contracts),
-        leverage=_req("--leverage", leverage),
+        leverage=lev,
         margin_mode=margin_mode,  # type: ignore[arg-type]
         wallet=_num("--wallet", wallet),
         tier=_tier_override(mmr, maint_amount),
@@ -227,6 +276,12 @@ def hedge(
     as_json: JsonOpt = False,
 ) -> None:
     """Contracts to short so a portfolio with a beta is hedged, and what stays unhedged."""
+    from adapters import candles
+    from sim.engine.hedge import beta_hedge
+
+    lev = _req("--leverage", leverage)
+    if lev < 1:
+        raise InputError(f"--leverage must be at least 1 (1 = no leverage), was {leverage}")
     spec = _spec(exchange, symbol)
     px = _num("--price", price)
     if px is None:
@@ -241,7 +296,7 @@ def hedge(
         price=px,
         beta=_req("--beta", beta),
         hedge_ratio=_req("--hedge-ratio", hedge_ratio),
-        leverage=_req("--leverage", leverage),
+        leverage=lev,
         contract_size=_num("--contract-size", contract_size),
     )
     if as_json:
@@ -255,9 +310,9 @@ def hedge(
             [
                 f"{render.fmt(s.move_pct, 0)} %",
                 s.underlying_price,
-                s.portfolio_pnl,
-                s.hedge_pnl,
-                s.net_pnl,
+                _usd(s.portfolio_pnl),
+                _usd(s.hedge_pnl),
+                _usd(s.net_pnl),
             ]
             for s in result.scenarios
         ]
@@ -273,10 +328,10 @@ def _hedge_rows(r: HedgeResult) -> list[tuple[str, Any]]:
         ("contracts to short", r.contracts),
         ("contract size", f"{render.fmt(r.contract_size)}{size_note}"),
         ("exact contracts", r.raw_contracts),
-        ("beta exposure", f"${render.fmt(r.beta_exposure)}"),
-        ("target hedge", f"${render.fmt(r.target_notional)}"),
-        ("hedged notional", f"${render.fmt(r.hedged_notional)}"),
-        ("unhedged", f"${render.fmt(r.unhedged)}"),
+        ("beta exposure", _usd(r.beta_exposure)),
+        ("target hedge", _usd(r.target_notional)),
+        ("hedged notional", _usd(r.hedged_notional)),
+        ("unhedged", _usd(r.unhedged)),
         ("price", r.price),
         ("margin", f"{render.fmt(r.margin)} {r.margin_currency} at {render.fmt(r.leverage)}x"),
     ]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from config.settings import Settings, load_settings
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 _config_file: Path | None = None
 _settings: Settings | None = None
@@ -21,5 +23,7 @@ def settings() -> Settings:
     """The settings for this invocation (raises ConfigError on a broken layer)."""
     global _settings
     if _settings is None:
+        from config.settings import load_settings  # pydantic: only when a command needs it
+
         _settings = load_settings(_config_file)
     return _settings

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import typer
 
 from adapters.ccxt_feed import CcxtFeed
-from adapters.live import check_reachable, check_symbols, open_feed
+from adapters.live import cancel_and_wait, check_reachable, check_symbols, open_feed
 from adapters.loopback.faults import parse_fault_spec
 from adapters.loopback.server import LoopbackExchange
 from adapters.record import Recorder
@@ -65,19 +65,6 @@ def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-async def cancel_until_done(task: asyncio.Task[Any], attempts: int = 10) -> None:
-    """Cancel ``task`` and wait for it, cancelling again if a cancel was swallowed.
-
-    On Python 3.11 ``asyncio.wait_for`` can swallow a cancellation that races with its inner
-    result; a feed task stuck that way would otherwise keep ``record`` from ever returning.
-    """
-    for _ in range(attempts):
-        if task.done():
-            return
-        task.cancel()
-        await asyncio.wait({task}, timeout=1.0)
 
 
 # -- record -----------------------------------------------------------------------------------
@@ -150,12 +137,13 @@ async def _record(
                 stopped_by = "interrupt"
             elif consumer in done:
                 stopped_by = "feed ended"
-            await cancel_until_done(consumer)
+            await cancel_and_wait([consumer])
             if not consumer.cancelled() and consumer.exception() is not None:
                 raise consumer.exception()  # type: ignore[misc]  # the error that ended the feed
     finally:
         with contextlib.suppress(Exception):
-            await feed.aclose()
+            async with asyncio.timeout(10):
+                await feed.aclose()
         manifest = recorder.close() if recorder is not None else None
     assert manifest is not None
     return RecordResult(
@@ -232,13 +220,7 @@ async def _serve(
     fault_list = parse_fault_spec(faults) if faults else []
     lb = LoopbackExchange(venue, data_dirs, port=port, speed=speed or None, faults=fault_list)
     stop = asyncio.Event()
-    try:
-        await lb.start_server()
-    except OSError as e:
-        await lb.close()
-        raise InputError(
-            f"cannot listen on 127.0.0.1:{port} ({e.strerror}); choose another --port"
-        ) from None
+    await lb.start_server()  # InputError when the port is taken, DataError without captures
     result = ServeResult(venue, lb.base_url, lb.ws_url)
     try:
         _announce(result, as_json)
@@ -284,7 +266,10 @@ def serve(
     as_json: JsonOpt = False,
 ) -> None:
     """Serve recorded REST and websocket data on 127.0.0.1 until Ctrl-C."""
-    dirs = [data] if data is not None else context.settings().data.data_dirs
+    if data is None:
+        dirs = context.settings().data.data_dirs
+    else:  # the data root, or the venue's own folder inside it
+        dirs = [data.parent if data.name == venue else data]
     asyncio.run(_serve(venue, dirs, port, fault, speed, as_json))
     render.stderr.print("loopback exchange stopped")
 

@@ -42,24 +42,44 @@ def root(
         Path | None, typer.Option("--config", help="TOML file layered over the defaults")
     ] = None,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="print version")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="print version", metavar=""
+        ),
     ] = False,
 ) -> None:
     """microfut: practise futures trading without risking capital."""
     context.set_config_file(config)
 
 
-_registered = False
+def _command_of(argv: list[str]) -> str | None:
+    """The command word of ``argv`` (the first non-option, skipping --config's value)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--config":
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
 
 
-def _register() -> None:
-    """Attach every command group once (imported here so each group stays in its own module)."""
-    global _registered
-    if not _registered:
-        from sim.cli import commands
+def _register(argv: list[str] | None = None) -> None:
+    """Attach the command groups this invocation needs (all of them when ``argv`` is None).
 
+    `microfut --version` attaches none; `microfut calc ...` only the calc group; help, no
+    arguments or an unknown word attach every group so typer can list or suggest them.
+    """
+    from sim.cli import commands
+
+    if argv is None:
         commands.register(app)
-        _registered = True
+        return
+    command = _command_of(argv)
+    if command is None and "--version" in argv and "--help" not in argv:
+        return
+    commands.register(app, command)
 
 
 def _log_file() -> Path:
@@ -76,7 +96,7 @@ def _log_file() -> Path:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    _register()
+    _register(sys.argv[1:] if argv is None else argv)
     try:
         # standalone mode: typer itself reports usage errors (exit 2) and handles --help/Exit.
         app(args=argv, prog_name="microfut")

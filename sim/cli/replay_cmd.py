@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
-from adapters.orders_csv import read_orders
-from adapters.pricepath import MarketData, discover
-from adapters.replay import CANDLE_SUFFIXES, open_replay
-from adapters.specs import load_spec_book
-from sim.bus import Bus
 from sim.cli import context, render
-from sim.engine.account import Account
-from sim.engine.commands import Deposit, PlaceOrder
-from sim.engine.events import Event, TradeClosed
-from sim.engine.money import dec
-from sim.engine.orders import Order
-from sim.engine.positions import PositionView
 from sim.errors import InputError
-from sim.runner import CandleReplay, Runner, RunStats
+
+POSITION_COLUMNS = ["symbol", "side", "contracts", "× size", "entry", "mark", "lev.", "mode",
+                    "uPnL", "liq. price", "margin ratio"]  # fmt: skip
+TRADE_COLUMNS = ["symbol", "side", "entry UTC", "entry", "exit UTC", "exit", "contracts",
+                 "net PnL", "exit reason"]  # fmt: skip
+
+if TYPE_CHECKING:
+    from adapters.pricepath import MarketData
+    from sim.bus import Bus
+    from sim.engine.account import Account
+    from sim.engine.commands import PlaceOrder
+    from sim.engine.events import Event, TradeClosed
+    from sim.engine.orders import Order
+    from sim.engine.positions import PositionView
+    from sim.engine.spec import ContractSpec, MarginTier
+    from sim.journal.store import Journal
+    from sim.runner import RunStats
 
 
 @dataclass
@@ -43,6 +48,7 @@ class ReplayResult:
     stats: RunStats
     journal: str | None = None
     events: list[Event] = field(default_factory=list, repr=False)
+    specs: dict[str, ContractSpec] = field(default_factory=dict, repr=False)
 
 
 def _collector(result_events: list[Event]) -> Any:
@@ -54,6 +60,8 @@ def _collector(result_events: list[Event]) -> Any:
 
 def is_raw_recording(data: Path) -> bool:
     """True for raw exchange messages (a capture or a microfut recording), not candle files."""
+    from adapters.replay import CANDLE_SUFFIXES
+
     if data.is_dir():
         return (data / "manifest.json").exists()
     return data.suffix.lower() not in CANDLE_SUFFIXES
@@ -77,19 +85,78 @@ def _notes(market: MarketData, symbols: Sequence[str]) -> list[str]:
     return notes
 
 
-def _attach_journal(db: Path, bus: Bus, account: Account, params: dict[str, Any]) -> str:
-    from sim.journal.store import Journal
-
-    journal = Journal.open(db)
-    currency = next(iter(account.balances), "")
-    journal.ensure_account(account.name, account.venue, currency, sum(account.balances.values()))
+def _attach_journal(
+    journal: Journal, bus: Bus, account: Account, opening: Decimal, params: dict[str, Any]
+) -> None:
+    currency = next(iter(sorted({s.settle for s in account.specs.values()})), "")
+    journal.ensure_account(account.name, account.venue, currency, opening)
     session = journal.start_session(account.name, "replay", params)
 
     def write(events: Sequence[Event]) -> None:
         journal.append(account.name, events, account.snapshot(), session_id=session)
 
     bus.subscribe(write)
-    return str(db)
+
+
+def _specs(
+    exchange: str, rows: list[tuple[int, PlaceOrder]], where: str, tier: MarginTier | None
+) -> tuple[dict[str, ContractSpec], list[tuple[int, PlaceOrder]], list[str]]:
+    """Each row's symbol checked against the venue's specs first (did-you-mean on a typo).
+
+    Orders are rewritten to the unified symbol; symbols without recorded maintenance tiers
+    take the single tier from ``--mmr`` or stop the run with a message saying to pass it.
+    """
+    from adapters.specs import load_spec_book
+
+    book = load_spec_book(exchange, context.settings())
+    specs: dict[str, ContractSpec] = {}
+    out: list[tuple[int, PlaceOrder]] = []
+    for n, order in rows:
+        try:
+            spec = book.get(order.symbol)
+        except InputError as e:
+            raise InputError(f"{where} row {n}: {e}") from None
+        specs[spec.symbol] = spec
+        out.append((n, replace(order, symbol=spec.symbol)))
+    notes: list[str] = []
+    for sym, spec in sorted(specs.items()):
+        if spec.tiers:
+            continue
+        if tier is None:
+            raise InputError(
+                f"{sym} on {exchange} has no recorded maintenance-margin tiers; pass --mmr RATE "
+                "[--maint-amount C] with the rate of your position's tier from the exchange's "
+                "margin page (e.g. --mmr 0.004)"
+            )
+        cap = cast(Decimal, spec.max_leverage)  # None: no recorded cap, leverage not limited
+        specs[sym] = replace(spec, tiers=(replace(tier, max_leverage=cap),), tiers_source="--mmr")
+        notes.append(
+            f"{sym}: maintenance margin from --mmr {render.fmt(tier.mmr)} (maint amount "
+            f"{render.fmt(tier.cum)}), given by you: {exchange} has no recorded tiers for it"
+        )
+    if tier is not None and not notes:
+        notes.append("--mmr not used: every symbol has recorded maintenance-margin tiers")
+    return specs, out, notes
+
+
+def _market(
+    data: Path, exchange: str, rows: list[tuple[int, PlaceOrder]], where: str, tf: str | None
+) -> MarketData:
+    """The candles of every order's symbol; each order's time must lie inside its series."""
+    from adapters.candles import list_series
+    from adapters.pricepath import available, check_order_times, discover
+
+    symbols = sorted({o.symbol for _, o in rows})
+    market = discover(data, exchange, symbols, tf)
+    missing = [s for s in symbols if s not in market.candles]
+    if missing:
+        tf_text = f" {tf}" if tf else ""
+        raise InputError(
+            f"{where}: no recorded{tf_text} trade candles for {', '.join(missing)} under {data}; "
+            f"{available(list_series(data))}"
+        )
+    check_order_times(market.candles, ((f"{where} row {n}", o.symbol, o.ts_ms) for n, o in rows))
+    return market
 
 
 def run_replay(
@@ -100,56 +167,75 @@ def run_replay(
     timeframe: str | None = None,
     db: Path | None = None,
     fast: bool = True,
+    account_name: str | None = None,
+    tier: MarginTier | None = None,
 ) -> ReplayResult:
-    """Parse everything first (bad rows stop the run), then replay and collect the result."""
+    """Parse and check everything first (bad rows stop the run), then replay and collect."""
+    from adapters.orders_csv import read_order_rows
+    from adapters.replay import open_replay
+    from sim.bus import Bus
+    from sim.engine.account import Account
+    from sim.engine.commands import Deposit
+    from sim.engine.events import TradeClosed
+    from sim.runner import CandleReplay, Runner
+
     settings = context.settings()
-    orders = read_orders(orders_path)
-    if not orders:
-        raise InputError(f"{orders_path.name} has no order rows")
-    symbols = sorted({o.symbol for o in orders})
-    raw = is_raw_recording(data)
-    market = None if raw else discover(data, exchange, symbols, timeframe)
-    if market is not None:
-        missing = [s for s in symbols if s not in market.candles]
-        if missing:
-            raise InputError(
-                f"{orders_path.name}: no recorded candles for {', '.join(missing)} under {data}"
-            )
-    book = load_spec_book(exchange, settings)
-    specs = {s: book.get(s) for s in symbols}
-    account = Account(
-        settings.account.name,
-        specs,
-        slippage_bps=settings.fills.slippage_bps,
-        upnl_price=settings.fills.upnl_price,
-        mark_from_last=True,
-    )
-    amount = balance if balance is not None else settings.account.starting_balance
-    first_bar = min((int(c.ts[0]) for c in market.candles.values()), default=0) if market else 0
-    start = min(first_bar, orders[0].ts_ms) if market else orders[0].ts_ms
-    timed: list[tuple[int, int, object]] = [
-        (start, -1, Deposit(ts_ms=start, currency=cur, amount=amount, reason="starting balance"))
-        for cur in sorted({spec.settle for spec in specs.values()})
-    ]
-    timed += market.funding if market else []
-    timed += [(o.ts_ms, 1, o) for o in orders]
-    bus = Bus()
-    events: list[Event] = []
-    bus.subscribe(_collector(events))
+    where = orders_path.name
+    rows = read_order_rows(orders_path)
+    if not rows:
+        raise InputError(f"{where} has no order rows")
+    if not data.exists():
+        raise InputError(f"--data {data} does not exist; point it at a recorded file or folder")
+    specs, rows, tier_notes = _specs(exchange, rows, where, tier)
+    orders = [o for _, o in rows]
+    symbols = sorted(specs)
+    market = None if is_raw_recording(data) else _market(data, exchange, rows, where, timeframe)
     journal = None
+    name = account_name or settings.account.name
     if db is not None:
-        params = {"data": str(data), "orders": str(orders_path), "balance": str(amount)}
-        journal = _attach_journal(db, bus, account, params)
-    runner = Runner(account, bus)
-    if market is None:
-        stats = runner.run_merged(open_replay(data, symbols=symbols), timed)
-        notes = [
-            f"{data.name}: recorded exchange messages (trades, book top and depth); "
-            "the last price stands in for mark, no funding in the recording"
+        from sim.journal.store import Journal
+
+        journal = Journal.open(db)
+        free = journal.free_account_name(name)
+        if free != name:
+            render.warn(f"account '{name}' already exists in {db}; this replay is '{free}'")
+        name = free
+    try:
+        account = Account(
+            name,
+            specs,
+            slippage_bps=settings.fills.slippage_bps,
+            upnl_price=settings.fills.upnl_price,
+            mark_from_last=True,
+        )
+        amount = balance if balance is not None else settings.account.starting_balance
+        first_bar = min((c.first_ms for c in market.candles.values()), default=0) if market else 0
+        start = min(first_bar, orders[0].ts_ms) if market else orders[0].ts_ms
+        timed: list[tuple[int, int, object]] = [
+            (start, -1, Deposit(ts_ms=start, currency=c, amount=amount, reason="starting balance"))
+            for c in sorted({spec.settle for spec in specs.values()})
         ]
-    else:
-        stats = CandleReplay(runner, list(market.candles.values()), timed, fast=fast).run()
-        notes = _notes(market, symbols)
+        timed += market.funding if market else []
+        timed += [(o.ts_ms, 1, o) for o in orders]
+        bus = Bus()
+        events: list[Event] = []
+        bus.subscribe(_collector(events))
+        if journal is not None:
+            params = {"data": str(data), "orders": str(orders_path), "balance": str(amount)}
+            _attach_journal(journal, bus, account, amount, params)
+        runner = Runner(account, bus)
+        if market is None:
+            stats = runner.run_merged(open_replay(data, symbols=symbols), timed)
+            notes = [
+                f"{data.name}: recorded exchange messages (trades, book top and depth); "
+                "the last price stands in for mark, no funding in the recording"
+            ]
+        else:
+            stats = CandleReplay(runner, list(market.candles.values()), timed, fast=fast).run()
+            notes = _notes(market, symbols)
+    finally:
+        if journal is not None:
+            journal.close()
     return ReplayResult(
         exchange=exchange,
         data=str(data),
@@ -158,21 +244,24 @@ def run_replay(
         equity={c: account.equity(c) for c in account.wallets()},
         positions=account.positions(),
         open_orders=[_order_row(o) for o in account.open_orders()],
-        closed_trades=[e for e in events if isinstance(e, TradeClosed)],
+        closed_trades=sorted(
+            (e for e in events if isinstance(e, TradeClosed)), key=lambda t: (t.ts_ms, t.seq)
+        ),
         rejected=[
             {
-                "order_id": e.order_id,
+                "order_id": e.order_id,  # type: ignore[attr-defined]
                 "symbol": e.symbol,
                 "time": render.ts_text(e.ts_ms),
-                "reason": e.reason,
-            }  # type: ignore[attr-defined]
+                "reason": e.reason,  # type: ignore[attr-defined]
+            }
             for e in events
             if e.kind in ("OrderRejected", "CommandRejected")
         ],
-        notes=notes,
+        notes=tier_notes + notes,
         stats=stats,
-        journal=journal,
+        journal=None if db is None else str(db),
         events=events,
+        specs=specs,
     )
 
 
@@ -191,19 +280,38 @@ def _order_row(o: Order) -> dict[str, Any]:
     }
 
 
-def _money(value: Decimal) -> str:
-    """Display form of a balance: 8 decimals at most (BTC wallets need them), no trailing 0s."""
-    return render.fmt(value.quantize(Decimal("0.00000001")).normalize())
+def _compact(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Any:
+    """A grid table without rules between columns, so it fits a 100-column terminal.
+
+    Values are never cut (each column is at least as wide as its widest value); headers wrap.
+    """
+    from rich import box
+
+    table = render.grid_table(title, columns, rows)
+    table.box, table.show_edge, table.padding = box.SIMPLE_HEAD, False, (0, 0)
+    for column in table.columns:
+        column.min_width = max((len(str(cell)) for cell in column.cells), default=1)
+    return table
 
 
 def _print(result: ReplayResult) -> None:
+    from sim.review import display as d
+
     out = render.stdout
+    tick = {s: spec.price_tick for s, spec in result.specs.items()}
+
+    def px(symbol: str, value: Decimal | None) -> str:
+        return render.fmt(d.price(value, tick.get(symbol)))
+
+    def cash(value: Decimal | None, currency: str) -> str:
+        return render.fmt(d.money(value, currency))
+
     out.print(
         render.kv_table(
             f"replay on {result.exchange} · account {result.account}",
             [
-                *((f"balance {c}", _money(v)) for c, v in result.balances.items()),
-                *((f"equity {c}", _money(v)) for c, v in result.equity.items()),
+                *((f"balance {c}", cash(v, c)) for c, v in result.balances.items()),
+                *((f"equity {c}", cash(v, c)) for c, v in result.equity.items()),
                 (
                     "bars played / skipped",
                     f"{result.stats.bars_played} / {result.stats.bars_skipped}",
@@ -214,33 +322,21 @@ def _print(result: ReplayResult) -> None:
     )
     if result.positions:
         out.print(
-            render.grid_table(
+            _compact(
                 "open positions",
-                [
-                    "symbol",
-                    "side",
-                    "contracts",
-                    "× size",
-                    "entry",
-                    "mark",
-                    "leverage",
-                    "mode",
-                    "uPnL",
-                    "liq. price",
-                    "margin ratio",
-                ],
+                POSITION_COLUMNS,
                 [
                     [
                         p.symbol,
                         p.side,
-                        p.contracts,
+                        abs(p.contracts),
                         p.contract_size,
-                        p.entry_price,
-                        p.mark_price,
+                        px(p.symbol, p.entry_price),
+                        px(p.symbol, p.mark_price),
                         p.leverage,
                         p.margin_mode,
-                        render.fmt(p.unrealized_pnl, 2),
-                        p.liquidation_price and render.fmt(p.liquidation_price, 2),
+                        cash(p.unrealized_pnl, p.currency),
+                        px(p.symbol, p.liquidation_price),
                         render.fmt(p.margin_ratio * 100, 2) + " %",
                     ]
                     for p in result.positions
@@ -248,39 +344,36 @@ def _print(result: ReplayResult) -> None:
             )
         )
     out.print(
-        render.grid_table(
-            "closed trades",
-            [
-                "symbol",
-                "side",
-                "entry time",
-                "entry",
-                "exit time",
-                "exit",
-                "contracts",
-                "realized PnL",
-                "fees",
-                "funding",
-                "exit reason",
-            ],
+        _compact(
+            f"closed trades ({d.plural(len(result.closed_trades), 'trade')}, by exit time)",
+            TRADE_COLUMNS,
             [
                 [
                     t.symbol,
                     t.side,
-                    render.ts_text(t.open_ts_ms),
-                    t.entry_price,
-                    render.ts_text(t.ts_ms),
-                    render.fmt(t.exit_price, 2),
-                    t.contracts,
-                    render.fmt(t.realized_pnl, 4),
-                    render.fmt(t.fees, 4),
-                    render.fmt(t.funding, 4),
+                    d.short_time(t.open_ts_ms),
+                    px(t.symbol, t.entry_price),
+                    d.short_time(t.ts_ms),
+                    px(t.symbol, t.exit_price),
+                    abs(t.contracts),
+                    cash(t.realized_pnl - t.fees + t.funding, t.currency),
                     t.exit_reason,
                 ]
                 for t in result.closed_trades
             ],
         )
     )
+    if result.closed_trades:
+        fees = {t.currency: Decimal(0) for t in result.closed_trades}
+        funding = dict(fees)
+        for t in result.closed_trades:
+            fees[t.currency] += t.fees
+            funding[t.currency] += t.funding
+        totals = ", ".join(
+            f"fees {cash(fees[c], c)} {c}, funding {cash(funding[c], c)} {c}" for c in fees
+        )
+        out.print(f"net PnL = realized − fees + funding; in all: {totals}")
+        out.print("per trade: --json, or --db then `microfut journal show N`")
     if result.open_orders:
         out.print(
             render.grid_table(
@@ -323,6 +416,33 @@ def _json(result: ReplayResult) -> dict[str, Any]:
     }
 
 
+def _number(flag: str, text: str | None) -> Decimal | None:
+    from sim.engine.money import dec
+
+    if text is None:
+        return None
+    try:
+        return dec(text)
+    except InputError:
+        raise InputError(f"{flag} expects a number, was {text!r}") from None
+
+
+def _tier(mmr: str | None, maint: str | None) -> MarginTier | None:
+    """One user-given maintenance tier (--mmr, --maint-amount) for symbols without recorded ones."""
+    from sim.engine.spec import MarginTier
+
+    rate, cum = _number("--mmr", mmr), _number("--maint-amount", maint)
+    if rate is None:
+        if cum is not None:
+            raise InputError("--maint-amount needs --mmr (the rate of the same tier)")
+        return None
+    if not 0 < rate < 1:
+        raise InputError(f"--mmr is a fraction between 0 and 1 (0.004 = 0.4 %), was {rate}")
+    if cum is not None and cum < 0:
+        raise InputError(f"--maint-amount must not be negative, was {cum}")
+    return MarginTier(1, Decimal(0), None, rate, cum or Decimal(0), Decimal(0))
+
+
 def register(app: typer.Typer) -> None:
     """Attach `microfut replay` to the root app."""
 
@@ -345,26 +465,47 @@ def register(app: typer.Typer) -> None:
         db: Annotated[
             Path | None, typer.Option("--db", help="write the events to this journal file")
         ] = None,
+        account: Annotated[
+            str | None,
+            typer.Option(
+                "--account", help="account name in the journal (taken: NAME-2, NAME-3 ...)"
+            ),
+        ] = None,
+        mmr: Annotated[
+            str | None,
+            typer.Option("--mmr", help="maintenance-margin rate for symbols without tiers"),
+        ] = None,
+        maint_amount: Annotated[
+            str | None, typer.Option("--maint-amount", help="maintenance amount (cum) with --mmr")
+        ] = None,
         every_bar: Annotated[
             bool, typer.Option("--every-bar", help="play every bar (no skipping; slower)")
         ] = False,
         as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     ) -> None:
         """Replay ORDERS.csv against recorded real candles; print balances, positions, trades."""
-        amount = None
-        if balance is not None:
-            try:
-                amount = dec(balance)
-            except InputError:
-                raise InputError(f"--balance expects a number, was {balance!r}") from None
-            if amount <= 0:
-                raise InputError(f"--balance must be > 0, was {balance}")
+        amount = _number("--balance", balance)
+        if amount is not None and amount <= 0:
+            raise InputError(f"--balance must be > 0, was {balance}")
+        if account is not None and not account.strip():
+            raise InputError("--account needs a name")
+        tier = _tier(mmr, maint_amount)
         ex = exchange or context.settings().exchange.default
-        result = run_replay(ex, data, orders, amount, timeframe, db, fast=not every_bar)
+        result = run_replay(
+            ex,
+            data,
+            orders,
+            amount,
+            timeframe,
+            db,
+            not every_bar,
+            account and account.strip(),
+            tier,
+        )
         if as_json:
             render.print_json(_json(result))
         else:
             _print(result)
 
 
-__all__ = ["PlaceOrder", "ReplayResult", "register", "run_replay"]
+__all__ = ["ReplayResult", "register", "run_replay"]

@@ -9,30 +9,49 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from adapters.specs import load_spec_book
 from sim.cli import context, render
 from sim.engine.money import dec
 from sim.errors import InputError
-from sim.strategy import loader
-from sim.strategy import params as P
-from sim.strategy.run import RunOptions, RunResult, run_replay
-from sim.strategy.summary import METRICS, RunSummary
-from sim.strategy.sweep import SweepResult, run_sweep
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from sim.strategy import loader
+    from sim.strategy.run import RunOptions, RunResult
+    from sim.strategy.summary import RunSummary
+    from sim.strategy.sweep import SweepResult
+
+# The names of sim.strategy.summary.METRICS, for --help without importing the strategy package
+# (tests/cli/test_run_cli.py checks the two lists agree).
+METRIC_NAMES = (
+    "net_pnl",
+    "equity_change",
+    "return_pct",
+    "win_rate",
+    "profit_factor",
+    "trades",
+    "max_drawdown",
+    "fees",
+    "funding",
+)
 
 ParamOpt = Annotated[
     list[str] | None,
     typer.Option("--param", "-p", help="strategy parameter name=value (repeatable)"),
 ]
 ExchangeOpt = Annotated[
-    str | None, typer.Option("--exchange", "-e", help="ccxt id (default from config)")
+    str | None,
+    typer.Option("--exchange", "-e", help="ccxt id \\[default: from config: exchange.default]"),
 ]
 BalanceOpt = Annotated[
-    str | None, typer.Option("--balance", help="opening balance (default from config)")
+    str | None,
+    typer.Option(
+        "--balance", help="opening balance \\[default: from config: account.starting_balance]"
+    ),
 ]
 FromOpt = Annotated[
     str | None, typer.Option("--from", help="replay bars from this UTC time (ISO, e.g. 2025-05-04)")
@@ -40,7 +59,7 @@ FromOpt = Annotated[
 UntilOpt = Annotated[
     str | None, typer.Option("--until", help="replay bars before this UTC time (ISO)")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output", metavar="")]
 
 
 def parse_time(text: str | None, flag: str) -> int | None:
@@ -71,6 +90,14 @@ def parse_balance(text: str | None) -> Decimal | None:
 
 
 def _progress(title: str) -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn(title),
         BarColumn(),
@@ -182,6 +209,8 @@ def _fail_with_traceback(e: loader.StrategyError) -> None:
 
 
 def _options(exchange: str | None, balance: str | None, db: Path | None) -> RunOptions:
+    from sim.strategy.run import RunOptions
+
     settings = context.settings()
     ex = exchange or settings.exchange.default
     return RunOptions.from_settings(settings, ex, parse_balance(balance), db)
@@ -198,7 +227,9 @@ def register(app: typer.Typer) -> None:
         replay: Annotated[
             Path | None, typer.Option("--replay", help="recorded candle file or folder")
         ] = None,
-        live: Annotated[bool, typer.Option("--live", help="run on the live paper feed")] = False,
+        live: Annotated[
+            bool, typer.Option("--live", help="run on the live paper feed", metavar="")
+        ] = False,
         endpoint: Annotated[
             str | None, typer.Option("--endpoint", help="live: compatible exchange base URL")
         ] = None,
@@ -209,13 +240,19 @@ def register(app: typer.Typer) -> None:
         exchange: ExchangeOpt = None,
         balance: BalanceOpt = None,
         db: Annotated[
-            Path | None, typer.Option("--db", help="journal file (default: [data] journal)")
+            Path | None,
+            typer.Option("--db", help="journal file \\[default: from config: data.journal]"),
         ] = None,
         since: FromOpt = None,
         until: UntilOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Run a strategy on recorded candles (--replay) or the live paper feed (--live)."""
+        from adapters.specs import load_spec_book
+        from sim.strategy import loader
+        from sim.strategy import params as P
+        from sim.strategy.run import run_replay
+
         if (replay is None) == (not live):
             raise InputError("pass exactly one of --replay DATA or --live")
         loaded = loader.load(strategy)
@@ -268,7 +305,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="runs at once (processes)")] = 1,
         metric: Annotated[
-            str, typer.Option("--metric", help=f"rank by: {', '.join(METRICS)}")
+            str, typer.Option("--metric", help=f"rank by: {', '.join(METRIC_NAMES)}")
         ] = "net_pnl",
         out: Annotated[
             Path | None, typer.Option("--out", help="empty folder for the run journals")
@@ -280,6 +317,11 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Run every combination of --param values (in parallel) and rank them by --metric."""
+        from adapters.specs import load_spec_book
+        from sim.strategy import loader
+        from sim.strategy import params as P
+        from sim.strategy.sweep import run_sweep
+
         loaded = loader.load(strategy)
         grid = P.parse_grid(loaded.cls, param or [])
         settings = context.settings()

@@ -7,28 +7,32 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import ccxt
 import typer
 
-from adapters.specs import SpecBook, fetch_live, load_spec_book, snapshot_dir
 from sim.cli import context, render
 from sim.cli.render import fmt
 from sim.engine.money import dec
-from sim.engine.spec import ContractSpec
 from sim.errors import DataError, InputError
+
+if TYPE_CHECKING:
+    from adapters.specs import SpecBook
+    from sim.engine.spec import ContractSpec
 
 specs_app = typer.Typer(help="Contract specs: list, show one, refresh the offline snapshot.")
 
 ExchangeOpt = Annotated[
-    str | None, typer.Option("--exchange", "-e", help="ccxt id (default: [exchange] default)")
+    str | None,
+    typer.Option("--exchange", "-e", help="ccxt id \\[default: from config: exchange.default]"),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output", metavar="")]
 SCALES = (("standard", Decimal(1)), ("mini", Decimal("0.1")), ("micro", Decimal("0.01")))
 
 
 def _book(exchange: str | None) -> SpecBook:
+    from adapters.specs import load_spec_book  # ccxt: imported only when a command runs
+
     settings = context.settings()
     return load_spec_book(exchange or settings.exchange.default, settings)
 
@@ -176,8 +180,8 @@ def _price(spec: ContractSpec, price: str | None) -> tuple[Decimal, str]:
 
 def _leverage(spec: ContractSpec, leverage: str, notional: Decimal) -> Decimal:
     lev = dec(leverage)
-    if lev <= 0:
-        raise InputError(f"--leverage must be above zero, was {leverage}")
+    if lev < 1:
+        raise InputError(f"--leverage must be at least 1 (1 = no leverage), was {leverage}")
     cap = spec.max_leverage_for(notional)
     if cap is not None and lev > cap:
         raise InputError(
@@ -271,6 +275,10 @@ def refresh_specs(
     as_json: JsonOpt = False,
 ) -> None:
     """Fetch markets (and public leverage tiers) live and write a dated offline snapshot."""
+    import ccxt
+
+    from adapters.specs import fetch_live, snapshot_dir
+
     settings = context.settings()
     venue = exchange or settings.exchange.default
     url = endpoint or settings.exchange.endpoint or None

@@ -1,42 +1,47 @@
-"""`microfut trade` (the practice desk) and `microfut demo` (the scripted first session)."""
+"""`microfut trade` (the practice desk) and `microfut demo` (the scripted first session).
+
+The desk (textual), the journal (sqlmodel), ccxt specs and pandas candles are imported inside
+the commands, so registering them costs nothing for other commands.
+"""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from adapters.candles import list_series
-from adapters.pricepath import MarketData, discover
-from adapters.replay import open_replay
-from adapters.specs import SpecBook, load_spec_book
-from config.settings import Settings
 from sim.cli import context, render
 from sim.cli.render import fmt, grid_table, kv_table, ts_text
-from sim.desk.demo import ACCOUNT, DemoResult, find_demo_data, run_demo
-from sim.desk.describe import money
-from sim.desk.replaying import Player
-from sim.desk.session import DeskOptions, DeskSession
-from sim.engine.events import (
-    FundingPaid,
-    OrderDenied,
-    OrderFilled,
-    PositionLiquidated,
-    TradeClosed,
-)
 from sim.errors import InputError
-from sim.guards import GuardLocked
-from sim.journal import Journal
-from sim.review import frames, stats
+
+if TYPE_CHECKING:
+    from adapters.specs import SpecBook
+    from config.settings import Settings
+    from sim.desk.demo import DemoResult
+    from sim.desk.session import DeskSession
 
 DEMO_DB = "demo-journal.sqlite"
+NO_TERMINAL = (
+    "microfut trade needs an interactive terminal; use `microfut replay` or `microfut run` "
+    "for scripted runs"
+)
 DbOpt = Annotated[
-    Path | None, typer.Option("--db", help="journal file (default: the configured data.journal)")
+    Path | None,
+    typer.Option("--db", help="journal file \\[default: from config: data.journal]"),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output", metavar="")]
+
+
+def has_terminal() -> bool:
+    """True when both stdin and stdout are terminals (the desk is a full-screen app).
+
+    Tests that drive the desk headless replace this hook (and ``DeskApp.run``).
+    """
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def register(app: typer.Typer) -> None:
@@ -65,6 +70,9 @@ def _style(line: str) -> str:
 
 
 def _print_demo(result: DemoResult, settings: Settings) -> None:
+    from sim.desk.demo import ACCOUNT
+    from sim.desk.describe import money
+
     out = render.stdout
     out.print(
         f"microfut demo: account '{ACCOUNT}' on {result.desk.book.exchange}, recorded BTC and "
@@ -98,6 +106,18 @@ def _of(events: Iterable[Any], kind: type) -> list[Any]:
 
 
 def _demo_json(result: DemoResult, settings: Settings) -> dict[str, Any]:
+    from sim.desk.demo import ACCOUNT
+    from sim.engine.events import (
+        FundingPaid,
+        OrderDenied,
+        OrderFilled,
+        PositionLiquidated,
+        TradeClosed,
+    )
+    from sim.guards import GuardLocked
+    from sim.journal import Journal
+    from sim.review import frames, stats
+
     with Journal.open(result.journal) as journal:
         trades = frames.trades_frame(journal, ACCOUNT)
         start = frames.starting_balances(journal).get(ACCOUNT)
@@ -140,6 +160,11 @@ def demo(
     as_json: JsonOpt = False,
 ) -> None:
     """Play a short scripted session on real recorded BTC/ETH prices, then the journal report."""
+    from adapters.specs import load_spec_book
+    from sim.desk.demo import ACCOUNT, find_demo_data, run_demo
+    from sim.desk.session import DeskOptions
+    from sim.journal import Journal
+
     started = time.monotonic()
     settings = context.settings()
     root = find_demo_data(data, settings.data.data_dirs)
@@ -177,11 +202,16 @@ def _symbols(book: SpecBook, wanted: list[str] | None) -> list[str]:
 
 
 def _is_candles(path: Path) -> bool:
+    from adapters.candles import list_series
+
     return any(sf.kind == "futures" for sf in list_series(path)) if path.exists() else False
 
 
 def _first_ms(path: Path, exchange: str, symbols: list[str]) -> tuple[Any, int]:
     """The recording to replay (candles or raw frames) and the time of its first input."""
+    from adapters.pricepath import discover
+    from adapters.replay import open_replay
+
     if _is_candles(path):
         data = discover(path, exchange, symbols)
         return data, min(int(c.ts[0]) for c in data.candles.values())
@@ -192,6 +222,10 @@ def _first_ms(path: Path, exchange: str, symbols: list[str]) -> tuple[Any, int]:
 
 def _replay_feed(desk: DeskSession, recorded: Any, symbols: list[str], speed: float) -> Any:
     """An async stream of the recorded inputs, paced at ×speed (0 = flat out)."""
+    from adapters.pricepath import MarketData
+    from adapters.replay import open_replay
+    from sim.desk.replaying import Player
+
     if isinstance(recorded, MarketData):
         start = min(int(c.ts[0]) for c in recorded.candles.values())
         return Player(desk, recorded, start, symbols).paced(speed)
@@ -202,7 +236,10 @@ def _replay_feed(desk: DeskSession, recorded: Any, symbols: list[str], speed: fl
 
 
 def trade(
-    exchange: Annotated[str | None, typer.Option("--exchange", "-x", help="ccxt id")] = None,
+    exchange: Annotated[
+        str | None,
+        typer.Option("--exchange", "-e", help="ccxt id \\[default: from config: exchange.default]"),
+    ] = None,
     symbols: Annotated[
         list[str] | None, typer.Option("--symbols", "-s", help="symbols to follow (BTC, ETH ...)")
     ] = None,
@@ -218,12 +255,24 @@ def trade(
     ] = None,
     db: DbOpt = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="on quit, print the account as JSON (else a table)")
+        bool,
+        typer.Option(
+            "--json", help="on quit, print the account as JSON (else a table)", metavar=""
+        ),
     ] = False,
+    exchange_x: Annotated[str | None, typer.Option("-x", hidden=True)] = None,
 ) -> None:
-    """Open the practice desk on live prices (default) or a recording played at ×N."""
+    """Open the practice desk on live prices (default) or a recording played at ×N.
+
+    The desk is full-screen: without a terminal on stdin and stdout it refuses (exit 2).
+    """
+    if not has_terminal():
+        raise InputError(NO_TERMINAL)
+    from adapters.specs import load_spec_book
+    from sim.desk.session import DeskOptions, DeskSession
+
     settings = context.settings()
-    venue = exchange or settings.exchange.default
+    venue = exchange or exchange_x or settings.exchange.default
     book = load_spec_book(venue, settings, endpoint=endpoint if replay is None else None)
     wanted = _symbols(book, symbols)
     recorded: Any = None
@@ -258,6 +307,8 @@ def trade(
 
 def _print_account(desk: DeskSession, as_json: bool) -> None:
     """The account as the desk left it (positions with multiplier and liquidation price)."""
+    from sim.desk.describe import money
+
     acct = desk.account
     cur = desk.options.currency
     if as_json:

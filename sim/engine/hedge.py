@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from sim.engine.money import ONE, ZERO, round_to_step
-from sim.engine.sizing import money_places
+from sim.engine.sizing import check_leverage_at_least_one, money_places
 from sim.engine.spec import ContractSpec
 from sim.errors import InputError
 
@@ -82,7 +82,7 @@ def beta_hedge(
     for name, value in (("portfolio", portfolio), ("price", price), ("beta", beta)):
         _positive(name, value)
     _positive("hedge ratio", hedge_ratio)
-    _positive("leverage", leverage)
+    check_leverage_at_least_one(leverage)
     overridden = contract_size is not None
     cs = contract_size if contract_size is not None else spec.contract_size
     _positive("contract size", cs)

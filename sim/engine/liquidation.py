@@ -43,8 +43,39 @@ def cross_wallet(acct: Account, currency: str) -> Decimal:
     return acct.balances.get(currency, ZERO) - iso
 
 
-def context(acct: Account, symbol: str) -> MarginContext | None:
-    """The formula inputs for ``symbol``'s position at the current marks; None when flat."""
+@dataclass(frozen=True, slots=True)
+class CrossTerms:
+    """One cross wallet at the current marks: its balance and each position's two terms.
+
+    ``terms`` holds (symbol, maintenance margin, unrealized PnL) in symbol order. Built once,
+    it serves every position's context and the wallet's margin ratio (a screen of n cross
+    positions would otherwise recompute the n terms n times).
+    """
+
+    wallet: Decimal
+    terms: tuple[tuple[str, Decimal, Decimal], ...]
+
+
+def cross_terms(acct: Account, currency: str) -> CrossTerms:
+    """The cross wallet of ``currency`` and its positions' maintenance and uPnL at mark."""
+    terms = []
+    for s, p in sorted(acct.positions_by_symbol.items()):
+        spec = acct.specs[s]
+        if p.contracts == 0 or p.margin_mode != "cross" or spec.settle != currency:
+            continue
+        mark = acct.mark(s) or p.entry_price or ZERO
+        exp = p.exposure(spec)
+        terms.append(
+            (s, maintenance_margin(exp, mark, tier_at(spec, exp, mark)), unrealized_pnl(exp, mark))
+        )
+    return CrossTerms(cross_wallet(acct, currency), tuple(terms))
+
+
+def context(acct: Account, symbol: str, cross: CrossTerms | None = None) -> MarginContext | None:
+    """The formula inputs for ``symbol``'s position at the current marks; None when flat.
+
+    ``cross``: the wallet's terms when the caller already has them (same numbers).
+    """
     pos = acct.positions_by_symbol.get(symbol)
     mark = acct.mark(symbol)
     if pos is None or pos.contracts == 0 or mark is None:
@@ -54,27 +85,24 @@ def context(acct: Account, symbol: str) -> MarginContext | None:
     tier = tier_at(spec, exp, mark)
     if pos.margin_mode == "isolated":
         return MarginContext("isolated", pos.isolated_margin, pos.leverage, tier, spec.taker_fee)
+    if cross is None:
+        cross = cross_terms(acct, spec.settle)
     other_maint = ZERO
     other_upnl = ZERO
-    for s, p in sorted(acct.positions_by_symbol.items()):
-        other_spec = acct.specs[s]
-        if s == symbol or p.contracts == 0 or p.margin_mode != "cross":
-            continue
-        if other_spec.settle != spec.settle:
-            continue
-        other_mark = acct.mark(s) or p.entry_price or ZERO
-        oexp = p.exposure(other_spec)
-        other_maint += maintenance_margin(oexp, other_mark, tier_at(other_spec, oexp, other_mark))
-        other_upnl += unrealized_pnl(oexp, other_mark)
-    wallet = cross_wallet(acct, spec.settle)
+    for s, maint, upnl in cross.terms:
+        if s != symbol:
+            other_maint += maint
+            other_upnl += upnl
     return MarginContext(
-        "cross", wallet, pos.leverage, tier, spec.taker_fee, other_maint, other_upnl
+        "cross", cross.wallet, pos.leverage, tier, spec.taker_fee, other_maint, other_upnl
     )
 
 
-def liquidation_price(acct: Account, symbol: str) -> Decimal | None:
+def liquidation_price(
+    acct: Account, symbol: str, cross: CrossTerms | None = None
+) -> Decimal | None:
     """The mark price at which ``symbol``'s position is liquidated now (None: flat or never)."""
-    ctx = context(acct, symbol)
+    ctx = context(acct, symbol, cross)
     if ctx is None:
         return None
     pos = acct.positions_by_symbol[symbol]

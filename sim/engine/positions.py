@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sim.engine import liquidation as liq
-from sim.engine.liquidation import cross_wallet, liquidation_price
+from sim.engine.liquidation import liquidation_price
 from sim.engine.margin import (
     avg_entry_inverse,
     avg_entry_linear,
@@ -175,8 +175,11 @@ class PositionView:
     funding: Decimal
 
 
-def position_view(acct: Account, symbol: str) -> PositionView:
-    """Build the view of one open position from the account's state."""
+def position_view(acct: Account, symbol: str, cross: liq.CrossTerms | None = None) -> PositionView:
+    """Build the view of one open position from the account's state.
+
+    ``cross``: the terms of the symbol's cross wallet when the caller already has them.
+    """
     pos = acct.positions_by_symbol[symbol]
     spec = acct.specs[symbol]
     exp = pos.exposure(spec)
@@ -187,7 +190,8 @@ def position_view(acct: Account, symbol: str) -> PositionView:
     if pos.margin_mode == "isolated":
         ratio = margin_ratio(maint, pos.isolated_margin + pnl(exp, mark))
     else:
-        ratio = cross_ratio(acct, spec.settle)
+        cross = cross or liq.cross_terms(acct, spec.settle)
+        ratio = cross_ratio(acct, spec.settle, cross)
     return PositionView(
         symbol=symbol,
         side="long" if pos.side > 0 else "short",
@@ -202,25 +206,21 @@ def position_view(acct: Account, symbol: str) -> PositionView:
         unrealized_pnl=upnl,
         maintenance_margin=maint,
         margin_ratio=ratio,
-        liquidation_price=liquidation_price(acct, symbol),
+        liquidation_price=liquidation_price(acct, symbol, cross),
         currency=spec.settle,
         funding=pos.funding,
     )
 
 
-def cross_ratio(acct: Account, currency: str) -> Decimal:
+def cross_ratio(acct: Account, currency: str, cross: liq.CrossTerms | None = None) -> Decimal:
     """Account margin ratio of the cross wallet: Σ maintenance / (cross wallet + Σ uPnL)."""
+    cross = cross or liq.cross_terms(acct, currency)
     maint = ZERO
     upnl = ZERO
-    for s, p in sorted(acct.positions_by_symbol.items()):
-        spec = acct.specs[s]
-        if p.contracts == 0 or p.margin_mode != "cross" or spec.settle != currency:
-            continue
-        exp = p.exposure(spec)
-        mark = acct.mark(s) or exp.entry_price
-        maint += maintenance_margin(exp, mark, tier_at(spec, exp, mark))
-        upnl += pnl(exp, mark)
-    return margin_ratio(maint, cross_wallet(acct, currency) + upnl)
+    for _, m, u in cross.terms:
+        maint += m
+        upnl += u
+    return margin_ratio(maint, cross.wallet + upnl)
 
 
 class AccountViews:
@@ -277,11 +277,16 @@ class AccountViews:
 
     def positions(self) -> list[PositionView]:
         """Every open position with the numbers a screen shows, liquidation price included."""
-        return [
-            position_view(self, s)
-            for s, p in sorted(self.positions_by_symbol.items())
-            if p.contracts != 0
-        ]
+        cross: dict[str, liq.CrossTerms] = {}
+        views = []
+        for s, p in sorted(self.positions_by_symbol.items()):
+            if p.contracts == 0:
+                continue
+            settle = self.specs[s].settle
+            if p.margin_mode == "cross" and settle not in cross:
+                cross[settle] = liq.cross_terms(self, settle)
+            views.append(position_view(self, s, cross.get(settle)))
+        return views
 
     def open_orders(self) -> list[Order]:
         """Working orders in the order they were placed."""

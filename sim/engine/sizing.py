@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from sim.engine.margin import check_leverage, initial_margin, maintenance_margin
-from sim.engine.money import ONE, ZERO, is_multiple
+from sim.engine.margin import initial_margin, maintenance_margin
+from sim.engine.money import ONE, ZERO, floor_to_step, is_multiple
 from sim.engine.spec import ContractSpec, MarginTier
 from sim.engine.venues import Exposure, MarginContext, rules_for
 from sim.engine.venues.base import MarginMode
@@ -94,9 +94,100 @@ def _q(value: Decimal | None, step: Decimal) -> Decimal | None:
     return None if value is None else value.quantize(step, rounding=ROUND_HALF_UP)
 
 
+def show(value: Decimal, step: Decimal | None = None) -> str:
+    """Text of a number for a message: on ``step`` when given, no exponent, thousands commas.
+
+    Same form as the CLI's ``render.fmt`` (the engine may not import the CLI).
+    """
+    if step is not None and step > 0:
+        value = value.quantize(step, rounding=ROUND_HALF_UP)
+    if value == value.to_integral_value():
+        value = value.quantize(ONE)
+    return format(value, ",f")
+
+
 def _positive(name: str, value: Decimal) -> None:
     if value <= 0:
-        raise InputError(f"{name} must be positive, was {value}")
+        raise InputError(f"{name} must be positive, was {show(value)}")
+
+
+def check_leverage_at_least_one(value: Decimal) -> None:
+    """Leverage below 1 is not a venue setting (margin would exceed the notional)."""
+    if value < 1:
+        raise InputError(f"leverage must be at least 1 (1 = no leverage), was {show(value)}")
+
+
+def _largest_notional(spec: ContractSpec, leverage: Decimal) -> Decimal | None:
+    """Largest notional allowed at ``leverage``: the cap of the last tier in an unbroken run
+    from tier 1 whose maximum leverage is at least ``leverage``; 0 when tier 1 refuses it."""
+    largest = ZERO
+    for t in spec.tiers:
+        if t.max_leverage < leverage:
+            break
+        if t.cap is None:
+            return None
+        largest = t.cap
+    return largest
+
+
+def _contracts_for_notional(spec: ContractSpec, notional: Decimal, entry: Decimal) -> Decimal:
+    per_contract = spec.notional(ONE, entry)
+    return floor_to_step(notional / per_contract, spec.amount_step)
+
+
+def leverage_error(
+    spec: ContractSpec, notional: Decimal, leverage: Decimal, entry: Decimal
+) -> str | None:
+    """Why ``leverage`` is refused for a position of ``notional`` (tier by notional), or None.
+
+    The message names the notional, its tier and its maximum, and the largest size the venue
+    allows at ``leverage`` so a trader knows what to change.
+    """
+    limit = spec.max_leverage_for(notional)
+    if limit is None or leverage <= limit:
+        return None
+    cur = spec.settle
+    where = f"{spec.venue} {spec.symbol}"
+    tier = f" (tier {spec.tier_for(notional).tier})" if spec.tiers else ""
+    head = (
+        f"leverage {show(leverage)}x is above the maximum {show(limit)}x for a notional of "
+        f"{show(notional, money_places(cur))} {cur}{tier} on {where}"
+    )
+    largest = _largest_notional(spec, leverage) if spec.tiers else ZERO
+    contracts = _contracts_for_notional(spec, largest, entry) if largest else ZERO
+    if contracts <= 0:
+        top = max((t.max_leverage for t in spec.tiers), default=limit)
+        return f"{head}; {where} allows at most {show(top)}x at any size: lower the leverage"
+    return (
+        f"{head}; at {show(leverage)}x the largest size is {show(contracts, spec.amount_step)} "
+        f"contracts (notional up to {show(largest, money_places(cur))} {cur}): lower the "
+        "leverage or the size"
+    )
+
+
+def _instant_liquidation(
+    spec: ContractSpec,
+    pos: Exposure,
+    liq: Decimal | None,
+    tier: MarginTier,
+    wallet: Decimal,
+    leverage: Decimal,
+) -> None:
+    """InputError when the liquidation price is at or beyond the entry: liquidated at once.
+
+    That happens when the maintenance margin exceeds the margin held (e.g. --mmr 0.2 at 10x);
+    a liquidation price on the wrong side of the entry is never shown.
+    """
+    entry = pos.entry_price
+    if liq is None or (liq < entry if pos.side > 0 else liq > entry):
+        return
+    cur, money = spec.settle, money_places(spec.settle)
+    mm = maintenance_margin(pos, entry, tier)
+    raise InputError(
+        f"at {show(leverage)}x the maintenance margin {show(mm, money)} {cur} is more than the "
+        f"margin {show(wallet, money)} {cur}: the position would be liquidated at once; "
+        "lower the leverage"
+    )
 
 
 def side_of(entry: Decimal, stop: Decimal, side: Side | None) -> Side:
@@ -144,7 +235,14 @@ def _isolated_liq(
     rules = rules_for(spec.venue)
     wallet = rules.isolated_margin(pos, leverage, spec.taker_fee)
     ctx = MarginContext("isolated", wallet, leverage, tier, taker_fee=spec.taker_fee)
-    return rules.liquidation_price(pos, ctx)
+    liq = rules.liquidation_price(pos, ctx)
+    _instant_liquidation(spec, pos, liq, tier, wallet, leverage)
+    return liq
+
+
+def _shown_raw(raw: Decimal, step: Decimal) -> str:
+    """An unrounded size for a message: two decimals finer than the step, never 30 digits."""
+    return show(raw, step.scaleb(-2) if step > 0 else Decimal("0.0001"))
 
 
 def _below_minimum(
@@ -153,14 +251,15 @@ def _below_minimum(
     minimum = spec.min_amount if spec.min_amount and spec.min_amount > 0 else spec.amount_step
     if contracts < minimum or contracts <= 0:
         return (
-            f"the risk budget buys {raw.normalize():f} contracts, below the venue minimum of "
-            f"{minimum.normalize():f} on {spec.venue} {spec.symbol}; raise the equity or the "
+            f"the risk budget buys {_shown_raw(raw, spec.amount_step)} contracts, below the venue "
+            f"minimum of {show(minimum)} on {spec.venue} {spec.symbol}; raise the equity or the "
             "risk %, or move the stop closer to the entry"
         )
     if spec.linear and spec.min_notional and spec.notional(contracts, entry) < spec.min_notional:
         return (
-            f"notional {spec.notional(contracts, entry).normalize():f} {spec.settle} is below the "
-            f"venue minimum of {spec.min_notional.normalize():f} on {spec.venue} {spec.symbol}"
+            f"notional {show(spec.notional(contracts, entry), money_places(spec.settle))} "
+            f"{spec.settle} is below the venue minimum of {show(spec.min_notional)} on "
+            f"{spec.venue} {spec.symbol}"
         )
     return None
 
@@ -185,12 +284,11 @@ def size_by_risk(
     of the entry and of the stop exit count toward the risk. Example: E 1,000, R 1, 70,000 →
     69,300 on Binance BTC/USDT:USDT (step 0.001) → 0.014 BTC, max loss 9.80.
     """
-    for name, value in (("equity", equity), ("risk %", risk_pct), ("entry", entry)):
+    for name, value in (("equity", equity), ("entry", entry), ("stop", stop)):
         _positive(name, value)
-    _positive("stop", stop)
-    _positive("leverage", leverage)
-    if risk_pct > 100:
-        raise InputError(f"risk % must be at most 100, was {risk_pct}")
+    if not 0 < risk_pct <= 100:
+        raise InputError(f"risk % must be more than 0 and at most 100, was {show(risk_pct)}")
+    check_leverage_at_least_one(leverage)
     chosen = side_of(entry, stop, side)
     budget = equity * risk_pct / 100
     per_contract = _loss_per_contract(spec, entry, stop, include_fees)
@@ -200,7 +298,9 @@ def size_by_risk(
     if reason is not None:
         contracts = ZERO
     notional = spec.notional(contracts, entry)
-    limit = check_leverage(spec, spec.notional(spec.amount_step, entry), leverage)
+    smallest = max(spec.min_amount or ZERO, spec.amount_step)
+    checked = notional if contracts > 0 else spec.notional(smallest, entry)
+    limit = leverage_error(spec, checked, leverage, entry)
     if limit is not None:
         raise InputError(limit)
     warnings: list[str] = []
@@ -215,7 +315,10 @@ def size_by_risk(
         liq = _isolated_liq(spec, pos, leverage, margin_tier)
         warnings += _size_warnings(spec, chosen, stop, liq, notional, leverage, equity)
     if leverage_warning is not None and leverage > leverage_warning:
-        warnings.insert(0, f"leverage {leverage}x is above your warning level {leverage_warning}x")
+        warnings.insert(
+            0,
+            f"leverage {show(leverage)}x is above your warning level {show(leverage_warning)}x",
+        )
     rules = rules_for(spec.venue)
     money = money_places(spec.settle)
     return SizeResult(
@@ -257,16 +360,15 @@ def _size_warnings(
     out: list[str] = []
     if liq is not None and ((side == "long" and liq >= stop) or (side == "short" and liq <= stop)):
         out.append(
-            f"liquidation price {_q(liq, price_places(spec))} is at or beyond the stop {stop}: "
-            "the position would be liquidated before the stop triggers; lower the leverage"
+            f"liquidation price {show(liq, price_places(spec))} is at or beyond the stop "
+            f"{show(stop)}: the position would be liquidated before the stop triggers; "
+            "lower the leverage"
         )
-    tier_limit = check_leverage(spec, notional, leverage)
-    if tier_limit is not None:
-        out.append(tier_limit)
+    money = money_places(spec.settle)
     if notional / leverage > equity:
         out.append(
-            f"margin {_q(notional / leverage, money_places(spec.settle))} {spec.settle} is more "
-            f"than the equity {equity}"
+            f"margin {show(notional / leverage, money)} {spec.settle} is more than the equity "
+            f"{show(equity)} {spec.settle}"
         )
     return out
 
@@ -290,14 +392,14 @@ def quote_liquidation(
     """
     _positive("entry", entry)
     _positive("contracts", contracts)
-    _positive("leverage", leverage)
+    check_leverage_at_least_one(leverage)
     if not is_multiple(contracts, spec.amount_step):
         raise InputError(
-            f"contracts {contracts} is not a multiple of the step {spec.amount_step.normalize():f} "
+            f"contracts {show(contracts)} is not a multiple of the step {show(spec.amount_step)} "
             f"on {spec.venue} {spec.symbol}"
         )
     notional = spec.notional(contracts, entry)
-    limit = check_leverage(spec, notional, leverage)
+    limit = leverage_error(spec, notional, leverage, entry)
     if limit is not None:
         raise InputError(limit)
     margin_tier = pick_tier(spec, notional, tier)
@@ -309,9 +411,13 @@ def quote_liquidation(
         wallet = rules.isolated_margin(pos, leverage, spec.taker_fee)
     _positive("wallet", wallet)
     ctx = MarginContext(margin_mode, wallet, leverage, margin_tier, taker_fee=spec.taker_fee)
+    liq = rules.liquidation_price(pos, ctx)
+    _instant_liquidation(spec, pos, liq, margin_tier, wallet, leverage)
     warnings: list[str] = []
     if spec.min_amount and contracts < spec.min_amount:
-        warnings.append(f"{contracts} contracts is below the venue minimum {spec.min_amount}")
+        warnings.append(
+            f"{show(contracts)} contracts is below the venue minimum {show(spec.min_amount)}"
+        )
     money, price = money_places(spec.settle), price_places(spec)
     return LiqResult(
         venue=spec.venue,
@@ -331,7 +437,7 @@ def quote_liquidation(
         tier=margin_tier.tier if tier is None else None,
         mmr=margin_tier.mmr,
         maint_amount=margin_tier.cum,
-        liquidation_price=_q(rules.liquidation_price(pos, ctx), price),
+        liquidation_price=_q(liq, price),
         bankruptcy_price=_q(rules.bankruptcy_price(pos, ctx), price),
         rule=rules.name,
         approximate=rules.approximate,

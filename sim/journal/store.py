@@ -7,7 +7,9 @@ API used by the runner, the desk and the review::
     journal.ensure_account(name, venue, currency, starting_balance)   # once; existing kept
     session = journal.start_session(account, kind, params)           # -> session id
     journal.append(account, events, snapshot=None, session_id=None)  # one transaction per batch;
-                                          # (account, seq) unique: a retried batch is a no-op
+                                          # (account, seq) unique: a retried batch is a no-op,
+                                          # a different event at a stored seq is a JournalError
+    journal.free_account_name(base)       # base, or base-2, base-3 ... when base is taken
     journal.latest_snapshot(account)      # the dict committed with the latest batch, or None
     journal.events(account, since_seq=0)  # the exact engine dataclasses, seq > since_seq
     journal.last_seq(account), journal.accounts()
@@ -257,6 +259,30 @@ class Journal:
                 {"n": name, "v": venue, "c": currency, "b": str(starting_balance), "ms": _now_ms()},
             )
 
+    def free_account_name(self, base: str) -> str:
+        """``base``, or ``base-2``, ``base-3`` ... when the journal already holds that account.
+
+        A fresh run's seqs restart at 1, so writing it into an existing account would collide
+        with the events already there; a new name keeps both runs.
+        """
+
+        def taken(name: str) -> bool:
+            rows = self.query(
+                sql(
+                    "SELECT 1 FROM accounts WHERE name = :n "
+                    "UNION ALL SELECT 1 FROM events WHERE account = :n LIMIT 1"
+                ),
+                {"n": name},
+            )
+            return bool(rows)
+
+        if not taken(base):
+            return base
+        n = 2
+        while taken(f"{base}-{n}"):
+            n += 1
+        return f"{base}-{n}"
+
     def accounts(self) -> list[AccountInfo]:
         """Every account in the journal, by name."""
         rows = self.query(
@@ -290,7 +316,9 @@ class Journal:
         """Commit one engine batch (and the account snapshot after it) in one transaction.
 
         ``(account, seq)`` is unique: events already stored are skipped, so retrying a batch
-        is a no-op. Returns how many events were new.
+        is a no-op; a stored event with the same seq but other content raises JournalError
+        (two runs writing into one account) and the whole batch is rolled back. Returns how
+        many events were new.
         """
         for e in events:
             if not isinstance(e, Event) or e.account != account:

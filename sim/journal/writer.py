@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, insert, text
 
 from sim.engine.events import Event
-from sim.errors import InvariantError
+from sim.errors import InvariantError, JournalError
 from sim.journal.tables import (
     PROJECTED_TABLES,
     EquityRow,
@@ -302,10 +302,20 @@ def write_batch(
         return []
     seqs = [e.seq for e in events]
     found = conn.execute(
-        text("SELECT seq FROM events WHERE account = :a AND seq BETWEEN :lo AND :hi"),
+        text(
+            "SELECT seq, kind, payload FROM events WHERE account = :a AND seq BETWEEN :lo AND :hi"
+        ),
         {"a": account, "lo": min(seqs), "hi": max(seqs)},
-    ).scalars()
-    existing = set(found)
+    ).all()
+    stored = {int(r[0]): (r[1], r[2]) for r in found}
+    for e in events:
+        if e.seq in stored and stored[e.seq] != (type(e).__name__, encode_payload(e)):
+            raise JournalError(
+                f"journal already holds account {account!r} seq {e.seq} as a different "
+                f"{stored[e.seq][0]} (new: {type(e).__name__}); two runs are writing into one "
+                "account; use another account name"
+            )
+    existing = set(stored)
     new = sorted((e for e in events if e.seq not in existing), key=lambda e: e.seq)
     if not new:
         return []

@@ -76,3 +76,46 @@ def test_truncated_feather_is_a_data_error(tmp_path: Path, shared_data: Path) ->
 
     with pytest.raises(DataError, match="could not be read"):
         load_series(f)
+
+
+def _csv(tmp_path: Path, body: str) -> Path:
+    f = tmp_path / "BTC_USDT_USDT-1m-futures.csv"
+    f.write_text("timestamp_ms,datetime_utc,open,high,low,close,volume\n" + body)
+    return f
+
+
+def test_non_numeric_cell_is_a_data_error_naming_file_and_row(tmp_path: Path) -> None:
+    f = _csv(tmp_path, "1000,x,10,11,9,10,1\n61000,x,10,abc,9,10,1\n")
+
+    with pytest.raises(
+        DataError, match=r"BTC_USDT_USDT-1m-futures.csv row 3: high is not a number"
+    ):
+        load_series(f)
+
+
+def test_header_only_file_has_no_rows(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="no rows"):
+        load_series(_csv(tmp_path, ""))
+
+
+def test_empty_file_has_no_rows(tmp_path: Path) -> None:
+    f = tmp_path / "BTC_USDT_USDT-1m-futures.csv"
+    f.write_text("")
+
+    with pytest.raises(DataError, match="no rows"):
+        load_series(f)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "61000,x,10,9.5,9,10,1",  # high below open/close (truncated 11 → 9.5)
+        "61000,x,10,11,10.5,10,1",  # low above close
+        "61000,x,10,11,9,12,1",  # close above high
+    ],
+)
+def test_high_low_that_do_not_bound_the_bar_are_a_data_error(tmp_path: Path, row: str) -> None:
+    f = _csv(tmp_path, f"1000,x,10,11,9,10,1\n{row}\n")
+
+    with pytest.raises(DataError, match="row 3: high/low do not bound open/close"):
+        load_series(f)

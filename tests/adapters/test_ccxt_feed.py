@@ -311,6 +311,64 @@ async def test_watching_survives_a_fault_without_duplicates(
     trades = [x for x in got if isinstance(x, LastTrade)]
     assert lb.faults.fired == [(150, fault)]
     assert feed.stats.reconnects >= 1
+    # the garbled frame went to each open connection; each copy is counted, none raised
+    assert (feed.stats.skipped > 0) is (fault == "garble")
     assert lb.connections_opened >= 3  # two streams, then at least one reconnect
     assert _is_ordered_subsequence(trades, expected_trades)
     assert trades[-1] == expected_trades[-1]  # data flows again after recovery
+
+
+async def test_trades_resent_after_a_reconnect_are_dropped(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    expected_trades = [
+        x for x in _capture_inputs(shared_data, tmp_path) if isinstance(x, LastTrade)
+    ]
+    async with _loopback(shared_data, overlap=20, faults=parse_fault_spec("drop@250")) as lb:
+        feed = CcxtFeed("binanceusdm", [BTC], FAST, endpoint=lb.base_url, channels=("trades",))
+        got = await _watch_until_done(lb, feed)
+
+    trades = [x for x in got if isinstance(x, LastTrade)]
+    assert feed.stats.reconnects >= 1
+    assert feed.stats.duplicates > 0  # the loopback re-sent its last 20 trades
+    assert _is_ordered_subsequence(trades, expected_trades)
+    assert trades[-1] == expected_trades[-1]
+
+
+async def test_a_bad_trade_is_skipped_and_the_feed_goes_on(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    synthetic_bad = {
+        "e": "trade",
+        "E": 1723161256400,
+        "T": 1723161256400,
+        "s": "BTCUSDT",
+        "t": 1,
+        "p": "-5",
+        "q": "0.001",
+        "X": "MARKET",
+        "m": True,
+    }
+    async with _loopback(shared_data) as lb:
+        feed = CcxtFeed("binanceusdm", [BTC], FAST, endpoint=lb.base_url, channels=("trades",))
+        got: list = []
+
+        async def consume() -> None:
+            async for item in feed:
+                got.append(item)
+
+        task = asyncio.create_task(consume())
+        try:
+            await asyncio.wait_for(lb.wait_subscribed("BTCUSDT", "trade"), timeout=10)
+            lb.push("BTCUSDT", "trade", synthetic_bad)
+            await asyncio.wait_for(lb.wait_done("BTCUSDT"), timeout=20)
+            await asyncio.sleep(0.3)
+        finally:
+            await feed.aclose()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    assert feed.stats.skipped == 1
+    assert all(t.price > 0 for t in got)
+    assert len(got) >= 50

@@ -11,7 +11,7 @@ import pytest
 from adapters.pricepath import CandleSeries, bar_path, discover, point_times
 from sim.engine.commands import Deposit, PlaceOrder
 from sim.engine.market import FundingRate, MarkPrice
-from sim.errors import InputError
+from sim.errors import DataError, InputError
 from sim.runner import CandleReplay, Runner
 from tests.sim.engine._account_fixtures import account, synthetic_spec
 
@@ -109,4 +109,11 @@ def test_discover_finds_candles_funding_and_marks(shared_data: Path) -> None:
 
 def test_discover_without_candles_says_what_it_wanted(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no trade-candle files"):
+        discover(tmp_path, "binanceusdm")
+
+
+def test_discover_on_a_header_only_candle_file_is_a_data_error(tmp_path: Path) -> None:
+    (tmp_path / "BTC_USDT_USDT-1m-futures.csv").write_text("timestamp_ms,open,high,low,close\n")
+
+    with pytest.raises(DataError, match="no rows"):
         discover(tmp_path, "binanceusdm")

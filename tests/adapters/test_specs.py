@@ -183,3 +183,17 @@ def test_live_book_from_an_endpoint_uses_the_real_ccxt_class(
     assert book.source == bybit_loopback
     assert len(book.specs) == 5
     assert book.get("BTC/USD:BTC").contract_size == Decimal(1)
+
+
+def test_unknown_symbol_without_a_close_match_ends_in_a_whole_sentence(settings: Settings) -> None:
+    book = load_spec_book("weex", settings)
+
+    with pytest.raises(InputError) as err:
+        book.get("FOO")
+
+    count = len(book.specs)
+    noun = "market" if count == 1 else "markets"
+    assert str(err.value) == (
+        f"unknown symbol 'FOO' on weex; `microfut specs list --exchange weex` lists the {count} "
+        f"contract {noun} it has"
+    )

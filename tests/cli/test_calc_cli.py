@@ -212,3 +212,82 @@ def test_hedge_negative_portfolio_and_unknown_symbol_exit_2(
 
     _one_line_exit_2(negative, "portfolio must be positive")
     _one_line_exit_2(unknown, "unknown symbol")
+
+
+# QA: 5 % of 100,000 with a 10-point stop is 500 BTC (35,000,000 USDT, tier 5, max 25x)
+def test_size_leverage_above_the_sized_tier_is_refused_with_the_largest_size(
+    shared_data: Path, run_cli: Any
+) -> None:
+    result = run(run_cli, f"{SIZE_BTC} --equity 100000 --risk-pct 5 --stop 69990 --leverage 125")
+
+    _one_line_exit_2(result, "maximum 25x for a notional of 35,000,000 USDT (tier 5)")
+    assert "at 125x the largest size is" in result.stderr
+    assert "70,587.76" not in result.stdout + result.stderr
+
+
+def test_size_leverage_check_names_the_sized_notional(shared_data: Path, run_cli: Any) -> None:
+    result = run(run_cli, f"{SIZE_BTC} --equity 1000 --stop 69300 --leverage 200")
+
+    _one_line_exit_2(result, "for a notional of 980 USDT")
+
+
+def test_liq_maintenance_above_initial_margin_is_liquidated_at_once(
+    shared_data: Path, run_cli: Any
+) -> None:
+    result = run(
+        run_cli, f"{LIQ_BTC} --side long --entry 60000 --contracts 0.01 --leverage 10 --mmr 0.2"
+    )
+
+    _one_line_exit_2(result, "would be liquidated at once")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (f"{SIZE_BTC} --equity 1000 --stop 69300 --risk-pct 0", "--risk-pct must be more than 0"),
+        (f"{SIZE_BTC} --equity 1000 --stop 69300 --risk-pct 101", "at most 100"),
+        (f"{SIZE_BTC} --equity 1000 --stop 69300 --leverage 0.5", "at least 1"),
+        (f"{LIQ_BTC} --side long --entry 60000 --contracts 0.01 --leverage 0.5", "at least 1"),
+        (f"{HEDGE_BTC} --portfolio 500 --price 70000 --leverage 0.5", "at least 1"),
+        ("calc size -e binanceusdm -s BTC/USDT:USDT --equity 1000 --stop 69300 --entry 1e400",
+         "--entry 1e400 is out of range"),
+        (f"{LIQ_BTC} --side long --entry 60000 --contracts 1e-30 --leverage 10", "out of range"),
+    ],
+)  # fmt: skip
+def test_calc_validation_is_one_line_exit_2(
+    shared_data: Path, run_cli: Any, line: str, message: str
+) -> None:
+    _one_line_exit_2(run(run_cli, line), message)
+
+
+def test_size_warnings_use_thousands_separators_and_short_sizes(
+    shared_data: Path, run_cli: Any
+) -> None:
+    margin = run(run_cli, f"{SIZE_BTC} --equity 1000 --stop 69930")
+    tiny = run(run_cli, f"{SIZE_BTC} --equity 1 --stop 69930")
+
+    assert margin.exit_code == 0, margin.stderr
+    assert "margin 9,940 USDT is more than the equity 1,000 USDT" in margin.stderr
+    assert "buys 0.00014 contracts, below the venue minimum of 0.001" in tiny.stderr
+
+
+def test_hedge_puts_the_minus_before_the_dollar(shared_data: Path, run_cli: Any) -> None:
+    result = run(
+        run_cli, f"{HEDGE_BTC} --portfolio 500 --beta 1.5 --price 70000 --contract-size 0.01"
+    )
+
+    assert result.exit_code == 0, result.stderr
+    assert "-$75" in result.stdout
+    assert "$-" not in result.stdout
+
+
+def test_calc_help_shows_where_defaults_come_from(run_cli: Any) -> None:
+    result = run(run_cli, "calc size --help")
+
+    text = " ".join(result.stdout.split())
+    assert result.exit_code == 0
+    assert "[default: from config: exchange.default]" in text
+    assert "[default: from config: risk.risk_pct]" in text
+    assert "( risk_pct)" not in text
+    assert "default: default" not in text
+    assert "<bool>  machine" not in text

@@ -132,6 +132,29 @@ def test_demo_refuses_a_journal_that_already_holds_a_demo(
     assert "already holds a 'demo' account" in again.stderr
 
 
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pretend stdin/stdout are a terminal (the desk then runs headless through its hook)."""
+    monkeypatch.setattr(trade_cmd, "has_terminal", lambda: True)
+
+
+@pytest.mark.parametrize("extra", [(), ("-e", "binanceusdm"), ("--exchange", "binanceusdm")])
+def test_trade_without_a_terminal_refuses_in_one_line(
+    run_cli, shared_data: Path, extra: tuple[str, ...]
+) -> None:
+    candles = shared_data / "ohlcv" / "binance_usdm" / "BTC_USDT_USDT-1h-futures.feather"
+
+    result = run_cli("trade", *extra, "--replay", str(candles), "--symbols", "BTC")
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: microfut trade needs an interactive terminal; use `microfut replay` or "
+        "`microfut run` for scripted runs"
+    )
+    assert "\x1b[?" not in result.stdout  # no full-screen escape codes
+
+
+@pytest.mark.usefixtures("terminal")
 def test_trade_with_an_unknown_symbol_is_one_line_exit_2(run_cli, shared_data: Path) -> None:
     result = run_cli("trade", "--symbols", "DOGE", "--replay", str(shared_data / "ohlcv"))
 
@@ -140,6 +163,7 @@ def test_trade_with_an_unknown_symbol_is_one_line_exit_2(run_cli, shared_data: P
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.usefixtures("terminal")
 def test_trade_with_a_missing_recording_is_one_line_exit_2(
     run_cli, shared_data: Path, tmp_path: Path
 ) -> None:
@@ -149,6 +173,7 @@ def test_trade_with_a_missing_recording_is_one_line_exit_2(
     assert "nothing.gz was not found" in result.stderr
 
 
+@pytest.mark.usefixtures("terminal")
 def test_trade_replays_candles_into_the_desk_and_journal(
     run_cli, shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -177,8 +202,8 @@ def test_trade_replays_candles_into_the_desk_and_journal(
     db = tmp_path / "desk.sqlite"
 
     result = run_cli(
-        "trade", "--replay", str(candles), "--symbols", "BTC", "--speed", "3600", "--db", str(db),
-        "--json",
+        "trade", "-e", "binanceusdm", "--replay", str(candles), "--symbols", "BTC",
+        "--speed", "3600", "--db", str(db), "--json",
     )  # fmt: skip
 
     assert result.exit_code == 0, result.stderr

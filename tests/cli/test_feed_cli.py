@@ -247,3 +247,24 @@ def test_record_stops_cleanly_on_ctrl_c_and_closes_the_manifest(serve, tmp_path:
     assert doc["stopped_by"] == "interrupt"
     assert manifest.closed is True
     assert manifest.frames == doc["frames"] > 0
+
+
+def test_serve_on_a_taken_port_exits_2(run_cli, shared_data: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        result = run_cli(
+            "exchange",
+            "serve",
+            "--venue",
+            "bybit",
+            "--data",
+            str(shared_data / "bybit"),
+            "--port",
+            str(port),
+        )
+
+    assert result.exit_code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 
 def test_unknown_config_key_is_one_line_naming_the_key(run_cli, tmp_path: Path) -> None:
@@ -31,3 +35,63 @@ def test_version_prints_and_exits_zero(run_cli) -> None:
 
     assert result.exit_code == 0
     assert "microfut 0.1.0" in result.stdout
+
+
+HEAVY = ("ccxt", "pandas", "sqlmodel", "sqlalchemy", "matplotlib", "textual", "pydantic")
+
+
+def _modules_after(code: str) -> set[str]:
+    """Top-level packages imported by a fresh interpreter running ``code``."""
+    script = (
+        f"{code}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    return set(done.stdout.split())
+
+
+def test_version_imports_no_heavy_module() -> None:
+    code = (
+        "from sim.cli import main as m\n"
+        "try:\n    m.main(['--version'])\nexcept SystemExit:\n    pass"
+    )
+
+    assert not _modules_after(code) & set(HEAVY)
+
+
+@pytest.mark.parametrize("module", ["calc_cmd", "specs_cmd", "trade_cmd", "run_cmd"])
+def test_registering_a_command_group_is_cheap(module: str) -> None:
+    code = f"import typer\nfrom sim.cli import {module}\n{module}.register(typer.Typer())"
+
+    assert not _modules_after(code) & set(HEAVY)
+
+
+def test_a_command_attaches_only_its_own_group() -> None:
+    code = (
+        "from sim.cli import main as m\n"
+        "try:\n    m.main(['calc', 'size', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(g.name for g in m.app.registered_groups))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+
+    assert "['calc']" in done.stdout
+
+
+def test_command_word_skips_the_config_value() -> None:
+    from sim.cli.main import _command_of
+
+    assert _command_of(["--config", "x.toml", "calc", "size"]) == "calc"
+    assert _command_of(["--version"]) is None
+
+
+def test_root_help_lists_every_group_and_no_bool_metavar_on_version(run_cli) -> None:
+    result = run_cli("--help")
+
+    assert result.exit_code == 0
+    for name in ("specs", "calc", "trade", "demo", "replay", "run", "journal"):
+        assert name in result.stdout
+    version_line = next(line for line in result.stdout.splitlines() if "--version" in line)
+    assert "<bool>" not in version_line

@@ -281,3 +281,187 @@ def test_raw_capture_market_order_walks_the_recorded_book(
     position = json.loads(result.stdout)["positions"][0]
     assert D(position["entry_price"]) == cost / D("0.8")
     assert D(position["contracts"]) == D("0.8")
+
+
+def _orders(tmp_path: Path, body: str) -> Path:
+    orders = tmp_path / "ORDERS.csv"
+    orders.write_text(HEADER + body, encoding="utf-8")
+    return orders
+
+
+def test_order_after_the_data_ends_is_refused_before_the_run(
+    run_cli, shared_data: Path, tmp_path: Path
+) -> None:
+    orders = _orders(
+        tmp_path,
+        "2025-05-05T00:00:00Z,BTC/USDT:USDT,buy,market,0.01,,,,,10,cross,,,\n"
+        "2030-05-05T00:00:00Z,BTC/USDT:USDT,sell,market,0.01,,,,true,,,,,\n",
+    )
+    data = str(shared_data / "ohlcv" / "binance_usdm")
+
+    result = run_cli("replay", "--data", data, "--orders", str(orders))
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    line = result.stderr.strip()
+    assert "\n" not in line
+    assert "ORDERS.csv row 3: time 2030-05-05 00:00 UTC is outside the recorded 1m data" in line
+    assert "BTC/USDT:USDT (2025-05-04 15:33 → 2025-06-03 15:32 UTC)" in line
+
+
+def test_may_orders_on_1h_data_ending_in_april_are_refused(
+    run_cli, shared_data: Path, tmp_path: Path
+) -> None:
+    orders = _orders(tmp_path, "2025-05-05T00:00:00Z,BTC/USDT:USDT,buy,market,0.01,,,,,10,,,,\n")
+    folder = shared_data / "ohlcv" / "binance_usdm"
+    bars = pd.read_feather(folder / "BTC_USDT_USDT-1h-futures.feather")
+    last_close = pd.Timestamp(bars["date"].iloc[-1]) + pd.Timedelta(hours=1)
+
+    result = run_cli(
+        "replay", "--timeframe", "1h", "--data", str(folder), "--orders", str(orders)
+    )
+
+    assert result.exit_code == 2
+    assert "row 2: time 2025-05-05 00:00 UTC is outside the recorded 1h data" in result.stderr
+    assert f"→ {last_close:%Y-%m-%d %H:%M} UTC" in result.stderr
+
+
+def test_typo_symbol_gets_did_you_mean_before_any_data_lookup(
+    run_cli, shared_data: Path, tmp_path: Path
+) -> None:
+    orders = _orders(tmp_path, "2025-05-05T00:00:00Z,BTC/USDT:USDX,buy,market,0.01,,,,,,,,,\n")
+
+    result = run_cli(
+        "replay", "--data", str(shared_data / "ohlcv"), "--orders", str(orders)
+    )
+
+    assert result.exit_code == 2
+    assert "ORDERS.csv row 2: unknown symbol 'BTC/USDT:USDX'" in result.stderr
+    assert "did you mean 'BTC/USDT:USDT'?" in result.stderr
+    assert "trade-candle" not in result.stderr
+
+
+def test_symbol_without_data_lists_the_symbols_that_have_some(
+    run_cli, shared_data: Path, tmp_path: Path
+) -> None:
+    orders = _orders(tmp_path, "2025-05-05T00:00:00Z,ETH/USDT:USDT,buy,market,0.01,,,,,,,,,\n")
+    only_btc = shared_data / "ohlcv" / "binance_usdm" / "BTC_USDT_USDT-1h-futures.feather"
+
+    result = run_cli("replay", "--data", str(only_btc), "--orders", str(orders))
+
+    assert result.exit_code == 2
+    assert "ETH/USDT:USDT" in result.stderr
+    assert "data there: BTC/USDT:USDT (1h)" in result.stderr
+
+
+def test_second_replay_into_one_journal_gets_the_next_free_account(
+    run_cli, shared_data: Path, tmp_path: Path
+) -> None:
+    from sim.journal.store import Journal
+
+    orders = _orders(tmp_path, ORDERS)
+    db = tmp_path / "j.sqlite"
+    args = ("replay", "--data", str(shared_data / "ohlcv" / "binance_usdm"),
+            "--orders", str(orders), "--db", str(db), "--balance", "1000", "--json")  # fmt: skip
+
+    first = run_cli(*args)
+    second = run_cli(*args)
+    named = run_cli(*args, "--account", "swing")
+
+    assert (first.exit_code, second.exit_code, named.exit_code) == (0, 0, 0), second.stderr
+    assert json.loads(second.stdout)["account"] == "main-2"
+    assert "account 'main' already exists" in second.stderr
+    assert "'main-2'" in second.stderr
+    assert json.loads(named.stdout)["account"] == "swing"
+    with Journal.open(db) as journal:
+        a, b = journal.events("main"), journal.events("main-2")
+        infos = {i.name: i for i in journal.accounts()}
+    assert len(a) == len(b) == json.loads(second.stdout)["stats"]["events"]
+    assert infos["main"].starting_balance == infos["main-2"].starting_balance == D(1000)
+    assert infos["swing"].starting_balance == D(1000)
+
+
+def test_coin_m_replay_needs_mmr_and_says_the_tier_came_from_it(
+    run_cli, shared_data: Path, tmp_path: Path
+) -> None:
+    capture = shared_data / "binancecoinm" / "ws_raw_btcusd_perp_20240808.gz"
+    orders = _orders(tmp_path, "2024-08-08T23:55:00Z,BTC/USD:BTC,buy,market,1,,,,,10,isolated,,,\n")
+    base = ("replay", "-e", "binancecoinm", "--data", str(capture), "--orders", str(orders),
+            "--balance", "0.1")  # fmt: skip
+
+    refused = run_cli(*base)
+    ran = run_cli(*base, "--mmr", "0.005", "--maint-amount", "0", "--json")
+
+    assert refused.exit_code == 2
+    assert "BTC/USD:BTC on binancecoinm has no recorded maintenance-margin tiers" in refused.stderr
+    assert "pass --mmr RATE" in refused.stderr
+    assert ran.exit_code == 0, ran.stderr
+    out = json.loads(ran.stdout)
+    assert any("maintenance margin from --mmr 0.005" in n for n in out["notes"])
+    position = out["positions"][0]
+    assert D(position["contracts"]) == 1
+    notional = D(100) / D(position["mark_price"])  # 1 contract × 100 USD, in BTC at mark
+    assert D(position["notional"]) == notional
+    assert D(position["maintenance_margin"]) == notional * D("0.005")  # − maint amount 0
+
+
+@pytest.fixture
+def narrow(run_cli):
+    """The stdout console at 100 columns (a common terminal), restored afterwards."""
+    from sim.cli import render
+
+    old = render.stdout._width
+    render.stdout.width = 100
+    yield run_cli
+    render.stdout._width = old
+
+
+def test_table_fits_100_columns_with_rounded_money_and_exit_time_order(
+    narrow, shared_data: Path, tmp_path: Path
+) -> None:
+    import re
+
+    orders = _orders(
+        tmp_path,
+        "2025-05-05T00:00:00Z,BTC/USDT:USDT,buy,market,0.01,,,,,10,isolated,93000,96000,tp\n"
+        "2025-05-10T00:00:00Z,ETH/USDT:USDT,sell,market,0.5,,,,,5,cross,,,\n"
+        "2025-05-20T00:00:00Z,ETH/USDT:USDT,buy,market,0.5,,,,true,,,,,\n"
+        "2025-05-21T00:00:00Z,BTC/USDT:USDT,buy,market,0.05,,,,,100,isolated,,,liq\n"
+        "2025-05-29T00:00:00Z,ETH/USDT:USDT,sell,market,0.2,,,,,10,isolated,,,\n",
+    )
+    args = ("replay", "--data", str(shared_data / "ohlcv" / "binance_usdm"),
+            "--orders", str(orders), "--balance", "1000")  # fmt: skip
+
+    table = narrow(*args)
+    full = json.loads(narrow(*args, "--json").stdout)
+
+    assert table.exit_code == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert "…" not in table.stdout
+    balance = D(full["balances"]["USDT"])
+    assert re.search(rf"balance USDT +│ +{balance.quantize(D('0.01')):,} │", table.stdout)
+    assert "closed trades (3 trades, by exit time)" in table.stdout
+    rows = [line for line in lines if re.match(r"(BTC|ETH)/USDT:USDT ", line)]
+    trade_rows = [r for r in rows if re.search(r"\d\d-\d\d \d\d:\d\d", r)]
+    assert [r.split()[0] for r in trade_rows] == ["BTC/USDT:USDT", "ETH/USDT:USDT", "BTC/USDT:USDT"]
+    position = next(r for r in rows if r not in trade_rows).split()
+    assert position[:3] == ["ETH/USDT:USDT", "short", "0.2"]  # contracts shown positive
+    liq = D(full["positions"][0]["liquidation_price"])
+    assert f"{liq.quantize(D('0.01')):,}" in position  # ETH tick 0.01
+    t = full["closed_trades"][0]
+    net = D(t["realized_pnl"]) - D(t["fees"]) + D(t["funding"])
+    assert trade_rows[0].split()[-2] == f"{net.quantize(D('0.01')):,}"
+
+
+def test_one_trade_is_singular(narrow, shared_data: Path, tmp_path: Path) -> None:
+    orders = _orders(
+        tmp_path,
+        "2025-05-05T00:00:00Z,BTC/USDT:USDT,buy,market,0.01,,,,,10,isolated,93000,96000,tp\n",
+    )
+
+    result = narrow(
+        "replay", "--data", str(shared_data / "ohlcv" / "binance_usdm"), "--orders", str(orders)
+    )
+
+    assert "closed trades (1 trade, by exit time)" in result.stdout

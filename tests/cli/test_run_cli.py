@@ -146,3 +146,19 @@ def test_sweep_ranks_the_grid_and_keeps_one_journal_per_run(
     )
     assert table.exit_code == 0, table.stderr
     assert "ranked by max_drawdown" in table.stdout
+
+
+def test_metric_names_in_help_match_the_summary_metrics() -> None:
+    from sim.strategy.summary import METRICS
+
+    assert tuple(METRICS) == run_cmd.METRIC_NAMES
+
+
+def test_run_help_names_the_config_defaults(cli) -> None:
+    result = cli("run", "--help")
+
+    text = " ".join(result.stdout.split())
+    assert result.exit_code == 0
+    assert "[default: from config: data.journal]" in text
+    assert "[default: from config: exchange.default]" in text
+    assert "default: journal" not in text

@@ -112,6 +112,7 @@ def test_show_without_any_recorded_price_asks_for_one(run_cli, shared_data: Path
         (("BTC/USDT",), "did you mean 'BTC/USDT:USDT'?"),
         (("BTC", "--price", "0"), "--price must be above zero"),
         (("BTC", "--price", "70000", "--leverage", "151"), "above the maximum 150x"),
+        (("BTC", "--price", "70000", "--leverage", "0.5"), "--leverage must be at least 1"),
         (("BTC", "--exchange", "bybitt"), "unknown exchange 'bybitt'; did you mean 'bybit'"),
         (("BTC", "--exchange", "bingx"), "no recorded specs for bingx"),
     ],
@@ -188,3 +189,12 @@ def test_show_table_has_the_headline_and_the_tier_table(run_cli, shared_data: Pa
     assert "0.001 BTC = 70 USDT at 70,000 USDT" in result.stdout
     assert "maintenance tiers" in result.stdout
     assert "0.65 %" in result.stdout
+
+
+def test_specs_help_shows_where_the_exchange_default_comes_from(run_cli) -> None:
+    result = run_cli("specs", "list", "--help")
+
+    text = " ".join(result.stdout.split())
+    assert result.exit_code == 0
+    assert "[default: from config: exchange.default]" in text
+    assert "default: default" not in text

@@ -101,10 +101,16 @@ def test_inverse_hedge_counts_usd_contracts_and_warns_about_coin_margin() -> Non
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("portfolio", "-500"), ("portfolio", "0"), ("price", "0"), ("beta", "-1"), ("leverage", "0")],
+    [("portfolio", "-500"), ("portfolio", "0"), ("price", "0"), ("beta", "-1")],
 )
 def test_bad_hedge_input_is_an_input_error(field: str, value: str) -> None:
     kwargs = {"portfolio": D(500), "price": D(70000), field: D(value)}
 
     with pytest.raises(InputError, match="must be positive"):
         beta_hedge(BTC, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("leverage", ["0", "0.5"])
+def test_hedge_leverage_below_one_is_refused(leverage: str) -> None:
+    with pytest.raises(InputError, match="at least 1"):
+        beta_hedge(BTC, portfolio=D(500), price=D(70000), leverage=D(leverage))

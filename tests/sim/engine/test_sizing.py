@@ -115,27 +115,100 @@ def test_size_below_venue_minimum_is_zero_with_a_reason() -> None:
     assert result.liquidation_price is None
 
 
-def test_leverage_above_the_market_maximum_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="maximum 150x"):
+# E 1,000, R 1, 70,000 → 69,300 sizes 0.014 BTC = 980 USDT: the check names that notional
+def test_leverage_above_the_market_maximum_names_the_sized_notional() -> None:
+    with pytest.raises(InputError) as err:
         size_by_risk(
             BTC, equity=D(1000), risk_pct=D(1), entry=D(70000), stop=D(69300), leverage=D(200)
         )
 
+    assert "maximum 150x for a notional of 980 USDT (tier 1)" in str(err.value)
+    assert "at most 150x at any size" in str(err.value)
 
-def test_leverage_above_the_tier_of_the_sized_notional_warns() -> None:
-    result = size_by_risk(
-        BTC, equity=D(10**6), risk_pct=D(1), entry=D(70000), stop=D(69000), leverage=D(125)
-    )
 
-    assert result.notional > D(300000)
-    assert any("maximum 100x" in w for w in result.warnings)
+# E 1,000,000, R 1, 70,000 → 69,000: 10 BTC = 700,000 USDT, tier 2 (max 100x). At 125x only
+# tier 1 is allowed: up to 300,000 USDT = 4.2857 → 4.285 BTC at 70,000.
+def test_leverage_above_the_tier_of_the_sized_notional_is_an_error_with_the_largest_size() -> None:
+    with pytest.raises(InputError) as err:
+        size_by_risk(
+            BTC, equity=D(10**6), risk_pct=D(1), entry=D(70000), stop=D(69000), leverage=D(125)
+        )
+
+    text = str(err.value)
+    assert "leverage 125x is above the maximum 100x for a notional of 700,000 USDT (tier 2)" in text
+    assert "at 125x the largest size is 4.285 contracts (notional up to 300,000 USDT)" in text
+    assert "\n" not in text
+
+
+# --mmr 0.2 at 10x: maintenance 20 % of notional > 10 % initial margin → liquidated at once
+def test_maintenance_above_initial_margin_is_liquidated_at_once_never_a_price() -> None:
+    tier = MarginTier(0, D(0), None, D("0.2"), D(0), D(0))
+    with pytest.raises(InputError, match="liquidated at once"):
+        size_by_risk(
+            BTC, equity=D(1000), risk_pct=D(1), entry=D(70000), stop=D(69300),
+            leverage=D(10), tier=tier,
+        )  # fmt: skip
+    with pytest.raises(InputError, match=r"maintenance margin 120 USDT is more than the margin"):
+        quote_liquidation(
+            BTC, side="long", entry=D(60000), contracts=D("0.01"), leverage=D(10), tier=tier
+        )
+    with pytest.raises(InputError, match="liquidated at once"):
+        quote_liquidation(
+            BTC, side="short", entry=D(60000), contracts=D("0.01"), leverage=D(10), tier=tier
+        )
+
+
+@given(
+    lev=st.integers(min_value=1, max_value=150),
+    mmr=st.decimals(min_value=D("0.001"), max_value=D("0.9"), places=3),
+    long=st.booleans(),
+)
+@settings(max_examples=60, deadline=None)
+def test_a_shown_liquidation_price_is_never_beyond_the_entry(lev: int, mmr: D, long: bool) -> None:
+    tier = MarginTier(0, D(0), None, mmr, D(0), D(0))
+    side = "long" if long else "short"
+    try:
+        result = quote_liquidation(
+            BTC, side=side, entry=D(60000), contracts=D("0.01"), leverage=D(lev), tier=tier
+        )
+    except InputError as e:
+        refused = str(e)
+    else:
+        refused = ""
+    if refused:
+        assert "liquidated at once" in refused
+        assert mmr * lev >= D("0.9")
+        return
+    liq = result.liquidation_price
+    assert liq is None or (liq < D(60000) if long else liq > D(60000))
+
+
+@pytest.mark.parametrize("leverage", ["0.5", "0"])
+def test_leverage_below_one_is_refused(leverage: str) -> None:
+    with pytest.raises(InputError, match="at least 1"):
+        quote_liquidation(
+            BTC, side="long", entry=D(60000), contracts=D("0.01"), leverage=D(leverage)
+        )
+    with pytest.raises(InputError, match="at least 1"):
+        size_by_risk(
+            BTC, equity=D(1000), risk_pct=D(1), entry=D(70000), stop=D(69300),
+            leverage=D(leverage),
+        )  # fmt: skip
+
+
+def test_below_minimum_reason_shows_a_short_size() -> None:
+    result = size_by_risk(BTC, equity=D(1), risk_pct=D(1), entry=D(70000), stop=D(69930))
+
+    assert result.reason is not None
+    assert "buys 0.00014 contracts, below the venue minimum of 0.001" in result.reason
 
 
 @pytest.mark.parametrize(
     ("equity", "risk", "entry", "stop", "side", "message"),
     [
         ("0", "1", "70000", "69300", None, "equity must be positive"),
-        ("1000", "-1", "70000", "69300", None, "risk % must be positive"),
+        ("1000", "-1", "70000", "69300", None, "risk % must be more than 0"),
+        ("1000", "0", "70000", "69300", None, "risk % must be more than 0"),
         ("1000", "1", "70000", "70000", None, "equals the entry"),
         ("1000", "1", "70000", "71000", "long", "wrong side for a long"),
         ("1000", "1", "70000", "69000", "short", "wrong side for a short"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import stat
@@ -70,6 +71,32 @@ def test_retried_batch_is_a_no_op(tmp_path: Path) -> None:
     assert con.execute("SELECT COUNT(*) FROM fills").fetchone()[0] == 4
     assert con.execute("SELECT COUNT(*) FROM trades").fetchone()[0] == 2
     con.close()
+    journal.close()
+
+
+def test_batch_colliding_with_different_events_is_refused_whole(tmp_path: Path) -> None:
+    events = five_trades()
+    journal = Journal.open(tmp_path / "j.sqlite")
+    journal.append("main", events[:10])
+    other = dataclasses.replace(events[3], ts_ms=events[3].ts_ms + 1)
+
+    with pytest.raises(JournalError, match=rf"'main' seq {events[3].seq} as a different"):
+        journal.append("main", [other, *events[10:12]])
+
+    assert [e.seq for e in journal.events("main")] == list(range(1, 11))
+    assert journal.events("main")[3] == events[3]
+    journal.close()
+
+
+def test_free_account_name_counts_up_past_taken_names(tmp_path: Path) -> None:
+    journal = Journal.open(tmp_path / "j.sqlite")
+    assert journal.free_account_name("main") == "main"
+
+    journal.append("main", five_trades()[:2])
+    journal.ensure_account("main-2", VENUE, "USDT", Decimal(100))
+
+    assert journal.free_account_name("main") == "main-3"
+    assert journal.free_account_name("other") == "other"
     journal.close()
 
 

@@ -1,0 +1,191 @@
+"""Numpy search for the next price that can touch a trigger level (what makes replay fast).
+
+Between orders an account changes only when a price reaches a level: a stop or take-profit
+trigger, a limit price, a trailing extreme or the liquidation price (``Account.quiet_levels``),
+or when a funding instant or an expiry comes (``next_due_ms``). A replay therefore keeps the
+prices as float arrays, finds the first row whose range can hold a level, jumps there, and lets
+the account re-check that row in Decimal. Floats only *search*: every range is widened by a
+relative tolerance, so rounding can only make a quiet row look busy (played for nothing), never
+the reverse.
+
+A row's range is the path from the previous price of the same stream to this row's price (for a
+bar: to its low and high as well), so a level crossed between two prints is found at the row
+that crossed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.engine.account import Account
+
+EPS = 1e-9  # relative widening of every range: scan a little wider, Decimal decides
+_WINDOW_MIN, _WINDOW_MAX = 64, 1 << 16
+
+
+def widen(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ranges widened by the float tolerance (prices are positive)."""
+    return lo * (1 - EPS), hi * (1 + EPS)
+
+
+def tick_ranges(
+    stream: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's widened [lo, hi]: from the previous row of its stream to this row.
+
+    A trade or mark tick passes its price as both ``low`` and ``high``; a book top passes
+    bid and ask, so a limit reached by either side of the book is found.
+    """
+    prev_lo, prev_hi = low.astype("float64").copy(), high.astype("float64").copy()
+    for s in np.unique(stream):
+        rows = np.flatnonzero(stream == s)
+        prev_lo[rows[1:]] = low[rows[:-1]]
+        prev_hi[rows[1:]] = high[rows[:-1]]
+    return widen(np.minimum(low, prev_lo), np.maximum(high, prev_hi))
+
+
+def bar_ranges(
+    stream: np.ndarray,
+    open_: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's [lo, hi] including the previous close of the same stream (first row: open)."""
+    prev = open_.astype("float64").copy()
+    for s in np.unique(stream):
+        rows = np.flatnonzero(stream == s)
+        prev[rows[1:]] = close[rows[:-1]]
+    lo = np.minimum(np.minimum(low, open_), prev)
+    hi = np.maximum(np.maximum(high, open_), prev)
+    return widen(lo, hi)
+
+
+def first_inside(
+    lo: np.ndarray, hi: np.ndarray, levels: np.ndarray, start: int, stop: int
+) -> int | None:
+    """First index in [start, stop) whose [lo, hi] holds one of the sorted ``levels``.
+
+    Searched in growing windows, so a hit just ahead costs little and a long quiet stretch
+    is scanned in big vectorized steps.
+    """
+    window = _WINDOW_MIN
+    while start < stop:
+        end = min(stop, start + window)
+        below = np.searchsorted(levels, lo[start:end], side="left")
+        upto = np.searchsorted(levels, hi[start:end], side="right")
+        found = np.flatnonzero(upto > below)
+        if len(found):
+            return start + int(found[0])
+        start = end
+        window = min(window * 2, _WINDOW_MAX)
+    return None
+
+
+def level_array(levels: Sequence[Decimal] | None) -> np.ndarray | None:
+    """Sorted float levels for the search; None stays None (every price matters)."""
+    if levels is None:
+        return None
+    return np.sort(np.array([float(x) for x in levels], dtype="float64"))
+
+
+class TouchIndex:
+    """The rows of a time-ordered, multi-stream price sequence, split by stream for the search.
+
+    ``stream[i]`` says which stream row ``i`` belongs to (a symbol, or a symbol's last/mark/book
+    prices); ``lo``/``hi`` are the rows' widened ranges (:func:`bar_ranges`).
+    """
+
+    def __init__(self, stream: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_streams: int) -> None:
+        self.n = len(stream)
+        self.rows = [np.flatnonzero(stream == s) for s in range(n_streams)]
+        self.lo = [lo[r] for r in self.rows]
+        self.hi = [hi[r] for r in self.rows]
+
+    def next_row(self, s: int, start: int) -> int | None:
+        """The first row of stream ``s`` at or after ``start``."""
+        rows = self.rows[s]
+        k = int(np.searchsorted(rows, start, side="left"))
+        return int(rows[k]) if k < len(rows) else None
+
+    def first_touch(self, start: int, stop: int, levels: Sequence[np.ndarray | None]) -> int:
+        """First row in [start, stop) that can touch its stream's levels; ``stop`` if none.
+
+        ``levels[s]`` is None when every price of stream ``s`` matters (its first row is
+        returned) and empty when nothing is working on it.
+        """
+        best = stop
+        for s, lv in enumerate(levels):
+            if lv is not None and not len(lv):
+                continue
+            rows = self.rows[s]
+            a = int(np.searchsorted(rows, start, side="left"))
+            b = int(np.searchsorted(rows, best, side="left"))
+            if a >= b:
+                continue
+            if lv is None:
+                best = int(rows[a])
+                continue
+            found = first_inside(self.lo[s], self.hi[s], lv, a, b)
+            if found is not None:
+                best = int(rows[found])
+        return best
+
+
+def next_due_ms(acct: Account) -> int | None:
+    """The next time at which the account acts without a price: funding or an expiry."""
+    times = [t for t, _ in acct.funding.pending.values()]
+    times += [t for t, s in acct.dated if s not in acct.expired]
+    return min(times) if times else None
+
+
+class PriceTape:
+    """Decoded market inputs as searchable arrays: decoded once, replayed by row.
+
+    Trades, marks and book tops are price rows, one stream per (symbol, kind); any other input
+    (depth, funding rate, feed status) is a row of the last stream, which has no levels, so
+    the search always stops at it and it is always played.
+    """
+
+    PRICE_KINDS = ("LastTrade", "MarkPrice", "BookTop")
+
+    def __init__(self, inputs: Sequence[object]) -> None:
+        self.inputs = list(inputs)
+        keys: dict[tuple[str, str], int] = {}
+        n = len(self.inputs)
+        stream = np.empty(n, dtype="int64")
+        low = np.ones(n, dtype="float64")
+        high = np.ones(n, dtype="float64")
+        self.ts = np.array([int(x.ts_ms) for x in self.inputs], dtype="int64")  # type: ignore[attr-defined]
+        # Running max: recorded event times can step back a little; the search for "the first
+        # row at or after t" must still be exact.
+        self.ts_max = np.maximum.accumulate(self.ts) if n else self.ts
+        kinds: list[tuple[str, str] | None] = []
+        for i, inp in enumerate(self.inputs):
+            kind = type(inp).__name__
+            if kind not in self.PRICE_KINDS:
+                kinds.append(None)
+                continue
+            key = (inp.symbol, kind)  # type: ignore[attr-defined]
+            kinds.append(key)
+            keys.setdefault(key, len(keys))
+            if kind == "BookTop":
+                low[i], high[i] = float(inp.bid), float(inp.ask)  # type: ignore[attr-defined]
+            else:
+                low[i] = high[i] = float(inp.price)  # type: ignore[attr-defined]
+        self.other = len(keys)
+        for i, key in enumerate(kinds):
+            stream[i] = self.other if key is None else keys[key]
+        self.streams: list[tuple[str, str]] = sorted(keys, key=keys.__getitem__)
+        self.symbols = [s for s, _ in self.streams]
+        self.stream = stream
+        lo, hi = tick_ranges(stream, np.minimum(low, high), np.maximum(low, high))
+        self.index = TouchIndex(stream, lo, hi, self.other + 1)
+
+    def __len__(self) -> int:
+        return len(self.inputs)

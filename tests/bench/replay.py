@@ -1,0 +1,243 @@
+"""Replay benchmark: price events per second, vectorized skip vs plain tick-by-tick, same data.
+
+Run: ``python tests/bench/replay.py [--min-events N] [--plain-laps N]``; prints one JSON
+document, asserts nothing (not collected by pytest: no ``test_`` prefix).
+
+* ``candles``: the recorded BTC and ETH 1m series (``ohlcv/binance_usdm``), four path points a
+  bar, ``CandleReplay`` with the skip search (``fast``) and without it (``plain``).
+* ``ticks``: the raw captures ``binanceusdm/ws_raw_{btc,eth}usdt_*.gz`` decoded ONCE through the
+  live decoders into a ``PriceTape`` of trades and book tops (depth frames left out: a depth
+  update is not a price the search can reason about), looped to at least ``--min-events``;
+  ``plain`` feeds every row through ``Account.apply`` over ``--plain-laps`` laps (the full
+  loop would take minutes), and the two runs' event lists are compared on one lap.
+* ``latency`` (``tests/bench/latency.py``): decoded MarkPrice → margin and liquidation checks.
+
+Both runs carry an account with isolated BTC and ETH positions and 20 working orders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from adapters.pricepath import discover  # noqa: E402
+from adapters.replay import open_replay  # noqa: E402
+from adapters.specs import load_spec_book  # noqa: E402
+from config.settings import load_settings  # noqa: E402
+from sim.bus import Bus  # noqa: E402
+from sim.engine.account import Account  # noqa: E402
+from sim.engine.commands import Deposit, PlaceOrder  # noqa: E402
+from sim.engine.spec import ContractSpec  # noqa: E402
+from sim.engine.triggers import PriceTape  # noqa: E402
+from sim.runner import CandleReplay, Runner, TickReplay  # noqa: E402
+
+BTC, ETH = "BTC/USDT:USDT", "ETH/USDT:USDT"
+CAPTURES = ("binanceusdm/ws_raw_btcusdt_20240808.gz", "binanceusdm/ws_raw_ethusdt_20240808.gz")
+
+
+def data_dir() -> Path:
+    for d in load_settings().data.data_dirs:
+        if (d / "README.md").exists():
+            return d
+    sys.exit("recorded data not found: set [data] dirs or MICROFUT_DATA__DIRS")
+
+
+def specs(root: Path) -> dict[str, ContractSpec]:
+    book = load_spec_book("binanceusdm", load_settings(data={"dirs": [str(root)]}))
+    return {s: book.get(s) for s in (BTC, ETH)}
+
+
+def working_set(
+    spec_of: dict[str, ContractSpec], first: dict[str, Decimal], ts: int, scale: str = "1"
+) -> list[tuple[int, int, object]]:
+    """Deposit, an isolated position per symbol and ten working orders per symbol (20 in all).
+
+    Levels sit 0.2 % to 12 % (times ``scale``) away from the first price, so some fill during
+    the data and the rest keep working: a realistic mix of busy and quiet stretches.
+    """
+    out: list[tuple[int, int, object]] = [
+        (ts, 0, Deposit(ts_ms=ts, currency="USDT", amount=Decimal(1_000_000)))
+    ]
+    for sym, px in sorted(first.items()):
+        spec = spec_of[sym]
+        size = spec.round_contracts(Decimal(2000) / px)
+
+        def at(pct: str, px: Decimal = px, spec: ContractSpec = spec) -> Decimal:
+            return spec.round_price(px * (1 + Decimal(pct) * Decimal(scale) / 100))
+
+        def place(kind: str, side: str, sym: str = sym, **kw: Any) -> tuple[int, int, object]:
+            cmd = PlaceOrder(ts_ms=ts + 1, symbol=sym, side=side, order_type=kind, **kw)  # type: ignore[arg-type]
+            return (ts + 1, 1, cmd)  # after the first price, so the orders have a market
+
+        out.append(
+            place("market", "buy", contracts=size, leverage=Decimal(10), margin_mode="isolated")
+        )
+        out += [
+            place("limit", "buy", contracts=size, price=at("-0.2")),
+            place("limit", "buy", contracts=size, price=at("-3")),
+            place("limit", "sell", contracts=size, price=at("6")),
+            place("limit", "sell", contracts=size, price=at("12")),
+            place("stop_market", "sell", contracts=size, trigger_price=at("-8"), reduce_only=True),
+            place("stop_market", "buy", contracts=size, trigger_price=at("9")),
+            place(
+                "take_profit_market",
+                "sell",
+                contracts=size,
+                trigger_price=at("10"),
+                reduce_only=True,
+            ),
+            place("take_profit_market", "buy", contracts=size, trigger_price=at("-10")),
+            place(
+                "trailing_stop_market",
+                "sell",
+                contracts=size,
+                callback_pct=Decimal(5) * Decimal(scale),
+                trigger_price=at("4"),
+                reduce_only=True,
+            ),
+            place("limit", "buy", contracts=size, price=at("-11")),
+        ]
+    return out
+
+
+def _run(make: Any) -> tuple[list[Any], Any, float]:
+    events: list[Any] = []
+    bus = Bus()
+    bus.subscribe(events.extend)
+    replay = make(bus)
+    t0 = time.perf_counter()
+    stats = replay.run()
+    return events, stats, time.perf_counter() - t0
+
+
+def _rate(n: int, s: float) -> float:
+    return round(n / s, 1) if s > 0 else 0.0
+
+
+def bench_candles(root: Path) -> dict[str, Any]:
+    market = discover(root / "ohlcv" / "binance_usdm", "binanceusdm", [BTC, ETH], "1m")
+    spec_of = specs(root)
+    candles = list(market.candles.values())
+    t_start = min(int(c.ts[0]) for c in candles)
+    first = {c.symbol: c.bar(0)[0] for c in candles}
+    timed = [*working_set(spec_of, first, t_start), *market.funding]
+    points = 4 * sum(len(c.ts) for c in candles)
+
+    def make(fast: bool) -> Any:
+        def build(bus: Bus) -> CandleReplay:
+            acct = Account("bench", spec_of, mark_from_last=True)
+            return CandleReplay(Runner(acct, bus), candles, timed, fast=fast)
+
+        return build
+
+    fast_events, fast_stats, fast_s = _run(make(True))
+    plain_events, _, plain_s = _run(make(False))
+    return {
+        "data": "BTC + ETH 1m, binance_usdm (4 price points a bar)",
+        "bars": sum(len(c.ts) for c in candles),
+        "price_events": points,
+        "fast": {
+            "seconds": round(fast_s, 3),
+            "events_per_s": _rate(points, fast_s),
+            "bars_played": fast_stats.bars_played,
+            "bars_skipped": fast_stats.bars_skipped,
+            "engine_events": len(fast_events),
+        },
+        "plain": {"seconds": round(plain_s, 3), "events_per_s": _rate(points, plain_s)},
+        "ratio": round(plain_s / fast_s, 1) if fast_s else None,
+        "same_events": fast_events == plain_events,
+    }
+
+
+def decode_tape(root: Path) -> tuple[PriceTape, float]:
+    """Trades and book tops of both captures, decoded once, merged by time."""
+    t0 = time.perf_counter()
+    rows: list[Any] = []
+    for rel in CAPTURES:
+        src = open_replay(root / rel, progress=False)
+        rows += [x for x in src if type(x).__name__ in ("LastTrade", "BookTop")]
+    rows.sort(key=lambda x: x.ts_ms)  # stable: each capture keeps its own order
+    tape = PriceTape(rows)
+    return tape, time.perf_counter() - t0
+
+
+def bench_ticks(root: Path, min_events: int, plain_laps: int) -> dict[str, Any]:
+    tape, decode_s = decode_tape(root)
+    spec_of = specs(root)
+    first: dict[str, Decimal] = {}
+    for inp in tape.inputs:
+        if type(inp).__name__ == "LastTrade":
+            first.setdefault(inp.symbol, inp.price)  # type: ignore[attr-defined]
+    t_start = int(tape.ts[0])
+    # Warm the account with the first book tops so the market orders have a touch to take.
+    lead = [(t_start, -1, x) for x in tape.inputs[:50] if type(x).__name__ == "BookTop"]
+    # A capture spans minutes: levels 20x closer than for a month of candles.
+    timed = [*lead, *working_set(spec_of, first, t_start, scale="0.05")]
+    laps = max(1, math.ceil(min_events / len(tape)))
+
+    def make(fast: bool, n_laps: int) -> Any:
+        def build(bus: Bus) -> TickReplay:
+            acct = Account("bench", spec_of, mark_from_last=True)
+            return TickReplay(Runner(acct, bus), tape, timed, fast=fast, laps=n_laps)
+
+        return build
+
+    fast_events, fast_stats, fast_s = _run(make(True, laps))
+    plain_events, _, plain_s = _run(make(False, plain_laps))
+    one_lap_fast, _, _ = _run(make(True, plain_laps))
+    total = laps * len(tape)
+    plain_n = plain_laps * len(tape)
+    fast_rate, plain_rate = _rate(total, fast_s), _rate(plain_n, plain_s)
+    return {
+        "data": "binanceusdm ws_raw btcusdt + ethusdt 2024-08-08: trades + book tops",
+        "decode_once_seconds": round(decode_s, 3),
+        "tape_rows": len(tape),
+        "laps": laps,
+        "price_events": total,
+        "fast": {
+            "seconds": round(fast_s, 3),
+            "events_per_s": fast_rate,
+            "ticks_played": fast_stats.ticks_played,
+            "ticks_skipped": fast_stats.ticks_skipped,
+            "engine_events": len(fast_events),
+        },
+        "plain": {
+            "laps": plain_laps,
+            "price_events": plain_n,
+            "seconds": round(plain_s, 3),
+            "events_per_s": plain_rate,
+        },
+        "ratio": round(fast_rate / plain_rate, 1) if plain_rate else None,
+        "same_events_on_plain_laps": one_lap_fast == plain_events,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--min-events", type=int, default=10_000_000)
+    parser.add_argument("--plain-laps", type=int, default=1)
+    parser.add_argument("--skip-candles", action="store_true")
+    args = parser.parse_args()
+    root = data_dir()
+    report: dict[str, Any] = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+    if not args.skip_candles:
+        report["candles"] = bench_candles(root)
+    report["ticks"] = bench_ticks(root, args.min_events, args.plain_laps)
+    print(json.dumps(report, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

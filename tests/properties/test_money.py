@@ -1,0 +1,230 @@
+"""Money invariants on two symbols sharing one wallet, cross and isolated, with liquidations.
+
+``tests/sim/engine/test_properties.py`` covers one symbol with the last price as mark; here
+mark and last move apart, two symbols share the USDT wallet, leverage reaches 100x and prices
+swing ±15 %, so cross and isolated liquidations, funding and flips all happen.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal as D
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sim.engine.account import Account
+from sim.engine.commands import PlaceOrder
+from sim.engine.events import Event
+from sim.engine.market import FundingRate, LastTrade, MarkPrice
+from sim.engine.positions import cross_ratio
+from tests.properties.conftest import scenarios
+from tests.sim.engine._account_fixtures import synthetic_spec
+
+BTC, ETH = "BTC/USDT:USDT", "ETH/USDT:USDT"
+SPECS = {
+    BTC: synthetic_spec(BTC, tick="0.1", step="0.001", mmr="0.004", max_leverage="125"),
+    ETH: synthetic_spec(ETH, tick="0.01", step="0.01", mmr="0.005", max_leverage="100"),
+}
+BASE = {BTC: D(50_000), ETH: D(2_500)}
+START = D(1_000)
+CLOSING = ("OrderFilled", "PositionLiquidated", "PositionSettled")
+
+symbol = st.sampled_from([BTC, ETH])
+move_bp = st.integers(-400, 400)  # a step of the price walk, in basis points of the base price
+order = st.fixed_dictionaries(
+    {
+        "side": st.sampled_from(["buy", "sell"]),
+        "order_type": st.sampled_from(
+            ["market", "market", "limit", "stop_market", "take_profit_market"]
+        ),
+        "units": st.integers(1, 40),
+        "offset_bp": st.integers(-300, 300),
+        "leverage": st.sampled_from([D(2), D(10), D(50), D(100)]),
+        "reduce_only": st.booleans(),
+    }
+)
+market_open = st.tuples(
+    st.just("order"),
+    symbol,
+    st.fixed_dictionaries(
+        {
+            "side": st.sampled_from(["buy", "sell"]),
+            "order_type": st.just("market"),
+            "units": st.integers(5, 40),
+            "offset_bp": st.just(0),
+            "leverage": st.sampled_from([D(20), D(50), D(100)]),
+            "reduce_only": st.just(False),
+        }
+    ),
+)
+# (margin mode per symbol, opening market orders, then a walk of prices, orders and funding)
+steps = st.tuples(
+    st.fixed_dictionaries(
+        {BTC: st.sampled_from(["isolated", "cross"]), ETH: st.sampled_from(["isolated", "cross"])}
+    ),
+    st.lists(market_open, min_size=1, max_size=3),
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("last"), symbol, move_bp),
+            st.tuples(st.just("mark"), symbol, move_bp),
+            st.tuples(st.just("both"), symbol, move_bp),
+            st.tuples(st.just("order"), symbol, order),
+            st.tuples(st.just("funding"), symbol, st.integers(-300, 300)),
+        ),
+        min_size=1,
+        max_size=50,
+    ),
+)
+
+
+def _px(sym: str, bp: int) -> D:
+    return SPECS[sym].round_price(BASE[sym] * (1 + D(bp) / 10_000))
+
+
+def _place(sym: str, o: dict, last: D, ts: int, mode: str) -> PlaceOrder:
+    level = SPECS[sym].round_price(last * (1 + D(o["offset_bp"]) / 10_000))
+    kind = o["order_type"]
+    return PlaceOrder(
+        ts_ms=ts,
+        symbol=sym,
+        side=o["side"],
+        order_type=kind,
+        contracts=SPECS[sym].amount_step * o["units"] * (10 if sym == BTC else 1),
+        leverage=o["leverage"],
+        margin_mode=mode,
+        price=level if kind == "limit" else None,
+        trigger_price=level if kind in ("stop_market", "take_profit_market") else None,
+        reduce_only=o["reduce_only"],
+    )
+
+
+def scenario(drawn: tuple) -> list[object]:
+    """Inputs a minute apart; every symbol gets a last and a mark price first.
+
+    Last and mark walk separately (each step moves one of them, or both, from where it was),
+    kept within ±60 % of the base price.
+    """
+    modes, opening, walk = drawn
+    ts = 1_000
+    out: list[object] = []
+    last = dict(BASE)
+    at = {(s, k): 0 for s in (BTC, ETH) for k in ("last", "mark")}
+    for sym in (BTC, ETH):
+        out += [
+            LastTrade("binanceusdm", sym, ts, BASE[sym], D(0)),
+            MarkPrice("binanceusdm", sym, ts, BASE[sym]),
+        ]
+    for kind, sym, value in [*opening, *walk]:
+        ts += 60_000
+        for k in ("last", "mark"):
+            if kind in (k, "both"):
+                at[sym, k] = max(-6000, min(6000, at[sym, k] + value))
+        if kind in ("last", "both"):
+            last[sym] = _px(sym, at[sym, "last"])
+            out.append(LastTrade("binanceusdm", sym, ts, last[sym], D(0)))
+        if kind in ("mark", "both"):
+            out.append(MarkPrice("binanceusdm", sym, ts, _px(sym, at[sym, "mark"])))
+        if kind == "funding":
+            out.append(FundingRate("binanceusdm", sym, ts, D(value) / 100_000, ts))
+        if kind == "order":
+            out.append(_place(sym, value, last[sym], ts, modes[sym]))
+    return out
+
+
+def fresh() -> Account:
+    acct = Account("prop", SPECS, slippage_bps=D(2))
+    acct.balances["USDT"] = START
+    return acct
+
+
+def run(acct: Account, inputs: list[object]) -> list[Event]:
+    events: list[Event] = []
+    for inp in inputs:
+        events.extend(acct.apply(inp))
+    return events
+
+
+@scenarios()
+@given(steps)
+def test_wallet_is_start_plus_realized_minus_fees_plus_funding_to_the_cent(seq: tuple) -> None:
+    acct = fresh()
+
+    events = run(acct, scenario(seq))
+
+    realized = sum((e.realized_pnl for e in events if e.kind in CLOSING), D(0))  # type: ignore[attr-defined]
+    fees = sum((e.fee for e in events if e.kind in CLOSING), D(0))  # type: ignore[attr-defined]
+    funding = sum((e.amount for e in events if e.kind == "FundingPaid"), D(0))  # type: ignore[attr-defined]
+    assert abs(acct.wallets()["USDT"] - (START + realized - fees + funding)) < D("0.01")
+    # Every closed round trip plus the open ones add up to the same money.
+    closed = sum(
+        (t.realized_pnl - t.fees + t.funding for t in events if t.kind == "TradeClosed"),  # type: ignore[attr-defined]
+        D(0),
+    )
+    open_ = sum((p.realized - p.fees + p.funding for p in acct.positions_by_symbol.values()), D(0))
+    assert abs(closed + open_ - (realized - fees + funding)) < D("0.01")
+
+
+@scenarios()
+@given(steps)
+def test_isolated_liquidation_loses_at_most_the_position_margin(seq: tuple) -> None:
+    acct = fresh()
+    worst: list[tuple[D, D]] = []
+
+    for inp in scenario(seq):
+        before = acct.wallets().get("USDT", D(0))
+        events = acct.apply(inp)
+        isolated = [e for e in events if e.kind == "PositionLiquidated"]
+        isolated = [e for e in isolated if e.margin_mode == "isolated"]  # type: ignore[attr-defined]
+        if isolated and all(e.kind in ("PositionLiquidated", "OrderCancelled") for e in events):
+            # Nothing else moved money in this input: the wallet fell by exactly the losses.
+            lost = sum((e.loss for e in isolated), D(0))  # type: ignore[attr-defined]
+            assert before - acct.wallets()["USDT"] == lost
+        worst += [(e.loss, e.wallet_before) for e in isolated]  # type: ignore[attr-defined]
+
+    for loss, margin in worst:
+        assert loss <= margin
+
+
+def _cross_liquidation_ratio(before: dict, events: list[Event]) -> D | None:
+    """The cross margin ratio just before the first cross liquidation of an input, or None.
+
+    Rebuilt from the snapshot taken before the input with only the liquidating mark applied;
+    None when something else (a fill, funding) changed the account first in that input.
+    """
+    for i, e in enumerate(events):
+        if e.kind != "PositionLiquidated":
+            continue
+        if (
+            e.margin_mode != "cross"
+            or any(  # type: ignore[attr-defined]
+                x.kind in ("OrderFilled", "FundingPaid") for x in events[:i]
+            )
+        ):
+            return None
+        twin = Account.restore(before, SPECS)
+        twin.marks[e.symbol] = e.mark_price  # type: ignore[attr-defined]
+        return cross_ratio(twin, "USDT")
+    return None
+
+
+@scenarios(ci=25)
+@given(steps)
+def test_cross_liquidation_happens_exactly_when_the_margin_ratio_reaches_100_percent(
+    seq: tuple,
+) -> None:
+    acct = fresh()
+
+    for inp in scenario(seq):
+        before = json.loads(json.dumps(acct.snapshot()))
+        events = acct.apply(inp)
+
+        ratio = _cross_liquidation_ratio(before, events)
+        if ratio is not None:
+            assert ratio >= D("0.999999999")
+        moved = {e.kind for e in events} & {"OrderFilled", "PositionLiquidated"}
+        pos = acct.positions_by_symbol.get(getattr(inp, "symbol", ""))
+        survived = pos is not None and pos.margin_mode == "cross" and pos.contracts != 0
+        if isinstance(inp, MarkPrice) and not moved and survived:
+            # A cross position that survived its own mark is below 100 %.
+            assert cross_ratio(acct, "USDT") < D("1.000000001")
