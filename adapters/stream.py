@@ -185,7 +185,10 @@ class WsStream:
                     yield Connected(self.url, self.stats.connects)
                     while True:
                         try:
-                            text = await asyncio.wait_for(ws.recv(), timeout=self.tick_s)
+                            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+                            # cancellation that arrives as the receive completes.
+                            async with asyncio.timeout(self.tick_s):
+                                text = await ws.recv()
                         except TimeoutError:
                             yield Tick(self.url)
                             continue

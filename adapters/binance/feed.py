@@ -258,6 +258,10 @@ class BinanceFeed:
             self._fetch_later(http, res.symbol, self.snapshot_retry_s)
             return []
         self.stats.snapshots += 1
+        if self.on_raw is not None:
+            # Tee the REST snapshot too, so a recording can rebuild the whole book on replay.
+            tagged = {**res.body, "symbol": self.ids[res.symbol]}
+            self.on_raw(time.time_ns(), self.venue, json.dumps(tagged))
         if book.on_snapshot(snap) is Sync.GAP:
             self._fetch_later(http, res.symbol, self.snapshot_retry_s)
             return []

@@ -20,6 +20,7 @@ import pytest
 from adapters.exchanges import make_exchange
 from adapters.record import read_manifest
 from adapters.replay import open_replay
+from sim.engine.market import BookDepth, LastTrade
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-c", "from sim.cli.main import main; main()"]
@@ -138,17 +139,28 @@ def test_record_from_the_loopback_replays_to_the_capture_events(
     assert manifest.frames == doc["frames"] > 50
     assert doc["stopped_by"] == "duration"
     assert doc["inputs"]["LastTrade"] > 0
-    got = list(open_replay(folder))
-    # the recorded stream frames are the capture's, in order, from its first frame on
     with gzip.open(folder / "frames-0001.jsonl.gz", "rt") as f:
-        streamed = sum(1 for line in f if json.loads(line)["raw"].startswith('{"stream"'))
+        frames = [json.loads(line) for line in f]
+    streamed = [fr for fr in frames if fr["raw"].startswith('{"stream"')]
+    snapshots = [fr for fr in frames if '"lastUpdateId"' in fr["raw"]]
+    # the recorded stream frames are the capture's, in order, from its first frame on
     slice_path = tmp_path / "binanceusdm" / "slice.gz"
     slice_path.parent.mkdir()
     with gzip.open(slice_path, "wb") as f:
-        f.writelines(_capture_lines(shared_data, streamed))
+        f.writelines(_capture_lines(shared_data, len(streamed)))
     expected = list(open_replay(slice_path))
-    assert got == expected
-    assert (got[0].bid, got[0].ask) == (Decimal("61800.20"), Decimal("61800.30"))
+    stream_only = tmp_path / "binanceusdm" / "recorded-stream.gz"
+    with gzip.open(stream_only, "wt") as f:
+        f.writelines(f"{fr['recv_ns']} {fr['raw']}\n" for fr in streamed)
+    assert list(open_replay(stream_only)) == expected
+    assert (expected[0].bid, expected[0].ask) == (Decimal("61800.20"), Decimal("61800.30"))
+    # the REST depth snapshot is recorded too, so replaying the recording rebuilds the book
+    got = list(open_replay(folder))
+    assert len(snapshots) >= 1
+    assert [e for e in got if isinstance(e, LastTrade)] == [
+        e for e in expected if isinstance(e, LastTrade)
+    ]
+    assert any(isinstance(e, BookDepth) for e in got)
 
 
 def _dead_port() -> int:

@@ -99,7 +99,9 @@ async def test_trades_and_rebuilt_book_match_the_capture(shared_data: Path) -> N
 
         got = await run_until_done(ex, feed, "BTCUSDT")
 
-    assert len(raw) == stats.messages  # the recorder's tee sees every frame, parsed or not
+    # The recorder's tee sees every frame, parsed or not, and each REST depth snapshot.
+    assert len(raw) == stats.messages + stats.snapshots
+    assert sum('"lastUpdateId"' in text for _, _, text in raw) == stats.snapshots
     assert {venue for _, venue, _ in raw} == {"binanceusdm"}
     assert trades(got) == trades(recorded)
     assert len(trades(got)) > 300
