@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
 from sim.cli import context, render
 from sim.cli.render import fmt, grid_table, kv_table, ts_text
-from sim.errors import InputError
-from sim.journal import Journal
-from sim.review import frames, plots, stats
+from sim.errors import InputError, MicrofutError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.journal import Journal
+    from sim.review import stats
 
 journal_app = typer.Typer(help="The trade journal: list, show, note, tag, report, plot, export.")
 
@@ -37,6 +43,8 @@ def register(app: typer.Typer) -> None:
 
 def _open(db: Path | None) -> Journal:
     """Open an existing journal; a missing file is a user error, not a new empty journal."""
+    from sim.journal import Journal
+
     path = db if db is not None else context.settings().data.journal_path
     if not path.exists():
         raise InputError(f"no journal at {path} yet; run `microfut replay`/`demo` first")
@@ -62,16 +70,46 @@ def _pct(value: Decimal | None) -> str:
     return "-" if value is None else f"{fmt(value * PCT, 1)}%"
 
 
-def _money(value: Decimal | None) -> str:
-    """Money to the cent, with thousands separators (6.00, -1,234.50)."""
-    return "-" if value is None else format(value.quantize(Decimal("0.01")), ",f")
-
-
 def _r(value: Decimal | None) -> str:
     return "-" if value is None else f"{fmt(value, 2)}R"
 
 
+@cache
+def _tick(venue: str, symbol: str) -> Decimal | None:
+    """The market's price tick from the venue's offline specs; None when unknown (2 dp then)."""
+    try:
+        from adapters.specs import load_spec_book
+
+        return load_spec_book(venue, context.settings()).get(symbol).price_tick
+    except MicrofutError:
+        return None
+
+
+def _px(row: dict[str, Any], value: Decimal | None) -> str:
+    """A price of the row's market for display: to the tick."""
+    from sim.review.display import price
+
+    return fmt(price(value, _tick(row.get("venue") or "", row["symbol"])))
+
+
+def _cash(value: Decimal | None, currency: str) -> str:
+    """Money for display: cents for USD-like currencies, satoshis for coins."""
+    from sim.review.display import money
+
+    return "-" if value is None else format(money(value, currency), ",f")
+
+
+def _held(contracts: Decimal | None) -> str:
+    """A signed position as size and side (``0.2 short``)."""
+    if contracts is None:
+        return "-"
+    side = "long" if contracts > 0 else "short" if contracts < 0 else "flat"
+    return f"{fmt(abs(contracts))} {side}" if contracts else "flat"
+
+
 def _trade_json(row: dict[str, Any]) -> dict[str, Any]:
+    from sim.review import stats
+
     out = {k: v for k, v in row.items() if k not in ("opened", "closed", "r")}
     out["r_multiple"] = stats.r_multiple(row["net_pnl"], row["risk_at_entry"])
     return out
@@ -89,7 +127,10 @@ def list_trades(
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List closed trades (newest last) with their result and R-multiple."""
+    """List closed trades (newest last) with their result and R-multiple, per account."""
+    from sim.review import frames, stats
+    from sim.review.display import compact, plural, short_time
+
     since_ms, until_ms = parse_date(since, "--since"), parse_date(until, "--until", end=True)
     with _open(db) as journal:
         trades = frames.trades_frame(journal, account, symbol, tag, since_ms, until_ms)
@@ -97,30 +138,32 @@ def list_trades(
     if as_json:
         render.print_json({"trades": [_trade_json(r) for r in records]})
         return
-    columns = ["#", "account", "symbol", "side", "opened", "closed", "contracts", "×mult", "lev"]
-    columns += ["entry", "exit", "net", "R", "exit", "tags"]
-    rows = [
-        [
-            str(r["id"]),
-            r["account"],
-            r["symbol"],
-            r["side"],
-            ts_text(r["open_ts_ms"]),
-            ts_text(r["close_ts_ms"]),
-            r["contracts"],
-            r["contract_size"],
-            f"{fmt(r['leverage'])}x",
-            r["entry_price"],
-            r["exit_price"],
-            _money(r["net_pnl"]),
-            _r(stats.r_multiple(r["net_pnl"], r["risk_at_entry"])),
-            r["exit_reason"],
-            ",".join(r["tags"]),
+    columns = ["#", "symbol", "side", "closed UTC", "contracts", "entry", "exit", "net", "R"]
+    columns += ["exit reason", "tags"]
+    for name in sorted({r["account"] for r in records}):
+        rows = [
+            [
+                str(r["id"]),
+                r["symbol"],
+                r["side"],
+                short_time(r["close_ts_ms"]),
+                abs(r["contracts"]),
+                _px(r, r["entry_price"]),
+                _px(r, r["exit_price"]),
+                _cash(r["net_pnl"], r["currency"]),
+                _r(stats.r_multiple(r["net_pnl"], r["risk_at_entry"])),
+                r["exit_reason"],
+                ",".join(r["tags"]),
+            ]
+            for r in records
+            if r["account"] == name
         ]
-        for r in records
-    ]
-    render.stdout.print(grid_table("closed trades", columns, rows))
-    render.stderr.print(f"{len(rows)} trades in {journal.path}")
+        title = f"closed trades · account {name} ({plural(len(rows), 'trade')})"
+        render.stdout.print(compact(grid_table(title, columns, rows)))
+    render.stderr.print(
+        f"{plural(len(records), 'trade')} in {journal.path}; "
+        "`microfut journal show N` for one trade's times, leverage and costs"
+    )
 
 
 @journal_app.command("show")
@@ -130,9 +173,15 @@ def show_trade(
     as_json: JsonOpt = False,
 ) -> None:
     """The whole story of one trade: orders, fills, funding, liquidation, notes."""
+    from sim.review import frames, stats
+
     with _open(db) as journal:
         story = frames.trade_story(journal, trade)
     t = story["trade"]
+
+    def cash(value: Decimal | None) -> str:
+        return _cash(value, t["currency"])
+
     if as_json:
         render.print_json(
             story | {"r_multiple": stats.r_multiple(t["net_pnl"], t["risk_at_entry"])}
@@ -144,15 +193,18 @@ def show_trade(
             [
                 ("side", t["side"]),
                 ("opened / closed", f"{ts_text(t['open_ts_ms'])} / {ts_text(t['close_ts_ms'])}"),
-                ("contracts × multiplier", f"{fmt(t['contracts'])} × {fmt(t['contract_size'])}"),
+                (
+                    "contracts × multiplier",
+                    f"{fmt(abs(t['contracts']))} × {fmt(t['contract_size'])}",
+                ),
                 ("leverage / margin", f"{fmt(t['leverage'])}x {t['margin_mode']}"),
-                ("entry / exit", f"{fmt(t['entry_price'])} / {fmt(t['exit_price'])}"),
-                ("stop at entry", t["stop_at_entry"]),
-                ("risk at entry", t["risk_at_entry"]),
-                ("realized (gross)", t["realized_pnl"]),
-                ("fees", t["fees"]),
-                ("funding", t["funding"]),
-                ("net", f"{fmt(t['net_pnl'])} {t['currency']}"),
+                ("entry / exit", f"{_px(t, t['entry_price'])} / {_px(t, t['exit_price'])}"),
+                ("stop at entry", _px(t, t["stop_at_entry"])),
+                ("risk at entry", cash(t["risk_at_entry"])),
+                ("realized (gross)", cash(t["realized_pnl"])),
+                ("fees", cash(t["fees"])),
+                ("funding", cash(t["funding"])),
+                ("net", f"{cash(t['net_pnl'])} {t['currency']}"),
                 ("R", _r(stats.r_multiple(t["net_pnl"], t["risk_at_entry"]))),
                 ("exit reason", t["exit_reason"]),
                 ("tags", ", ".join(story["tags"]) or "-"),
@@ -163,37 +215,57 @@ def show_trade(
 
 
 def _story_tables(story: dict[str, Any]) -> None:
+    from sim.review.display import compact, short_time
+
+    t = story["trade"]
+    cur = t["currency"]
     orders = [
         [
-            *(o["seq"], ts_text(o["ts_ms"]), o["order_id"], o["event"], o["side"]),
-            *(o["order_type"], o["contracts"], o["price"], o["trigger_price"]),
+            *(o["seq"], short_time(o["ts_ms"], seconds=True), o["order_id"], o["event"], o["side"]),
+            *(o["order_type"], o["contracts"], _px(t, o["price"]), _px(t, o["trigger_price"])),
             o["reason"] or o["guard"],
         ]
         for o in story["orders"]
     ]
     cols = ["seq", "time", "order", "event", "side", "type", "contracts", "price", "trigger"]
-    render.stdout.print(grid_table("orders", [*cols, "reason"], orders))
+    render.stdout.print(compact(grid_table("orders (UTC)", [*cols, "reason"], orders)))
     fills = [
         [
-            *(f["seq"], ts_text(f["ts_ms"]), f["order_id"], f["side"], f["contracts"]),
-            *(f["price"], f["fee"], f["liquidity"], f["realized_pnl"], f["position_after"]),
+            *(
+                f["seq"],
+                short_time(f["ts_ms"], seconds=True),
+                f["order_id"],
+                f["side"],
+                f["contracts"],
+            ),
+            *(_px(t, f["price"]), _cash(f["fee"], cur), f["liquidity"]),
+            *(_cash(f["realized_pnl"], cur), _held(f["position_after"])),
             f["reason"],
         ]
         for f in story["fills"]
     ]
     cols = ["seq", "time", "order", "side", "contracts", "price", "fee", "liquidity", "realized"]
-    render.stdout.print(grid_table("fills", [*cols, "position", "reason"], fills))
+    render.stdout.print(compact(grid_table("fills (UTC)", [*cols, "position", "reason"], fills)))
     if story["funding"]:
         rows = [
-            [ts_text(f["funding_time_ms"]), f["rate"], f["mark_price"], f["contracts"], f["amount"]]
+            [
+                ts_text(f["funding_time_ms"]),
+                f["rate"],
+                _px(t, f["mark_price"]),
+                _held(f["contracts"]),
+                _cash(f["amount"], cur),
+            ]
             for f in story["funding"]
         ]
         cols = ["time", "rate", "mark", "contracts", "amount"]
         render.stdout.print(grid_table("funding", cols, rows))
     for liq in story["liquidations"]:
-        keys = ["mark_price", "liquidation_price", "close_price", "tier", "mmr", "cum"]
-        keys += ["wallet_before", "loss", "fee", "rule"]
-        render.stdout.print(kv_table("liquidation", [(k, liq[k]) for k in keys]))
+        prices = ("mark_price", "liquidation_price", "close_price")
+        moneys = ("cum", "wallet_before", "loss", "fee")
+        shown = [(k, _px(t, liq[k])) for k in prices]
+        shown += [(k, liq[k]) for k in ("tier", "mmr")]
+        shown += [(k, _cash(liq[k], cur)) for k in moneys] + [("rule", liq["rule"])]
+        render.stdout.print(kv_table("liquidation (full digits: --json)", shown))
     for note in story["notes"]:
         render.stdout.print(f"note {note['id']} ({ts_text(note['written_ms'])}): {note['text']}")
 
@@ -235,6 +307,8 @@ def tag_trade(
 def _reports(
     db: Path | None, account: str | None, since_ms: int | None, until_ms: int | None
 ) -> list[stats.AccountReport]:
+    from sim.review import frames, stats
+
     risk_pct = context.settings().risk.risk_pct
     with _open(db) as journal:
         trades = frames.trades_frame(journal, account, None, None, since_ms, until_ms)
@@ -278,6 +352,10 @@ def _ids(values: list[int]) -> str:
 
 def _print_report(rep: stats.AccountReport) -> None:
     s, d = rep.summary, rep.discipline
+
+    def _money(value: Decimal | None) -> str:
+        return _cash(value, rep.currency)
+
     period = f"{ts_text(rep.since_ms) if rep.since_ms else 'start'} → "
     period += ts_text(rep.until_ms) if rep.until_ms else "now"
     rows = [
@@ -333,13 +411,16 @@ def plot(
     as_json: JsonOpt = False,
 ) -> None:
     """Equity with drawdown, P&L per trade and R distribution, as PNGs (and in the terminal)."""
+    from sim.review import plots
+
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     reports = _reports(db, account, None, None)
     folder = out if out is not None else context.settings().data.write_path / "plots"
     files: list[Path] = []
     for rep in reports:
         files += plots.write_pngs(rep, folder)
         if terminal and not as_json:
-            print(plots.terminal(rep))
+            print(plots.terminal(rep, color=color))
     if as_json:
         render.print_json({"files": files})
     else:
@@ -348,6 +429,8 @@ def plot(
 
 
 def _export_frames(journal: Journal) -> dict[str, pd.DataFrame]:
+    from sim.review import frames
+
     trades = frames.trades_frame(journal)
     trades["tags"] = [",".join(t) for t in trades["tags"]]
     trades = trades.drop(columns=["opened", "closed"])

@@ -281,17 +281,9 @@ def _order_row(o: Order) -> dict[str, Any]:
 
 
 def _compact(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Any:
-    """A grid table without rules between columns, so it fits a 100-column terminal.
+    from sim.review.display import compact
 
-    Values are never cut (each column is at least as wide as its widest value); headers wrap.
-    """
-    from rich import box
-
-    table = render.grid_table(title, columns, rows)
-    table.box, table.show_edge, table.padding = box.SIMPLE_HEAD, False, (0, 0)
-    for column in table.columns:
-        column.min_width = max((len(str(cell)) for cell in column.cells), default=1)
-    return table
+    return compact(render.grid_table(title, columns, rows))
 
 
 def _print(result: ReplayResult) -> None:

@@ -4,12 +4,17 @@ Each bar is four last-price points (``adapters/pricepath.py``: open, the extreme
 position first, the other extreme, close) with the recorded funding and mark inputs at their
 instants. Used by the demo (flat out, stopping at scene times) and by ``microfut trade --replay``
 on candle files (paced at ×N).
+
+When a symbol's recorded bars run out (symbols may end at different times), a ``FeedStatus``
+marks it stale at its last bar's close: the engine then refuses its fills and orders, the desk
+log says so, and nothing is ever filled at a price from after the data ended.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +22,7 @@ import numpy as np
 
 from adapters.pricepath import MarketData, bar_path, point_times
 from sim.desk.session import DeskSession
-from sim.engine.market import LastTrade
+from sim.engine.market import FeedStatus, LastTrade
 from sim.engine.money import ZERO
 
 
@@ -62,7 +67,16 @@ class Player:
                     yield LastTrade(venue, c.symbol, ts, o if j == 0 else paths[i][j], ZERO)
             for i in due:
                 rows[i] += 1
+                if rows[i] == len(self.series[i].ts):
+                    yield self._ended(venue, self.series[i].symbol, t0 + self.series[i].period_ms)
         yield from (f[2] for f in self.funding[k:])
+
+    @staticmethod
+    def _ended(venue: str, symbol: str, end_ms: int) -> FeedStatus:
+        """Stale from the last bar's close on: no price exists after it."""
+        when = datetime.fromtimestamp(end_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
+        reason = f"recorded data ended {when} UTC; no fills or orders after it"
+        return FeedStatus(venue, symbol, end_ms - 1, stale=True, reason=reason)
 
     def play_until(self, end_ms: int) -> None:
         """Feed every input stamped before ``end_ms``."""

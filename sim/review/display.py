@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 USD_LIKE = frozenset({"USD", "USDT", "USDC", "BUSD", "FDUSD", "TUSD", "DAI", "USDE"})
 CENT = Decimal("0.01")
@@ -39,13 +40,27 @@ def price(value: Decimal | None, tick: Decimal | None) -> Decimal | None:
     return (steps * tick).quantize(tick.normalize())
 
 
-def short_time(ts_ms: int | None) -> str:
+def short_time(ts_ms: int | None, seconds: bool = False) -> str:
     """``05-05 00:00`` (UTC): enough to tell trades apart, narrow enough for 100 columns."""
     if ts_ms is None:
         return "-"
-    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%m-%d %H:%M")
+    when = datetime.fromtimestamp(ts_ms / 1000, tz=UTC)
+    return when.strftime("%m-%d %H:%M:%S" if seconds else "%m-%d %H:%M")
 
 
 def plural(count: int, word: str) -> str:
     """``1 trade``, ``2 trades``."""
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def compact(table: Any) -> Any:
+    """A rich table without rules between columns, so a wide table fits 100 columns.
+
+    Values are never cut (each column is at least as wide as its widest value); headers wrap.
+    """
+    from rich import box
+
+    table.box, table.show_edge, table.padding = box.SIMPLE_HEAD, False, (0, 0)
+    for column in table.columns:
+        column.min_width = max((len(str(cell)) for cell in column.cells), default=1)
+    return table

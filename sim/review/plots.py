@@ -88,8 +88,12 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def terminal(report: AccountReport, width: int = 100, height: int = 20) -> str:
-    """The three charts drawn as terminal text (plotext), one after the other."""
+def terminal(report: AccountReport, width: int = 100, height: int = 20, color: bool = True) -> str:
+    """The three charts drawn as terminal text (plotext), one after the other.
+
+    ``color=False`` strips plotext's ANSI codes (even the "clear" theme emits resets), for
+    output piped to a file or another program.
+    """
     import plotext as plt
 
     data = series(report)
@@ -111,6 +115,7 @@ def terminal(report: AccountReport, width: int = 100, height: int = 20) -> str:
             plt.bar(list(range(1, len(values) + 1)), values)
         else:
             plt.hist(values, bins=min(20, max(5, len(values) // 3)))
-        parts.append(plt.build())
+        built = plt.build()
+        parts.append(built if color else plt.uncolorize(built))
     plt.clear_figure()
     return "\n".join(parts)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.orders_csv import read_orders
+from adapters.orders_csv import read_order_rows, read_orders
 from sim.errors import InputError
 
 HEADER = (
@@ -98,3 +98,17 @@ def test_missing_and_unknown_columns(tmp_path: Path) -> None:
     path.write_text("time,symbol,side,type,contracts,colour\n", encoding="utf-8")
     with pytest.raises(InputError, match="unknown column"):
         read_orders(path)
+
+
+def test_rows_keep_their_file_row_number_after_sorting_by_time(tmp_path: Path) -> None:
+    f = tmp_path / "ORDERS.csv"
+    f.write_text(
+        "time,symbol,side,type,contracts\n"
+        "2025-05-06T00:00:00Z,BTC/USDT:USDT,sell,market,1\n"
+        "2025-05-05T00:00:00Z,BTC/USDT:USDT,buy,market,2\n",
+        encoding="utf-8",
+    )
+
+    rows = read_order_rows(f)
+
+    assert [(n, o.side, o.contracts) for n, o in rows] == [(3, "buy", D(2)), (2, "sell", D(1))]

@@ -9,6 +9,9 @@ check sums all 25). Each sample sends one ``MarkPrice`` (symbols in turn, prices
 
 * ``apply``: ``Account.apply(mark)``: triggers, liquidation check of that symbol (for a cross
   position: the whole cross wallet), funding due — the engine's whole live path;
+* ``apply_and_changed_ratios``: the same plus what one mark changes: the marked position's
+  view (margin ratio, maintenance, uPnL, liquidation price) and, for a cross position, the
+  cross wallet's margin ratio (the wallet's terms computed once, ``cross_terms``);
 * ``apply_and_ratios``: the same plus ``Account.positions()``, every position's margin ratio,
   maintenance margin, uPnL and liquidation price recomputed, as the trade screen shows them.
 """
@@ -30,7 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 from sim.engine.account import Account  # noqa: E402
 from sim.engine.commands import Deposit, PlaceOrder  # noqa: E402
+from sim.engine.liquidation import cross_terms  # noqa: E402
 from sim.engine.market import LastTrade, MarkPrice  # noqa: E402
+from sim.engine.positions import cross_ratio, position_view  # noqa: E402
 from tests.sim.engine._account_fixtures import synthetic_spec  # noqa: E402
 
 N_POSITIONS = 50
@@ -104,6 +109,17 @@ def bench(n: int) -> dict[str, Any]:
         t0 = time.perf_counter_ns()
         events += len(acct.apply(inp))
         apply_us.append((time.perf_counter_ns() - t0) / 1000)
+    acct3, _ = build_account()
+    changed_us: list[float] = []
+    for inp in inputs:
+        t0 = time.perf_counter_ns()
+        acct3.apply(inp)
+        pos = acct3.positions_by_symbol[inp.symbol]
+        cross = cross_terms(acct3, "USDT") if pos.margin_mode == "cross" else None
+        position_view(acct3, inp.symbol, cross)
+        if cross is not None:
+            cross_ratio(acct3, "USDT", cross)
+        changed_us.append((time.perf_counter_ns() - t0) / 1000)
     acct2, _ = build_account()
     both_us: list[float] = []
     for inp in inputs:
@@ -118,6 +134,7 @@ def bench(n: int) -> dict[str, Any]:
         "samples": n,
         "engine_events": events,
         "apply_us": percentiles(apply_us),
+        "apply_and_changed_ratios_us": percentiles(changed_us),
         "apply_and_ratios_us": percentiles(both_us),
     }
 

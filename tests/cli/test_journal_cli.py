@@ -144,6 +144,7 @@ def test_plot_writes_pngs_and_draws_in_the_terminal(run_cli, db: Path, tmp_path:
 
     assert result.exit_code == 0
     assert "main: equity" in result.stdout
+    assert "\x1b" not in result.stdout  # piped: no colour codes
     assert len(listed["files"]) == 3
     assert all(Path(f).read_bytes().startswith(b"\x89PNG") for f in listed["files"])
 
@@ -181,3 +182,69 @@ def test_export_rejects_an_unknown_format(run_cli, db: Path) -> None:
 
     assert result.exit_code == 2
     assert "--format must be 'csv' or 'parquet'" in result.stderr
+
+
+@pytest.fixture
+def narrow(run_cli):
+    """The stdout console at 100 columns (a common terminal), restored afterwards."""
+    from sim.cli import render
+
+    old = render.stdout._width
+    render.stdout.width = 100
+    yield run_cli
+    render.stdout._width = old
+
+
+def test_list_fits_100_columns_and_counts_in_words(narrow, db: Path) -> None:
+    every = narrow("journal", "list")
+    one = narrow("journal", "list", "--since", "2024-03-07")
+
+    lines = every.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert "…" not in every.stdout
+    assert "closed trades · account main (5 trades)" in every.stdout
+    assert "5 trades in" in every.stderr
+    assert "03-05 11:00" in every.stdout  # trade 3's close, short form
+    assert "1 trade in" in one.stderr
+    assert "(1 trade)" in one.stdout
+
+
+def test_show_fits_100_columns(narrow, db: Path) -> None:
+    result = narrow("journal", "show", "3")
+
+    assert result.exit_code == 0
+    assert max(len(line) for line in result.stdout.splitlines()) <= 100
+    assert "…" not in result.stdout
+    assert "0.010 long" in result.stdout  # position after the entry fill: size and side
+
+
+def test_show_rounds_a_long_liquidation_price_to_the_tick_json_keeps_it(
+    run_cli, shared_data: Path, tmp_path: Path
+) -> None:
+    import re
+    from decimal import Decimal
+
+    orders = tmp_path / "ORDERS.csv"
+    orders.write_text(
+        "time,symbol,side,type,contracts,leverage,margin_mode\n"
+        "2025-05-21T00:00:00Z,BTC/USDT:USDT,buy,market,0.05,100,isolated\n",
+        encoding="utf-8",
+    )
+    journal = tmp_path / "replay.sqlite"
+    replay = run_cli(
+        "replay", "--data", str(shared_data / "ohlcv" / "binance_usdm"), "--orders",
+        str(orders), "--balance", "1000", "--db", str(journal),
+    )  # fmt: skip
+    assert replay.exit_code == 0, replay.stderr
+
+    table = run_cli("journal", "show", "1", "--db", str(journal))
+    full = json.loads(run_cli("journal", "show", "1", "--db", str(journal), "--json").stdout)
+
+    liq = Decimal(full["liquidations"][0]["liquidation_price"])
+    assert len(liq.as_tuple().digits) > 10  # the exact quotient, kept in JSON
+    shown = re.search(r"liquidation_price +│ +([\d,.]+) │", table.stdout)
+    assert shown is not None
+    on_tick = liq.quantize(Decimal("0.1"))  # BTC tick 0.1; a whole number drops its ".0"
+    assert shown.group(1) == f"{on_tick.normalize() if on_tick % 1 == 0 else on_tick:,}"
+    loss = Decimal(full["liquidations"][0]["loss"])
+    assert re.search(rf"loss +│ +{loss.quantize(Decimal('0.01')):,} │", table.stdout)

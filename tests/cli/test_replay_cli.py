@@ -317,9 +317,7 @@ def test_may_orders_on_1h_data_ending_in_april_are_refused(
     bars = pd.read_feather(folder / "BTC_USDT_USDT-1h-futures.feather")
     last_close = pd.Timestamp(bars["date"].iloc[-1]) + pd.Timedelta(hours=1)
 
-    result = run_cli(
-        "replay", "--timeframe", "1h", "--data", str(folder), "--orders", str(orders)
-    )
+    result = run_cli("replay", "--timeframe", "1h", "--data", str(folder), "--orders", str(orders))
 
     assert result.exit_code == 2
     assert "row 2: time 2025-05-05 00:00 UTC is outside the recorded 1h data" in result.stderr
@@ -331,9 +329,7 @@ def test_typo_symbol_gets_did_you_mean_before_any_data_lookup(
 ) -> None:
     orders = _orders(tmp_path, "2025-05-05T00:00:00Z,BTC/USDT:USDX,buy,market,0.01,,,,,,,,,\n")
 
-    result = run_cli(
-        "replay", "--data", str(shared_data / "ohlcv"), "--orders", str(orders)
-    )
+    result = run_cli("replay", "--data", str(shared_data / "ohlcv"), "--orders", str(orders))
 
     assert result.exit_code == 2
     assert "ORDERS.csv row 2: unknown symbol 'BTC/USDT:USDX'" in result.stderr
@@ -465,3 +461,21 @@ def test_one_trade_is_singular(narrow, shared_data: Path, tmp_path: Path) -> Non
     )
 
     assert "closed trades (1 trade, by exit time)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (("--mmr", "2"), "--mmr is a fraction between 0 and 1"),
+        (("--mmr", "x"), "--mmr expects a number, was 'x'"),
+        (("--maint-amount", "5"), "--maint-amount needs --mmr"),
+        (("--mmr", "0.01", "--maint-amount", "-1"), "--maint-amount must not be negative"),
+    ],
+)
+def test_bad_mmr_flags_exit_2(run_cli, tmp_path: Path, flags: tuple, message: str) -> None:
+    orders = _orders(tmp_path, "2025-05-05T00:00:00Z,BTC/USDT:USDT,buy,market,0.01,,,,,,,,,\n")
+
+    result = run_cli("replay", "--data", str(tmp_path), "--orders", str(orders), *flags)
+
+    assert result.exit_code == 2
+    assert message in result.stderr

@@ -1,8 +1,9 @@
-"""Money invariants on two symbols sharing one wallet, cross and isolated, with liquidations.
+"""Money invariants on three symbols and two wallets, cross and isolated, with liquidations.
 
 ``tests/sim/engine/test_properties.py`` covers one symbol with the last price as mark; here
-mark and last move apart, two symbols share the USDT wallet, leverage reaches 100x and prices
-swing ±15 %, so cross and isolated liquidations, funding and flips all happen.
+mark and last move apart, two linear symbols share the USDT wallet and an inverse one has its
+BTC wallet, leverage reaches 100x and prices walk up to ±60 %, so cross and isolated
+liquidations, funding and flips all happen.
 """
 
 from __future__ import annotations
@@ -21,16 +22,29 @@ from sim.engine.positions import cross_ratio
 from tests.properties.conftest import scenarios
 from tests.sim.engine._account_fixtures import synthetic_spec
 
-BTC, ETH = "BTC/USDT:USDT", "ETH/USDT:USDT"
+BTC, ETH, INV = "BTC/USDT:USDT", "ETH/USDT:USDT", "BTC/USD:BTC"
 SPECS = {
+    # Coin-margined inverse perpetual, 100 USD a contract, settled in BTC: its own wallet.
+    INV: synthetic_spec(
+        INV,
+        linear=False,
+        contract_size="100",
+        tick="0.1",
+        step="1",
+        min_amount="1",
+        min_notional=None,
+        mmr="0.005",
+        max_leverage="125",
+    ),
     BTC: synthetic_spec(BTC, tick="0.1", step="0.001", mmr="0.004", max_leverage="125"),
     ETH: synthetic_spec(ETH, tick="0.01", step="0.01", mmr="0.005", max_leverage="100"),
 }
-BASE = {BTC: D(50_000), ETH: D(2_500)}
-START = D(1_000)
+BASE = {BTC: D(50_000), ETH: D(2_500), INV: D(50_000)}
+START = {"USDT": D(1_000), "BTC": D("0.02")}
+CENT = {"USDT": D("0.01"), "BTC": D("0.00000001")}  # to the cent; to the satoshi in BTC
 CLOSING = ("OrderFilled", "PositionLiquidated", "PositionSettled")
 
-symbol = st.sampled_from([BTC, ETH])
+symbol = st.sampled_from([BTC, ETH, INV])
 move_bp = st.integers(-400, 400)  # a step of the price walk, in basis points of the base price
 order = st.fixed_dictionaries(
     {
@@ -60,9 +74,7 @@ market_open = st.tuples(
 )
 # (margin mode per symbol, opening market orders, then a walk of prices, orders and funding)
 steps = st.tuples(
-    st.fixed_dictionaries(
-        {BTC: st.sampled_from(["isolated", "cross"]), ETH: st.sampled_from(["isolated", "cross"])}
-    ),
+    st.fixed_dictionaries({s: st.sampled_from(["isolated", "cross"]) for s in (BTC, ETH, INV)}),
     st.lists(market_open, min_size=1, max_size=3),
     st.lists(
         st.one_of(
@@ -90,7 +102,7 @@ def _place(sym: str, o: dict, last: D, ts: int, mode: str) -> PlaceOrder:
         symbol=sym,
         side=o["side"],
         order_type=kind,
-        contracts=SPECS[sym].amount_step * o["units"] * (10 if sym == BTC else 1),
+        contracts=SPECS[sym].amount_step * o["units"] * (10 if sym == BTC else 1),  # INV: 1-40
         leverage=o["leverage"],
         margin_mode=mode,
         price=level if kind == "limit" else None,
@@ -109,8 +121,8 @@ def scenario(drawn: tuple) -> list[object]:
     ts = 1_000
     out: list[object] = []
     last = dict(BASE)
-    at = {(s, k): 0 for s in (BTC, ETH) for k in ("last", "mark")}
-    for sym in (BTC, ETH):
+    at = {(s, k): 0 for s in SPECS for k in ("last", "mark")}
+    for sym in SPECS:
         out += [
             LastTrade("binanceusdm", sym, ts, BASE[sym], D(0)),
             MarkPrice("binanceusdm", sym, ts, BASE[sym]),
@@ -134,7 +146,7 @@ def scenario(drawn: tuple) -> list[object]:
 
 def fresh() -> Account:
     acct = Account("prop", SPECS, slippage_bps=D(2))
-    acct.balances["USDT"] = START
+    acct.balances.update(START)
     return acct
 
 
@@ -145,6 +157,14 @@ def run(acct: Account, inputs: list[object]) -> list[Event]:
     return events
 
 
+def _by_currency(events: list[Event], kinds: tuple[str, ...], field: str) -> dict[str, D]:
+    out: dict[str, D] = {c: D(0) for c in START}
+    for e in events:
+        if e.kind in kinds:
+            out[e.currency] += getattr(e, field)  # type: ignore[attr-defined]
+    return out
+
+
 @scenarios()
 @given(steps)
 def test_wallet_is_start_plus_realized_minus_fees_plus_funding_to_the_cent(seq: tuple) -> None:
@@ -152,17 +172,26 @@ def test_wallet_is_start_plus_realized_minus_fees_plus_funding_to_the_cent(seq: 
 
     events = run(acct, scenario(seq))
 
-    realized = sum((e.realized_pnl for e in events if e.kind in CLOSING), D(0))  # type: ignore[attr-defined]
-    fees = sum((e.fee for e in events if e.kind in CLOSING), D(0))  # type: ignore[attr-defined]
-    funding = sum((e.amount for e in events if e.kind == "FundingPaid"), D(0))  # type: ignore[attr-defined]
-    assert abs(acct.wallets()["USDT"] - (START + realized - fees + funding)) < D("0.01")
-    # Every closed round trip plus the open ones add up to the same money.
-    closed = sum(
-        (t.realized_pnl - t.fees + t.funding for t in events if t.kind == "TradeClosed"),  # type: ignore[attr-defined]
-        D(0),
-    )
-    open_ = sum((p.realized - p.fees + p.funding for p in acct.positions_by_symbol.values()), D(0))
-    assert abs(closed + open_ - (realized - fees + funding)) < D("0.01")
+    realized = _by_currency(events, CLOSING, "realized_pnl")
+    fees = _by_currency(events, CLOSING, "fee")
+    funding = _by_currency(events, ("FundingPaid",), "amount")
+    closed = _by_currency(events, ("TradeClosed",), "realized_pnl")
+    closed_costs = _by_currency(events, ("TradeClosed",), "fees")
+    closed_funding = _by_currency(events, ("TradeClosed",), "funding")
+    for cur, unit in CENT.items():
+        moved = realized[cur] - fees[cur] + funding[cur]
+        assert abs(acct.wallets()[cur] - (START[cur] + moved)) < unit
+        # Every closed round trip plus the open ones add up to the same money.
+        open_ = sum(
+            (
+                p.realized - p.fees + p.funding
+                for s, p in acct.positions_by_symbol.items()
+                if SPECS[s].settle == cur
+            ),
+            D(0),
+        )
+        trips = closed[cur] - closed_costs[cur] + closed_funding[cur]
+        assert abs(trips + open_ - moved) < unit
 
 
 @scenarios()
@@ -172,14 +201,15 @@ def test_isolated_liquidation_loses_at_most_the_position_margin(seq: tuple) -> N
     worst: list[tuple[D, D]] = []
 
     for inp in scenario(seq):
-        before = acct.wallets().get("USDT", D(0))
+        before = acct.wallets()
         events = acct.apply(inp)
         isolated = [e for e in events if e.kind == "PositionLiquidated"]
         isolated = [e for e in isolated if e.margin_mode == "isolated"]  # type: ignore[attr-defined]
         if isolated and all(e.kind in ("PositionLiquidated", "OrderCancelled") for e in events):
-            # Nothing else moved money in this input: the wallet fell by exactly the losses.
-            lost = sum((e.loss for e in isolated), D(0))  # type: ignore[attr-defined]
-            assert before - acct.wallets()["USDT"] == lost
+            # Nothing else moved money in this input: each wallet fell by exactly its losses.
+            for cur in START:
+                lost = sum((e.loss for e in isolated if e.currency == cur), D(0))  # type: ignore[attr-defined]
+                assert before[cur] - acct.wallets()[cur] == lost
         worst += [(e.loss, e.wallet_before) for e in isolated]  # type: ignore[attr-defined]
 
     for loss, margin in worst:
@@ -204,11 +234,11 @@ def _cross_liquidation_ratio(before: dict, events: list[Event]) -> D | None:
             return None
         twin = Account.restore(before, SPECS)
         twin.marks[e.symbol] = e.mark_price  # type: ignore[attr-defined]
-        return cross_ratio(twin, "USDT")
+        return cross_ratio(twin, e.currency)  # type: ignore[attr-defined]
     return None
 
 
-@scenarios(ci=25)
+@scenarios(ci=60)
 @given(steps)
 def test_cross_liquidation_happens_exactly_when_the_margin_ratio_reaches_100_percent(
     seq: tuple,
@@ -227,4 +257,4 @@ def test_cross_liquidation_happens_exactly_when_the_margin_ratio_reaches_100_per
         survived = pos is not None and pos.margin_mode == "cross" and pos.contracts != 0
         if isinstance(inp, MarkPrice) and not moved and survived:
             # A cross position that survived its own mark is below 100 %.
-            assert cross_ratio(acct, "USDT") < D("1.000000001")
+            assert cross_ratio(acct, SPECS[pos.symbol].settle) < D("1.000000001")

@@ -137,7 +137,7 @@ def _tick_run(
     return events, acct.snapshot()
 
 
-@scenarios(ci=40)
+@scenarios(ci=150)
 @example(  # a lap's skipped tail must be caught up at that lap's times, not the next lap's
     [
         (BTC, "funding", 0, 1),
@@ -197,7 +197,7 @@ def _candle_run(candles: list[CandleSeries], timed: list, fast: bool) -> tuple[l
     return events, acct.snapshot()
 
 
-@scenarios(ci=25)
+@scenarios(ci=60)
 @given(
     st.lists(st.integers(-30, 30), min_size=5, max_size=200),
     st.lists(st.integers(-30, 30), min_size=5, max_size=200),
@@ -236,7 +236,7 @@ def _merged_reference(inputs: list[object], timed: list) -> tuple[list, dict]:
     return events, acct.snapshot()
 
 
-@scenarios(ci=30)
+@scenarios(ci=100)
 @given(
     st.lists(row, min_size=2, max_size=250),
     st.lists(command, max_size=8),

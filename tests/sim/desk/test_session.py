@@ -5,12 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from adapters.pricepath import CandleSeries, MarketData
 from adapters.specs import SpecBook
 from config.settings import Settings
+from sim.desk.replaying import Player
 from sim.desk.session import DeskOptions, DeskSession
-from sim.engine.events import OrderDenied, OrderFilled, WalletCredited
+from sim.engine.events import FeedStale, OrderDenied, OrderFilled, WalletCredited
 from sim.engine.market import LastTrade, MarkPrice
 from sim.errors import InputError
 from sim.guards import GuardLocked, GuardWarned
@@ -228,4 +231,47 @@ def test_liquidation_inside_the_stop_is_warned_before_sending(
     assert f"liquidation at {echo.liquidation_price} comes before your stop at 58000" in (
         warned[1].message
     )
+    desk.close()
+
+
+def _synthetic_series(symbol: str, closes: list[float], t0: int) -> CandleSeries:
+    c = np.array(closes, dtype="float64")
+    return CandleSeries(
+        symbol=symbol,
+        timeframe="1m",
+        period_ms=60_000,
+        ts=np.arange(len(closes), dtype="int64") * 60_000 + t0,
+        open=c,
+        high=c + 10,
+        low=c - 10,
+        close=c,
+        path=Path("synthetic_candles"),
+    )
+
+
+def test_replay_marks_a_symbol_stale_when_its_data_ends_and_fills_nothing_after(
+    options: DeskOptions, book: SpecBook, db: Path
+) -> None:
+    btc = _synthetic_series(BTC, [60000, 60100], T0)  # ends at T0 + 2 min
+    eth = _synthetic_series(ETH, [3000, 3001, 3002, 3003, 3004, 3005], T0)
+    data = MarketData({BTC: btc, ETH: eth}, [], [], {BTC: False, ETH: False})
+    desk = DeskSession.open(options, book, db, start_ms=T0)
+    player = Player(desk, data, T0, [BTC, ETH])
+    player.play_until(T0 + 60_000)
+    opened = desk.submit("buy 0.01 BTC lev 10 isolated")
+    logged = desk.logged
+
+    player.play_until(T0 + 5 * 60_000)
+    closing = desk.submit("close BTC")
+
+    assert any(isinstance(e, OrderFilled) for e in opened.events)
+    assert desk.account.stale == {BTC}
+    stale = [e for e in desk.journal.events("t") if isinstance(e, FeedStale)]
+    assert [(e.symbol, e.stale, e.ts_ms) for e in stale] == [(BTC, True, T0 + 2 * 60_000 - 1)]
+    assert any(
+        f"feed {BTC} STALE recorded data ended 2023-11-14 22:15 UTC" in line
+        for line in desk.lines_since(logged)
+    )
+    assert not any(isinstance(e, OrderFilled) for e in closing.events)
+    assert desk.position_contracts(BTC) == Decimal("0.01")
     desk.close()
