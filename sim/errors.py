@@ -1,6 +1,8 @@
 """The whole microfut exception tree; the CLI maps each class to one line and an exit code.
 
     MicrofutError                 exit_code
+    ├── StrategyError             1  the user's strategy raised (sim/strategy/loader.py; their
+    │                                traceback is shown: it is their code)
     ├── InputError                2  user input: unknown symbol, negative size, bad order row
     ├── ConfigError               2  unknown key or bad value in a settings layer
     ├── DataError                 2  corrupt or missing data file

@@ -103,6 +103,7 @@ def percentiles(values: list[float]) -> dict[str, float]:
 def bench(n: int) -> dict[str, Any]:
     acct, entry = build_account()
     inputs = marks(entry, n)
+    mode = {s: p.margin_mode for s, p in acct.positions_by_symbol.items()}
     apply_us: list[float] = []
     events = 0
     for inp in inputs:
@@ -134,6 +135,12 @@ def bench(n: int) -> dict[str, Any]:
         "samples": n,
         "engine_events": events,
         "apply_us": percentiles(apply_us),
+        "apply_us_isolated_marks": percentiles(
+            [us for us, i in zip(apply_us, inputs, strict=True) if mode[i.symbol] == "isolated"]
+        ),
+        "apply_us_cross_marks": percentiles(
+            [us for us, i in zip(apply_us, inputs, strict=True) if mode[i.symbol] == "cross"]
+        ),
         "apply_and_changed_ratios_us": percentiles(changed_us),
         "apply_and_ratios_us": percentiles(both_us),
     }

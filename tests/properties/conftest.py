@@ -1,6 +1,7 @@
 """Hypothesis profiles for the invariants: ``ci`` (default, small) and ``nightly`` (≥ 10k).
 
-Select with the environment: ``HYPOTHESIS_PROFILE=nightly python -m pytest tests/properties``.
+Select with the environment (nightly runs take minutes per property, so lift pytest-timeout):
+``HYPOTHESIS_PROFILE=nightly python -m pytest tests/properties --timeout=0``.
 The profiles are registered here and applied by each property test through ``scenarios()``
 (not loaded globally), so the rest of the suite keeps its own example counts.
 """
