@@ -15,7 +15,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +25,7 @@ from websockets.asyncio.client import process_exception as default_process_excep
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
 from config.settings import FeedSettings
+from sim.engine.market import FeedStatus
 from sim.errors import FeedError
 
 log = logging.getLogger(__name__)
@@ -302,3 +303,37 @@ class RecentKeys:
         if len(order) > self.size:
             seen.discard(order.popleft())
         return True
+
+
+def wall_ms() -> int:
+    """Wall-clock epoch ms for feed statuses (the engine gets time only through inputs)."""
+    return time.time_ns() // 1_000_000
+
+
+def resumed_status(venue: str, staleness: Staleness, symbol: str) -> list[FeedStatus]:
+    """Note data for ``symbol``: a "data resumed" status when it had been reported stale."""
+    if staleness.seen(symbol):
+        return [FeedStatus(venue, symbol, wall_ms(), stale=False, reason="data resumed")]
+    return []
+
+
+def stale_statuses(venue: str, staleness: Staleness) -> list[FeedStatus]:
+    """One stale status per symbol that just crossed the silence limit."""
+    reason = f"no data for {staleness.after_s:g} s"
+    return [
+        FeedStatus(venue, symbol, wall_ms(), stale=True, reason=reason)
+        for symbol in staleness.newly_stale()
+    ]
+
+
+def symbol_ids(
+    symbols: Iterable[str],
+    symbol_map: Mapping[str, str] | None,
+    venue_id: Callable[[str, dict[str, str]], str],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """ccxt symbol → venue id, and venue id → ccxt symbol (``symbol_map`` entries kept first)."""
+    by_id = dict(symbol_map or {})
+    ids = {s: venue_id(s, by_id) for s in symbols}
+    for sym, vid in ids.items():
+        by_id.setdefault(vid, sym)
+    return ids, by_id

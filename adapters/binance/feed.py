@@ -31,6 +31,9 @@ from adapters.stream import (
     Staleness,
     WsStream,
     merge_events,
+    resumed_status,
+    stale_statuses,
+    symbol_ids,
 )
 from adapters.wire_errors import WireError
 from config.settings import FeedSettings
@@ -80,10 +83,7 @@ class BinanceFeed:
         self.market = market
         self.venue = "binanceusdm" if market == "usdm" else "binancecoinm"
         self.settings = settings or FeedSettings()
-        self.symbol_map = dict(symbol_map or {})
-        self.ids = {s: wire.venue_id(s, self.symbol_map) for s in symbols}
-        for sym, vid in self.ids.items():
-            self.symbol_map.setdefault(vid, sym)
+        self.ids, self.symbol_map = symbol_ids(symbols, symbol_map, wire.venue_id)
         ws_root, rest_root = (
             (ws_base(endpoint), rest_base(endpoint)) if endpoint else PUBLIC_URLS[market]
         )
@@ -147,7 +147,7 @@ class BinanceFeed:
                     self._fetch_later(http, symbol, delay_s=0.2)
             for item in out:
                 yield item
-            for item in self._stale_now():
+            for item in stale_statuses(self.venue, self.staleness):
                 yield item
 
     # frames ---------------------------------------------------------------------------------
@@ -173,7 +173,7 @@ class BinanceFeed:
             if isinstance(item, wire.DepthSnapshot):
                 continue
             if item.symbol in self.books:
-                out.extend(self._fresh(item.symbol))
+                out.extend(resumed_status(self.venue, self.staleness, item.symbol))
                 out.append(item)
         return out
 
@@ -197,30 +197,13 @@ class BinanceFeed:
     def _book_out(self, book: BinanceBook) -> list[MarketInput]:
         symbol = book.levels.symbol
         top, depth = book.top(), book.depth(self.depth_levels)
-        out: list[MarketInput] = list(self._fresh(symbol))
+        out: list[MarketInput] = list(resumed_status(self.venue, self.staleness, symbol))
         if symbol in self._gapped:
             self._gapped.discard(symbol)
             out.append(
                 FeedStatus(self.venue, symbol, book.ts_ms, stale=False, reason="book resynced")
             )
         return out + [x for x in (top, depth) if x is not None]
-
-    def _fresh(self, symbol: str) -> list[MarketInput]:
-        if self.staleness.seen(symbol):
-            return [FeedStatus(self.venue, symbol, _now_ms(), stale=False, reason="data resumed")]
-        return []
-
-    def _stale_now(self) -> list[MarketInput]:
-        return [
-            FeedStatus(
-                self.venue,
-                s,
-                _now_ms(),
-                stale=True,
-                reason=f"no data for {self.settings.stale_after_s:g} s",
-            )
-            for s in self.staleness.newly_stale()
-        ]
 
     # depth snapshots ------------------------------------------------------------------------
     def _fetch_later(self, http: aiohttp.ClientSession, symbol: str, delay_s: float) -> None:
@@ -282,10 +265,6 @@ def _subscriber(names: list[str]) -> Any:
 def _frame_symbol(frame: dict[str, Any]) -> str:
     d = frame.get("data", frame)
     return str(d.get("s", "")) if isinstance(d, dict) else ""
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 async def binance_feed(

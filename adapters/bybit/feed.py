@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -27,6 +26,9 @@ from adapters.stream import (
     Staleness,
     WsStream,
     merge_events,
+    resumed_status,
+    stale_statuses,
+    symbol_ids,
 )
 from adapters.wire_errors import WireError
 from config.settings import FeedSettings
@@ -68,10 +70,7 @@ class BybitFeed:
         self.venue = wire.VENUE
         self.category = category
         self.settings = settings or FeedSettings()
-        self.symbol_map = dict(symbol_map or {})
-        self.ids = {s: wire.venue_id(s, self.symbol_map) for s in symbols}
-        for sym, vid in self.ids.items():
-            self.symbol_map.setdefault(vid, sym)
+        self.ids, self.symbol_map = symbol_ids(symbols, symbol_map, wire.venue_id)
         root = ws_url or (ws_base(endpoint) if endpoint else PUBLIC_WS)
         self.url = f"{root.rstrip('/')}/v5/public/{category}"
         self.depth = depth
@@ -117,9 +116,8 @@ class BybitFeed:
                 self.tickers.clear()
             for item in out:
                 yield item
-            for symbol in self.staleness.newly_stale():
-                reason = f"no data for {self.settings.stale_after_s:g} s"
-                yield FeedStatus(self.venue, symbol, _now_ms(), stale=True, reason=reason)
+            for status in stale_statuses(self.venue, self.staleness):
+                yield status
 
     async def _on_text(self, ev: Received) -> list[MarketInput]:
         self.stats.messages += 1
@@ -139,8 +137,7 @@ class BybitFeed:
         for item in items:
             if item.symbol not in self.books:
                 continue
-            if self.staleness.seen(item.symbol):
-                out.append(FeedStatus(self.venue, item.symbol, _now_ms(), False, "data resumed"))
+            out.extend(resumed_status(self.venue, self.staleness, item.symbol))
             if isinstance(item, wire.BookUpdate):
                 out.extend(await self._on_book(item))
             else:
@@ -188,10 +185,6 @@ class BybitFeed:
         for op in ("unsubscribe", "subscribe"):
             msg = {"op": op, "req_id": f"resync-{op}", "args": [topic]}
             await self.stream.send(json.dumps(msg))
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 async def bybit_feed(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from sim.cli import context, render
+from sim.cli.flags import user_tier
 from sim.engine.money import dec
 from sim.errors import InputError
 
@@ -78,19 +79,15 @@ def _usd(value: Decimal) -> str:
 
 def _tier_override(mmr: str | None, maint: str | None) -> MarginTier | None:
     """A single tier from --mmr/--maint-amount, used instead of the spec's tiers."""
-    rate = _num("--mmr", mmr)
-    cum = _num("--maint-amount", maint)
-    if rate is None:
-        if cum is not None:
-            raise InputError("--maint-amount needs --mmr (the rate of the same tier)")
-        return None
-    from sim.engine.spec import MarginTier
+    return user_tier(_num("--mmr", mmr), _num("--maint-amount", maint), 0)
 
-    if not 0 < rate < 1:
-        raise InputError(f"--mmr is a fraction between 0 and 1 (0.004 = 0.4 %), was {rate}")
-    if cum is not None and cum < 0:
-        raise InputError(f"--maint-amount must not be negative, was {cum}")
-    return MarginTier(0, Decimal(0), None, rate, cum or Decimal(0), Decimal(0))
+
+def _leverage(text: str) -> Decimal:
+    """--leverage as a number of at least 1."""
+    lev = _req("--leverage", text)
+    if lev < 1:
+        raise InputError(f"--leverage must be at least 1 (1 = no leverage), was {text}")
+    return lev
 
 
 def _side(value: str | None, flag: str = "--side") -> Any:
@@ -145,9 +142,7 @@ def size(
     pct = _num("--risk-pct", risk_pct)
     if pct is not None and not 0 < pct <= 100:
         raise InputError(f"--risk-pct must be more than 0 and at most 100, was {risk_pct}")
-    lev = _req("--leverage", leverage)
-    if lev < 1:
-        raise InputError(f"--leverage must be at least 1 (1 = no leverage), was {leverage}")
+    lev = _leverage(leverage)
     spec = _spec(exchange, symbol)
     result = size_by_risk(
         spec,
@@ -215,9 +210,7 @@ def liq(
         raise InputError(f"--margin-mode must be 'isolated' or 'cross', was {margin_mode!r}")
     if side not in ("long", "short"):
         raise InputError(f"--side must be 'long' or 'short', was {side!r}")
-    lev = _req("--leverage", leverage)
-    if lev < 1:
-        raise InputError(f"--leverage must be at least 1 (1 = no leverage), was {leverage}")
+    lev = _leverage(leverage)
     spec = _spec(exchange, symbol)
     result = quote_liquidation(
         spec,
@@ -279,9 +272,7 @@ def hedge(
     from adapters import candles
     from sim.engine.hedge import beta_hedge
 
-    lev = _req("--leverage", leverage)
-    if lev < 1:
-        raise InputError(f"--leverage must be at least 1 (1 = no leverage), was {leverage}")
+    lev = _leverage(leverage)
     spec = _spec(exchange, symbol)
     px = _num("--price", price)
     if px is None:

@@ -6,15 +6,15 @@ import os
 import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sim.cli import context, render
+from sim.cli import journal_render as jr
 from sim.cli.render import fmt, grid_table, kv_table, ts_text
-from sim.errors import InputError, MicrofutError
+from sim.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,7 +33,6 @@ SinceOpt = Annotated[
 UntilOpt = Annotated[
     str | None, typer.Option("--until", help="closed before the end of DATE (UTC)")
 ]
-PCT = Decimal(100)
 
 
 def register(app: typer.Typer) -> None:
@@ -66,55 +65,6 @@ def parse_date(text: str | None, option: str, end: bool = False) -> int | None:
     return int(moment.timestamp() * 1000)
 
 
-def _pct(value: Decimal | None) -> str:
-    return "-" if value is None else f"{fmt(value * PCT, 1)}%"
-
-
-def _r(value: Decimal | None) -> str:
-    return "-" if value is None else f"{fmt(value, 2)}R"
-
-
-@cache
-def _tick(venue: str, symbol: str) -> Decimal | None:
-    """The market's price tick from the venue's offline specs; None when unknown (2 dp then)."""
-    try:
-        from adapters.specs import load_spec_book
-
-        return load_spec_book(venue, context.settings()).get(symbol).price_tick
-    except MicrofutError:
-        return None
-
-
-def _px(row: dict[str, Any], value: Decimal | None) -> str:
-    """A price of the row's market for display: to the tick."""
-    from sim.review.display import price
-
-    return fmt(price(value, _tick(row.get("venue") or "", row["symbol"])))
-
-
-def _cash(value: Decimal | None, currency: str) -> str:
-    """Money for display: cents for USD-like currencies, satoshis for coins."""
-    from sim.review.display import money
-
-    return "-" if value is None else format(money(value, currency), ",f")
-
-
-def _held(contracts: Decimal | None) -> str:
-    """A signed position as size and side (``0.2 short``)."""
-    if contracts is None:
-        return "-"
-    side = "long" if contracts > 0 else "short" if contracts < 0 else "flat"
-    return f"{fmt(abs(contracts))} {side}" if contracts else "flat"
-
-
-def _trade_json(row: dict[str, Any]) -> dict[str, Any]:
-    from sim.review import stats
-
-    out = {k: v for k, v in row.items() if k not in ("opened", "closed", "r")}
-    out["r_multiple"] = stats.r_multiple(row["net_pnl"], row["risk_at_entry"])
-    return out
-
-
 @journal_app.command("list")
 def list_trades(
     account: AccountOpt = None,
@@ -136,7 +86,7 @@ def list_trades(
         trades = frames.trades_frame(journal, account, symbol, tag, since_ms, until_ms)
     records = trades.to_dict("records")
     if as_json:
-        render.print_json({"trades": [_trade_json(r) for r in records]})
+        render.print_json({"trades": [jr.trade_json(r) for r in records]})
         return
     columns = ["#", "symbol", "side", "closed UTC", "contracts", "entry", "exit", "net", "R"]
     columns += ["exit reason", "tags"]
@@ -148,10 +98,10 @@ def list_trades(
                 r["side"],
                 short_time(r["close_ts_ms"]),
                 abs(r["contracts"]),
-                _px(r, r["entry_price"]),
-                _px(r, r["exit_price"]),
-                _cash(r["net_pnl"], r["currency"]),
-                _r(stats.r_multiple(r["net_pnl"], r["risk_at_entry"])),
+                jr.px(r, r["entry_price"]),
+                jr.px(r, r["exit_price"]),
+                jr.cash(r["net_pnl"], r["currency"]),
+                jr.r_text(stats.r_multiple(r["net_pnl"], r["risk_at_entry"])),
                 r["exit_reason"],
                 ",".join(r["tags"]),
             ]
@@ -180,7 +130,7 @@ def show_trade(
     t = story["trade"]
 
     def cash(value: Decimal | None) -> str:
-        return _cash(value, t["currency"])
+        return jr.cash(value, t["currency"])
 
     if as_json:
         render.print_json(
@@ -198,76 +148,20 @@ def show_trade(
                     f"{fmt(abs(t['contracts']))} × {fmt(t['contract_size'])}",
                 ),
                 ("leverage / margin", f"{fmt(t['leverage'])}x {t['margin_mode']}"),
-                ("entry / exit", f"{_px(t, t['entry_price'])} / {_px(t, t['exit_price'])}"),
-                ("stop at entry", _px(t, t["stop_at_entry"])),
+                ("entry / exit", f"{jr.px(t, t['entry_price'])} / {jr.px(t, t['exit_price'])}"),
+                ("stop at entry", jr.px(t, t["stop_at_entry"])),
                 ("risk at entry", cash(t["risk_at_entry"])),
                 ("realized (gross)", cash(t["realized_pnl"])),
                 ("fees", cash(t["fees"])),
                 ("funding", cash(t["funding"])),
                 ("net", f"{cash(t['net_pnl'])} {t['currency']}"),
-                ("R", _r(stats.r_multiple(t["net_pnl"], t["risk_at_entry"]))),
+                ("R", jr.r_text(stats.r_multiple(t["net_pnl"], t["risk_at_entry"]))),
                 ("exit reason", t["exit_reason"]),
                 ("tags", ", ".join(story["tags"]) or "-"),
             ],
         )
     )
-    _story_tables(story)
-
-
-def _story_tables(story: dict[str, Any]) -> None:
-    from sim.review.display import compact, short_time
-
-    t = story["trade"]
-    cur = t["currency"]
-    orders = [
-        [
-            *(o["seq"], short_time(o["ts_ms"], seconds=True), o["order_id"], o["event"], o["side"]),
-            *(o["order_type"], o["contracts"], _px(t, o["price"]), _px(t, o["trigger_price"])),
-            o["reason"] or o["guard"],
-        ]
-        for o in story["orders"]
-    ]
-    cols = ["seq", "time", "order", "event", "side", "type", "contracts", "price", "trigger"]
-    render.stdout.print(compact(grid_table("orders (UTC)", [*cols, "reason"], orders)))
-    fills = [
-        [
-            *(
-                f["seq"],
-                short_time(f["ts_ms"], seconds=True),
-                f["order_id"],
-                f["side"],
-                f["contracts"],
-            ),
-            *(_px(t, f["price"]), _cash(f["fee"], cur), f["liquidity"]),
-            *(_cash(f["realized_pnl"], cur), _held(f["position_after"])),
-            f["reason"],
-        ]
-        for f in story["fills"]
-    ]
-    cols = ["seq", "time", "order", "side", "contracts", "price", "fee", "liquidity", "realized"]
-    render.stdout.print(compact(grid_table("fills (UTC)", [*cols, "position", "reason"], fills)))
-    if story["funding"]:
-        rows = [
-            [
-                ts_text(f["funding_time_ms"]),
-                f["rate"],
-                _px(t, f["mark_price"]),
-                _held(f["contracts"]),
-                _cash(f["amount"], cur),
-            ]
-            for f in story["funding"]
-        ]
-        cols = ["time", "rate", "mark", "contracts", "amount"]
-        render.stdout.print(grid_table("funding", cols, rows))
-    for liq in story["liquidations"]:
-        prices = ("mark_price", "liquidation_price", "close_price")
-        moneys = ("cum", "wallet_before", "loss", "fee")
-        shown = [(k, _px(t, liq[k])) for k in prices]
-        shown += [(k, liq[k]) for k in ("tier", "mmr")]
-        shown += [(k, _cash(liq[k], cur)) for k in moneys] + [("rule", liq["rule"])]
-        render.stdout.print(kv_table("liquidation (full digits: --json)", shown))
-    for note in story["notes"]:
-        render.stdout.print(f"note {note['id']} ({ts_text(note['written_ms'])}): {note['text']}")
+    jr.story_tables(story)
 
 
 @journal_app.command("note")
@@ -343,63 +237,7 @@ def report(
         render.print_json({"accounts": reports})
         return
     for rep in reports:
-        _print_report(rep)
-
-
-def _ids(values: list[int]) -> str:
-    return ", ".join(str(v) for v in values) or "none"
-
-
-def _print_report(rep: stats.AccountReport) -> None:
-    s, d = rep.summary, rep.discipline
-
-    def _money(value: Decimal | None) -> str:
-        return _cash(value, rep.currency)
-
-    period = f"{ts_text(rep.since_ms) if rep.since_ms else 'start'} → "
-    period += ts_text(rep.until_ms) if rep.until_ms else "now"
-    rows = [
-        ("period", period),
-        ("trades (won / lost / even)", f"{s.trades} ({s.wins} / {s.losses} / {s.breakeven})"),
-        ("win rate", _pct(s.win_rate)),
-        ("average win / loss", f"{_money(s.average_win)} / {_money(s.average_loss)}"),
-        ("expectancy per trade", _money(s.expectancy)),
-        ("profit factor", fmt(s.profit_factor, 2)),
-        ("average R", _r(s.average_r)),
-        ("gross P&L", _money(s.gross_pnl)),
-        ("fees (share of gross)", f"{_money(s.fees)} ({_pct(s.fee_share)})"),
-        ("funding (share paid)", f"{_money(s.funding)} ({_pct(s.funding_share)})"),
-        ("net P&L", f"{_money(s.net_pnl)} {rep.currency}"),
-        ("equity start → end", f"{_money(s.starting_balance)} → {_money(s.ending_equity)}"),
-        ("max drawdown", f"{_money(s.max_drawdown)} ({fmt(s.max_drawdown_pct, 1)}%)"),
-        ("leverage average / max", f"{fmt(s.average_leverage, 1)}x / {fmt(s.max_leverage)}x"),
-    ]
-    render.stdout.print(kv_table(f"journal report: {rep.account}", rows))
-    render.stdout.print(grid_table("R distribution", ["R", "trades"], rep.r_distribution))
-    for title, groups in (
-        ("by symbol", rep.by_symbol),
-        ("by tag", rep.by_tag),
-        ("by weekday (entry, UTC)", rep.by_weekday),
-        ("by hour (entry, UTC)", rep.by_hour),
-        ("by month (close)", rep.by_month),
-        ("by leverage", rep.by_leverage),
-    ):
-        rows_g = [
-            [g.key, g.trades, _pct(g.win_rate), _money(g.net_pnl), _r(g.average_r)] for g in groups
-        ]
-        render.stdout.print(grid_table(title, ["", "trades", "win rate", "net", "avg R"], rows_g))
-    render.stdout.print(
-        kv_table(
-            "discipline review",
-            [
-                (f"risked more than {fmt(d.risk_pct)}%", _ids(d.over_risk)),
-                ("no stop at entry", _ids(d.without_stop)),
-                ("liquidated", _ids(d.liquidated)),
-                ("first trade after a loss lock", _ids(d.after_loss_lock)),
-                ("orders denied by guards", str(d.guard_denials)),
-            ],
-        )
-    )
+        jr.print_report(rep)
 
 
 @journal_app.command("plot")

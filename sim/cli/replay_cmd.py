@@ -11,12 +11,9 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import typer
 
 from sim.cli import context, render
+from sim.cli.flags import user_tier
+from sim.cli.replay_render import print_result, result_json
 from sim.errors import InputError
-
-POSITION_COLUMNS = ["symbol", "side", "contracts", "× size", "entry", "mark", "lev.", "mode",
-                    "uPnL", "liq. price", "margin ratio"]  # fmt: skip
-TRADE_COLUMNS = ["symbol", "side", "entry UTC", "entry", "exit UTC", "exit", "contracts",
-                 "net PnL", "exit reason"]  # fmt: skip
 
 if TYPE_CHECKING:
     from adapters.pricepath import MarketData
@@ -280,134 +277,6 @@ def _order_row(o: Order) -> dict[str, Any]:
     }
 
 
-def _compact(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Any:
-    from sim.review.display import compact
-
-    return compact(render.grid_table(title, columns, rows))
-
-
-def _print(result: ReplayResult) -> None:
-    from sim.review import display as d
-
-    out = render.stdout
-    tick = {s: spec.price_tick for s, spec in result.specs.items()}
-
-    def px(symbol: str, value: Decimal | None) -> str:
-        return render.fmt(d.price(value, tick.get(symbol)))
-
-    def cash(value: Decimal | None, currency: str) -> str:
-        return render.fmt(d.money(value, currency))
-
-    out.print(
-        render.kv_table(
-            f"replay on {result.exchange} · account {result.account}",
-            [
-                *((f"balance {c}", cash(v, c)) for c, v in result.balances.items()),
-                *((f"equity {c}", cash(v, c)) for c, v in result.equity.items()),
-                (
-                    "bars played / skipped",
-                    f"{result.stats.bars_played} / {result.stats.bars_skipped}",
-                ),
-                ("events", str(result.stats.events)),
-            ],
-        )
-    )
-    if result.positions:
-        out.print(
-            _compact(
-                "open positions",
-                POSITION_COLUMNS,
-                [
-                    [
-                        p.symbol,
-                        p.side,
-                        abs(p.contracts),
-                        p.contract_size,
-                        px(p.symbol, p.entry_price),
-                        px(p.symbol, p.mark_price),
-                        p.leverage,
-                        p.margin_mode,
-                        cash(p.unrealized_pnl, p.currency),
-                        px(p.symbol, p.liquidation_price),
-                        render.fmt(p.margin_ratio * 100, 2) + " %",
-                    ]
-                    for p in result.positions
-                ],
-            )
-        )
-    out.print(
-        _compact(
-            f"closed trades ({d.plural(len(result.closed_trades), 'trade')}, by exit time)",
-            TRADE_COLUMNS,
-            [
-                [
-                    t.symbol,
-                    t.side,
-                    d.short_time(t.open_ts_ms),
-                    px(t.symbol, t.entry_price),
-                    d.short_time(t.ts_ms),
-                    px(t.symbol, t.exit_price),
-                    abs(t.contracts),
-                    cash(t.realized_pnl - t.fees + t.funding, t.currency),
-                    t.exit_reason,
-                ]
-                for t in result.closed_trades
-            ],
-        )
-    )
-    if result.closed_trades:
-        fees = {t.currency: Decimal(0) for t in result.closed_trades}
-        funding = dict(fees)
-        for t in result.closed_trades:
-            fees[t.currency] += t.fees
-            funding[t.currency] += t.funding
-        totals = ", ".join(
-            f"fees {cash(fees[c], c)} {c}, funding {cash(funding[c], c)} {c}" for c in fees
-        )
-        out.print(f"net PnL = realized − fees + funding; in all: {totals}")
-        out.print("per trade: --json, or --db then `microfut journal show N`")
-    if result.open_orders:
-        out.print(
-            render.grid_table(
-                "working orders",
-                ["id", "symbol", "side", "type", "contracts", "price", "trigger"],
-                [
-                    [
-                        o["order_id"],
-                        o["symbol"],
-                        o["side"],
-                        o["type"],
-                        o["contracts"],
-                        o["price"],
-                        o["trigger_price"],
-                    ]
-                    for o in result.open_orders
-                ],
-            )
-        )
-    for r in result.rejected:
-        render.warn(f"{r['time']} {r['symbol']} order {r['order_id']} rejected: {r['reason']}")
-    for note in result.notes:
-        render.stderr.print(f"note: {note}")
-
-
-def _json(result: ReplayResult) -> dict[str, Any]:
-    return {
-        "exchange": result.exchange,
-        "data": result.data,
-        "account": result.account,
-        "balances": result.balances,
-        "equity": result.equity,
-        "positions": result.positions,
-        "open_orders": result.open_orders,
-        "closed_trades": result.closed_trades,
-        "rejected": result.rejected,
-        "notes": result.notes,
-        "stats": result.stats,
-        "journal": result.journal,
-    }
-
-
 def _number(flag: str, text: str | None) -> Decimal | None:
     from sim.engine.money import dec
 
@@ -421,18 +290,7 @@ def _number(flag: str, text: str | None) -> Decimal | None:
 
 def _tier(mmr: str | None, maint: str | None) -> MarginTier | None:
     """One user-given maintenance tier (--mmr, --maint-amount) for symbols without recorded ones."""
-    from sim.engine.spec import MarginTier
-
-    rate, cum = _number("--mmr", mmr), _number("--maint-amount", maint)
-    if rate is None:
-        if cum is not None:
-            raise InputError("--maint-amount needs --mmr (the rate of the same tier)")
-        return None
-    if not 0 < rate < 1:
-        raise InputError(f"--mmr is a fraction between 0 and 1 (0.004 = 0.4 %), was {rate}")
-    if cum is not None and cum < 0:
-        raise InputError(f"--maint-amount must not be negative, was {cum}")
-    return MarginTier(1, Decimal(0), None, rate, cum or Decimal(0), Decimal(0))
+    return user_tier(_number("--mmr", mmr), _number("--maint-amount", maint), 1)
 
 
 def register(app: typer.Typer) -> None:
@@ -495,9 +353,9 @@ def register(app: typer.Typer) -> None:
             tier,
         )
         if as_json:
-            render.print_json(_json(result))
+            render.print_json(result_json(result))
         else:
-            _print(result)
+            print_result(result)
 
 
 __all__ = ["ReplayResult", "register", "run_replay"]

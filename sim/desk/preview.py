@@ -18,7 +18,8 @@ from sim.engine.account import Account
 from sim.engine.commands import PlaceOrder
 from sim.engine.events import OrderAccepted, OrderFilled, OrderRejected
 from sim.engine.hedge import HedgeResult
-from sim.engine.sizing import SizeResult, price_places, quote_liquidation
+from sim.engine.messages import price_places
+from sim.engine.sizing import SizeResult, quote_liquidation
 from sim.errors import InputError
 
 if TYPE_CHECKING:

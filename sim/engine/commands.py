@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 OrderType = Literal[
     "market",
@@ -20,24 +20,8 @@ OrderType = Literal[
     "take_profit_limit",
     "trailing_stop_market",
 ]
-ORDER_TYPES: tuple[str, ...] = (
-    "market",
-    "limit",
-    "stop_market",
-    "stop_limit",
-    "take_profit_market",
-    "take_profit_limit",
-    "trailing_stop_market",
-)
-TRIGGERED_TYPES = frozenset(
-    {
-        "stop_market",
-        "stop_limit",
-        "take_profit_market",
-        "take_profit_limit",
-        "trailing_stop_market",
-    }
-)
+ORDER_TYPES: tuple[str, ...] = get_args(OrderType)
+TRIGGERED_TYPES = frozenset(ORDER_TYPES) - {"market", "limit"}
 LIMIT_TYPES = frozenset({"limit", "stop_limit", "take_profit_limit"})
 TIME_IN_FORCE: tuple[str, ...] = ("GTC", "IOC", "FOK", "post_only")
 TRIGGER_SOURCES: tuple[str, ...] = ("last", "mark")

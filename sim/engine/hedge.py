@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from sim.engine.leverage_checks import check_leverage_at_least_one
+from sim.engine.messages import money_places
 from sim.engine.money import ONE, ZERO, round_to_step
-from sim.engine.sizing import check_leverage_at_least_one, money_places
 from sim.engine.spec import ContractSpec
 from sim.errors import InputError
 

@@ -11,15 +11,20 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
+from sim.engine.leverage_checks import (
+    check_leverage_at_least_one,
+    leverage_error,
+    refuse_instant_liquidation,
+)
 from sim.engine.margin import initial_margin, maintenance_margin
-from sim.engine.money import ONE, ZERO, floor_to_step, is_multiple
+from sim.engine.messages import money_places, price_places, show
+from sim.engine.money import ONE, ZERO, is_multiple
 from sim.engine.spec import ContractSpec, MarginTier
 from sim.engine.venues import Exposure, MarginContext, rules_for
 from sim.engine.venues.base import MarginMode
 from sim.errors import InputError
 
 Side = Literal["long", "short"]
-_FIAT = frozenset({"USDT", "USD", "USDC", "BUSD", "FDUSD"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,115 +84,13 @@ class LiqResult:
     warnings: tuple[str, ...]
 
 
-def money_places(currency: str) -> Decimal:
-    """Display step of an amount: cents for dollar-like currencies, 1e-8 for coins."""
-    return Decimal("0.01") if currency.upper() in _FIAT else Decimal("0.00000001")
-
-
-def price_places(spec: ContractSpec) -> Decimal:
-    """Display step of a price: the tick, or cents when the tick is coarser (golden numbers)."""
-    cent = Decimal("0.01")
-    return spec.price_tick if 0 < spec.price_tick < cent else cent
-
-
 def _q(value: Decimal | None, step: Decimal) -> Decimal | None:
     return None if value is None else value.quantize(step, rounding=ROUND_HALF_UP)
-
-
-def show(value: Decimal, step: Decimal | None = None) -> str:
-    """Text of a number for a message: on ``step`` when given, no exponent, thousands commas.
-
-    Same form as the CLI's ``render.fmt`` (the engine may not import the CLI).
-    """
-    if step is not None and step > 0:
-        value = value.quantize(step, rounding=ROUND_HALF_UP)
-    if value == value.to_integral_value():
-        value = value.quantize(ONE)
-    return format(value, ",f")
 
 
 def _positive(name: str, value: Decimal) -> None:
     if value <= 0:
         raise InputError(f"{name} must be positive, was {show(value)}")
-
-
-def check_leverage_at_least_one(value: Decimal) -> None:
-    """Leverage below 1 is not a venue setting (margin would exceed the notional)."""
-    if value < 1:
-        raise InputError(f"leverage must be at least 1 (1 = no leverage), was {show(value)}")
-
-
-def _largest_notional(spec: ContractSpec, leverage: Decimal) -> Decimal | None:
-    """Largest notional allowed at ``leverage``: the cap of the last tier in an unbroken run
-    from tier 1 whose maximum leverage is at least ``leverage``; 0 when tier 1 refuses it."""
-    largest = ZERO
-    for t in spec.tiers:
-        if t.max_leverage < leverage:
-            break
-        if t.cap is None:
-            return None
-        largest = t.cap
-    return largest
-
-
-def _contracts_for_notional(spec: ContractSpec, notional: Decimal, entry: Decimal) -> Decimal:
-    per_contract = spec.notional(ONE, entry)
-    return floor_to_step(notional / per_contract, spec.amount_step)
-
-
-def leverage_error(
-    spec: ContractSpec, notional: Decimal, leverage: Decimal, entry: Decimal
-) -> str | None:
-    """Why ``leverage`` is refused for a position of ``notional`` (tier by notional), or None.
-
-    The message names the notional, its tier and its maximum, and the largest size the venue
-    allows at ``leverage`` so a trader knows what to change.
-    """
-    limit = spec.max_leverage_for(notional)
-    if limit is None or leverage <= limit:
-        return None
-    cur = spec.settle
-    where = f"{spec.venue} {spec.symbol}"
-    tier = f" (tier {spec.tier_for(notional).tier})" if spec.tiers else ""
-    head = (
-        f"leverage {show(leverage)}x is above the maximum {show(limit)}x for a notional of "
-        f"{show(notional, money_places(cur))} {cur}{tier} on {where}"
-    )
-    largest = _largest_notional(spec, leverage) if spec.tiers else ZERO
-    contracts = _contracts_for_notional(spec, largest, entry) if largest else ZERO
-    if contracts <= 0:
-        top = max((t.max_leverage for t in spec.tiers), default=limit)
-        return f"{head}; {where} allows at most {show(top)}x at any size: lower the leverage"
-    return (
-        f"{head}; at {show(leverage)}x the largest size is {show(contracts, spec.amount_step)} "
-        f"contracts (notional up to {show(largest, money_places(cur))} {cur}): lower the "
-        "leverage or the size"
-    )
-
-
-def _instant_liquidation(
-    spec: ContractSpec,
-    pos: Exposure,
-    liq: Decimal | None,
-    tier: MarginTier,
-    wallet: Decimal,
-    leverage: Decimal,
-) -> None:
-    """InputError when the liquidation price is at or beyond the entry: liquidated at once.
-
-    That happens when the maintenance margin exceeds the margin held (e.g. --mmr 0.2 at 10x);
-    a liquidation price on the wrong side of the entry is never shown.
-    """
-    entry = pos.entry_price
-    if liq is None or (liq < entry if pos.side > 0 else liq > entry):
-        return
-    cur, money = spec.settle, money_places(spec.settle)
-    mm = maintenance_margin(pos, entry, tier)
-    raise InputError(
-        f"at {show(leverage)}x the maintenance margin {show(mm, money)} {cur} is more than the "
-        f"margin {show(wallet, money)} {cur}: the position would be liquidated at once; "
-        "lower the leverage"
-    )
 
 
 def side_of(entry: Decimal, stop: Decimal, side: Side | None) -> Side:
@@ -236,7 +139,7 @@ def _isolated_liq(
     wallet = rules.isolated_margin(pos, leverage, spec.taker_fee)
     ctx = MarginContext("isolated", wallet, leverage, tier, taker_fee=spec.taker_fee)
     liq = rules.liquidation_price(pos, ctx)
-    _instant_liquidation(spec, pos, liq, tier, wallet, leverage)
+    refuse_instant_liquidation(spec, pos, liq, tier, wallet, leverage)
     return liq
 
 
@@ -412,7 +315,7 @@ def quote_liquidation(
     _positive("wallet", wallet)
     ctx = MarginContext(margin_mode, wallet, leverage, margin_tier, taker_fee=spec.taker_fee)
     liq = rules.liquidation_price(pos, ctx)
-    _instant_liquidation(spec, pos, liq, margin_tier, wallet, leverage)
+    refuse_instant_liquidation(spec, pos, liq, margin_tier, wallet, leverage)
     warnings: list[str] = []
     if spec.min_amount and contracts < spec.min_amount:
         warnings.append(

@@ -18,15 +18,7 @@ API used by the runner, the desk and the review::
 
 Resume: ``sim.journal.restore.resume_point(journal, account)``.
 
-Durability: WAL mode with ``synchronous=FULL``, one ``BEGIN IMMEDIATE`` transaction per batch.
-A commit returns only after its WAL frames are fsynced, so neither a SIGKILL (which never loses
-what the OS holds) nor a power cut loses a committed batch; an uncommitted one vanishes whole.
-``NORMAL`` would survive SIGKILL too but may drop the last commits on power loss, so FULL it is.
-
-Safety: a file that is not SQLite, is corrupt, belongs to another program (SQLite with its own
-tables) or was written by a newer microfut raises ``JournalError`` before anything writes to it;
-it is inspected through a read-only connection first. A new journal is created only where no file
-(or an empty one) exists.
+Durability and file safety: ``sim/journal/sqlite_file.py``.
 """
 
 from __future__ import annotations
@@ -41,7 +33,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine
 from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -49,11 +41,8 @@ from sim.engine.events import Event
 from sim.errors import InputError, InvariantError, JournalError
 from sim.journal import migrations
 from sim.journal.restore import decode_event, event_classes
-from sim.journal.tables import APP_ID
+from sim.journal.sqlite_file import explain, inspect_file, make_engine, sql_has_table
 from sim.journal.writer import write_batch
-
-SQLITE_MAGIC = b"SQLite format 3\x00"
-BUSY_TIMEOUT_MS = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,103 +55,6 @@ class AccountInfo:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _explain(path: Path, exc: BaseException) -> JournalError:
-    """One-line JournalError for a SQLite failure on ``path``."""
-    msg = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-    low = msg.lower()
-    if "readonly" in low or "read-only" in low:
-        return JournalError(
-            f"journal {path} is read-only; make it writable or pass --db to another file"
-        )
-    if "locked" in low or "busy" in low:
-        return JournalError(f"journal {path} is locked by another process; stop it and retry")
-    if "full" in low:
-        return JournalError(
-            f"disk full writing journal {path}; free space and retry (committed batches are kept)"
-        )
-    if "not a database" in low or "malformed" in low or "corrupt" in low:
-        return JournalError(
-            f"journal {path} is corrupt ({msg}); move it aside or pass --db to another file"
-        )
-    if "unable to open" in low:
-        return JournalError(f"journal {path} cannot be opened ({msg}); check the folder exists")
-    return JournalError(f"journal {path}: {msg}")
-
-
-def inspect_file(path: Path) -> int | None:
-    """Schema version of the microfut journal at ``path``; None when a new one may be created.
-
-    Reads only (header bytes, then a read-only connection); raises JournalError for anything
-    that is not a microfut journal, so such a file is never modified.
-    """
-    if not path.exists():
-        return None
-    if path.is_dir():
-        raise JournalError(f"journal path {path} is a folder; pass --db with a file name")
-    try:
-        with path.open("rb") as f:
-            head = f.read(len(SQLITE_MAGIC))
-    except OSError as e:
-        raise JournalError(f"journal {path} cannot be read: {e.strerror}") from None
-    if head == b"":
-        return None
-    if head != SQLITE_MAGIC:
-        raise JournalError(
-            f"{path} is not a microfut journal (not an SQLite file); pass --db to another file"
-        )
-    try:
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
-            if not tables:
-                return None
-            if "schema_version" not in tables:
-                raise JournalError(
-                    f"{path} is an SQLite file of another program (tables: "
-                    f"{', '.join(sorted(tables)[:5])}); pass --db to another file"
-                )
-            apps = {r[0] for r in con.execute("SELECT DISTINCT app FROM schema_version")}
-            version = con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
-        finally:
-            con.close()
-    except sqlite3.Error as e:
-        raise _explain(path, e) from None
-    if apps != {APP_ID} or version is None:
-        raise JournalError(f"{path} is an SQLite file of another program; pass --db elsewhere")
-    return int(version)
-
-
-def sql_has_table(conn: Connection, name: str) -> bool:
-    """True when the file already holds table ``name``."""
-    found = conn.execute(
-        sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :n"), {"n": name}
-    )
-    return found.first() is not None
-
-
-def _make_engine(path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_con: Any, _record: Any) -> None:
-        # Transactions are ours (BEGIN IMMEDIATE below), not the sqlite3 module's lazy ones.
-        dbapi_con.isolation_level = None
-        cur = dbapi_con.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        mode = cur.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise sqlite3.OperationalError(f"attempt to write a readonly database ({mode})")
-        cur.execute("PRAGMA synchronous = FULL")
-        cur.execute("PRAGMA foreign_keys = ON")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
 
 
 class Journal:
@@ -186,7 +78,7 @@ class Journal:
                     f"cannot create folder for journal {path}: {e.strerror}"
                 ) from None
         todo = [] if version is None else migrations.pending(version, path)
-        journal = cls(path, _make_engine(path))
+        journal = cls(path, make_engine(path))
         try:
             if version is None:
                 with journal._tx() as conn:
@@ -220,7 +112,7 @@ class Journal:
         except IntegrityError as e:
             raise JournalError(f"journal {self.path} refused a write: {e.orig}") from None
         except (DBAPIError, sqlite3.Error) as e:
-            raise _explain(self.path, e) from None
+            raise explain(self.path, e) from None
         except OSError as e:
             raise JournalError(f"journal {self.path}: {e.strerror}") from None
 
@@ -231,7 +123,7 @@ class Journal:
             with self._engine.connect() as conn:
                 yield conn
         except (DBAPIError, sqlite3.Error) as e:
-            raise _explain(self.path, e) from None
+            raise explain(self.path, e) from None
 
     def query(self, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
         """Rows of a SQLAlchemy statement (Decimal columns come back as Decimal)."""
@@ -259,14 +151,17 @@ class Journal:
                 {"n": name, "v": venue, "c": currency, "b": str(starting_balance), "ms": _now_ms()},
             )
 
-    def free_account_name(self, base: str) -> str:
+    def free_account_name(self, base: str, *, empty_is_free: bool = False) -> str:
         """``base``, or ``base-2``, ``base-3`` ... when the journal already holds that account.
 
         A fresh run's seqs restart at 1, so writing it into an existing account would collide
-        with the events already there; a new name keeps both runs.
+        with the events already there; a new name keeps both runs. With ``empty_is_free`` an
+        account that is registered but has no events yet counts as free (strategy runs).
         """
 
         def taken(name: str) -> bool:
+            if empty_is_free:
+                return self.last_seq(name) != 0
             rows = self.query(
                 sql(
                     "SELECT 1 FROM accounts WHERE name = :n "

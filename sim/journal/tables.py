@@ -98,21 +98,33 @@ class SnapshotRow(SQLModel, table=True):
     written_ms: int
 
 
-class OrderRow(SQLModel, table=True):
-    """One order event: accepted, rejected, denied, cancelled, expired, triggered or amended."""
+class _ProjectionColumns(SQLModel):
+    """The leading columns of every per-event projection: row id, account, seq, time, market."""
 
-    __tablename__ = "orders"
-    __table_args__ = (
-        UniqueConstraint("account", "seq", name="uq_orders_account_seq"),
-        Index("ix_orders_attr", "account", "symbol", "trade_id"),
-        Index("ix_orders_account_order", "account", "order_id"),
-    )
     id: int | None = Field(default=None, primary_key=True)
     account: str
     seq: int
     ts_ms: int
     venue: str = ""
     symbol: str = ""
+
+
+def _projection_args(table: str) -> tuple[UniqueConstraint | Index, ...]:
+    """One row per (account, seq); attribution looks rows up by (account, symbol, trade_id)."""
+    return (
+        UniqueConstraint("account", "seq", name=f"uq_{table}_account_seq"),
+        Index(f"ix_{table}_attr", "account", "symbol", "trade_id"),
+    )
+
+
+class OrderRow(_ProjectionColumns, table=True):
+    """One order event: accepted, rejected, denied, cancelled, expired, triggered or amended."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        *_projection_args("orders"),
+        Index("ix_orders_account_order", "account", "order_id"),
+    )
     order_id: str
     event: str  # accepted | rejected | denied | cancelled | expired | triggered | amended
     side: str = ""
@@ -130,18 +142,9 @@ class OrderRow(SQLModel, table=True):
     trade_id: int | None = None
 
 
-class FillRow(SQLModel, table=True):
+class FillRow(_ProjectionColumns, table=True):
     __tablename__ = "fills"
-    __table_args__ = (
-        UniqueConstraint("account", "seq", name="uq_fills_account_seq"),
-        Index("ix_fills_attr", "account", "symbol", "trade_id"),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    account: str
-    seq: int
-    ts_ms: int
-    venue: str = ""
-    symbol: str = ""
+    __table_args__ = _projection_args("fills")
     order_id: str
     side: str
     contracts: Decimal | None = _dec(False)
@@ -188,18 +191,9 @@ class TradeRow(SQLModel, table=True):
     tag: str | None = None
 
 
-class FundingRow(SQLModel, table=True):
+class FundingRow(_ProjectionColumns, table=True):
     __tablename__ = "funding"
-    __table_args__ = (
-        UniqueConstraint("account", "seq", name="uq_funding_account_seq"),
-        Index("ix_funding_attr", "account", "symbol", "trade_id"),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    account: str
-    seq: int
-    ts_ms: int
-    venue: str = ""
-    symbol: str = ""
+    __table_args__ = _projection_args("funding")
     funding_time_ms: int
     rate: Decimal | None = _dec(False)
     mark_price: Decimal | None = _dec(False)
@@ -211,20 +205,11 @@ class FundingRow(SQLModel, table=True):
     trade_id: int | None = None
 
 
-class LiquidationRow(SQLModel, table=True):
+class LiquidationRow(_ProjectionColumns, table=True):
     """A liquidation with the inputs of the venue formula that fired."""
 
     __tablename__ = "liquidations"
-    __table_args__ = (
-        UniqueConstraint("account", "seq", name="uq_liquidations_account_seq"),
-        Index("ix_liquidations_attr", "account", "symbol", "trade_id"),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    account: str
-    seq: int
-    ts_ms: int
-    venue: str = ""
-    symbol: str = ""
+    __table_args__ = _projection_args("liquidations")
     side: str
     contracts: Decimal | None = _dec(False)
     entry_price: Decimal | None = _dec(False)

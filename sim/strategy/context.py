@@ -122,17 +122,8 @@ class Context(Views):
         tag: str | None = None,
     ) -> Ticket:
         """A stop-market (or stop-limit with ``limit_price``) order."""
-        kind = "stop_limit" if limit_price is not None else "stop_market"
-        return self._place(
-            side,
-            contracts,
-            symbol,
-            order_type=kind,
-            trigger_price=trigger,
-            price=limit_price,
-            trigger_source=trigger_source,
-            reduce_only=reduce_only,
-            tag=tag,
+        return self._triggered(
+            "stop", side, contracts, trigger, symbol, limit_price, trigger_source, reduce_only, tag
         )
 
     def take_profit(
@@ -148,7 +139,32 @@ class Context(Views):
         tag: str | None = None,
     ) -> Ticket:
         """A take-profit market (or limit) order; reduce-only by default."""
-        kind = "take_profit_limit" if limit_price is not None else "take_profit_market"
+        return self._triggered(
+            "take_profit",
+            side,
+            contracts,
+            trigger,
+            symbol,
+            limit_price,
+            trigger_source,
+            reduce_only,
+            tag,
+        )
+
+    def _triggered(
+        self,
+        family: str,
+        side: Side,
+        contracts: Decimal,
+        trigger: Decimal,
+        symbol: str | None,
+        limit_price: Decimal | None,
+        trigger_source: str,
+        reduce_only: bool,
+        tag: str | None,
+    ) -> Ticket:
+        """A stop or take-profit order: ``<family>_limit`` with a limit price, else ``_market``."""
+        kind = f"{family}_limit" if limit_price is not None else f"{family}_market"
         return self._place(
             side,
             contracts,

@@ -89,16 +89,6 @@ class RunResult:
     events: list[Event] = field(default_factory=list, repr=False)
 
 
-def _account_name(journal: Journal | None, base: str) -> str:
-    """``base``, or ``base-2``, ``base-3`` ... when the journal already holds that account."""
-    if journal is None or journal.last_seq(base) == 0:
-        return base
-    n = 2
-    while journal.last_seq(f"{base}-{n}") != 0:
-        n += 1
-    return f"{base}-{n}"
-
-
 class StrategyRun:
     """The pieces of one run wired together (account, guards, bus, journal, driver)."""
 
@@ -124,9 +114,15 @@ class StrategyRun:
             self.close()
             raise
 
+    def _free_name(self) -> str:
+        """The strategy's name, numbered past accounts that already hold events in the journal."""
+        if self.journal is None:
+            return self.name
+        return self.journal.free_account_name(self.name, empty_is_free=True)
+
     def _wire(self, loaded: LoadedStrategy, options: RunOptions, source: dict[str, Any]) -> None:
         self.account = Account(
-            _account_name(self.journal, self.name),
+            self._free_name(),
             self.specs,
             slippage_bps=options.slippage_bps,
             upnl_price=options.upnl_price,

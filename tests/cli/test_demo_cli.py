@@ -9,19 +9,10 @@ from pathlib import Path
 import pytest
 
 from adapters.candles import load_series
-from sim.cli import main as cli_main
 from sim.cli import trade_cmd
 from sim.journal import Journal
 
 BTC_SYMBOL = "BTC/USDT:USDT"
-
-
-@pytest.fixture(autouse=True)
-def _registered() -> None:
-    """Until the lead lists trade_cmd in sim/cli/commands.py, attach it here (once)."""
-    cli_main._register()
-    if not any(c.name == "demo" for c in cli_main.app.registered_commands):
-        trade_cmd.register(cli_main.app)
 
 
 def D(value: dict | str) -> Decimal:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main as cli_main
 from sim.cli import run_cmd
 
 SLICE = ("--from", "2025-05-04T16:00", "--until", "2025-05-04T18:00")
@@ -15,10 +14,7 @@ SLICE = ("--from", "2025-05-04T16:00", "--until", "2025-05-04T18:00")
 
 @pytest.fixture
 def cli(run_cli, shared_data: Path):
-    """run_cli with `run`/`sweep` attached (until sim/cli/commands.py lists run_cmd)."""
-    cli_main._register()
-    if not any(c.name == "run" for c in cli_main.app.registered_commands):
-        run_cmd.register(cli_main.app)
+    """run_cli for tests on the recorded candles (skipped without ../shared/data)."""
     return run_cli
 
 

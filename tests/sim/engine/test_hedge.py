@@ -2,42 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from sim.engine.hedge import beta_hedge
-from sim.engine.spec import ContractSpec
 from sim.errors import InputError
+from tests.sim.engine._specs import btc_usdt, coin_margined
 
 D = Decimal
 
-BTC = ContractSpec(
-    venue="binanceusdm",
-    symbol="BTC/USDT:USDT",
-    venue_id="BTCUSDT",
-    base="BTC",
-    quote="USDT",
-    settle="USDT",
-    linear=True,
-    kind="swap",
-    contract_size=D(1),
-    price_tick=D("0.1"),
-    amount_step=D("0.001"),
-    min_amount=D("0.001"),
-)
-COIN = replace(
-    BTC,
-    venue="binancecoinm",
-    symbol="BTC/USD:BTC",
-    settle="BTC",
-    quote="USD",
-    linear=False,
-    contract_size=D(100),
-    amount_step=D(1),
-    min_amount=D(1),
-)
+BTC = btc_usdt(min_amount=D("0.001"))
+COIN = coin_margined(BTC)
 
 
 # Issue 2: $500 bag, beta 1.5, BTC $70,000, 0.01 BTC contracts → 1 contract, $50 unhedged

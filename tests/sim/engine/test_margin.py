@@ -23,32 +23,13 @@ from sim.engine.margin import (
     tier_at,
     unrealized_pnl,
 )
-from sim.engine.spec import ContractSpec, MarginTier
 from sim.engine.venues import Exposure
 from sim.errors import InputError
+from tests.sim.engine._specs import BTC_TIERS, btc_usdt
 
 D = Decimal
 
-# Real BTC/USDT:USDT brackets, first three (exchange-mechanics.md §A.1, freqtrade 2026.9 snapshot)
-BTC_TIERS = (
-    MarginTier(1, D(0), D(300000), D("0.004"), D(0), D(150)),
-    MarginTier(2, D(300000), D(800000), D("0.005"), D(300), D(100)),
-    MarginTier(3, D(800000), D(3000000), D("0.0065"), D(1500), D(75)),
-)
-SPEC = ContractSpec(
-    venue="binanceusdm",
-    symbol="BTC/USDT:USDT",
-    venue_id="BTCUSDT",
-    base="BTC",
-    quote="USDT",
-    settle="USDT",
-    linear=True,
-    kind="swap",
-    contract_size=D(1),
-    price_tick=D("0.1"),
-    amount_step=D("0.001"),
-    tiers=BTC_TIERS,
-)
+SPEC = btc_usdt(tiers=BTC_TIERS)
 
 
 def btc(side: int, qty: str, entry: str) -> Exposure:

@@ -10,47 +10,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.engine.sizing import quote_liquidation, size_by_risk
-from sim.engine.spec import ContractSpec, MarginTier
+from sim.engine.spec import MarginTier
 from sim.errors import InputError
+from tests.sim.engine._specs import BTC_TIERS, btc_usdt, coin_margined
 
 D = Decimal
 
-# Real BTC/USDT:USDT brackets, first three (exchange-mechanics.md §A.1)
-TIERS = (
-    MarginTier(1, D(0), D(300000), D("0.004"), D(0), D(150)),
-    MarginTier(2, D(300000), D(800000), D("0.005"), D(300), D(100)),
-    MarginTier(3, D(800000), D(3000000), D("0.0065"), D(1500), D(75)),
-)
-BTC = ContractSpec(
-    venue="binanceusdm",
-    symbol="BTC/USDT:USDT",
-    venue_id="BTCUSDT",
-    base="BTC",
-    quote="USDT",
-    settle="USDT",
-    linear=True,
-    kind="swap",
-    contract_size=D(1),
-    price_tick=D("0.1"),
-    amount_step=D("0.001"),
+BTC = btc_usdt(
     min_amount=D("0.001"),
     min_notional=D(10),
     max_leverage=D(150),
     taker_fee=D("0.0005"),
-    tiers=TIERS,
+    tiers=BTC_TIERS,
 )
-COIN = replace(
-    BTC,
-    venue="binancecoinm",
-    symbol="BTC/USD:BTC",
-    settle="BTC",
-    quote="USD",
-    linear=False,
-    contract_size=D(100),
-    amount_step=D(1),
-    min_amount=D(1),
-    min_notional=None,
-    tiers=(MarginTier(1, D(0), None, D("0.004"), D(0), D(125)),),
+COIN = coin_margined(
+    BTC, min_notional=None, tiers=(MarginTier(1, D(0), None, D("0.004"), D(0), D(125)),)
 )
 
 

@@ -218,14 +218,23 @@ def test_non_sqlite_or_corrupt_file_is_refused_and_left_unchanged(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["journal.sqlite"]
 
 
-def test_foreign_sqlite_file_is_refused_and_left_unchanged(tmp_path: Path) -> None:
-    path = tmp_path / "notes.db"
+def _sqlite_file(path: Path, *statements: str) -> bytes:
+    """Another program's SQLite file at ``path``; returns its bytes to compare after."""
     con = sqlite3.connect(path)
-    con.execute("CREATE TABLE recipes (name TEXT, minutes INTEGER)")
-    con.execute("INSERT INTO recipes VALUES ('pancakes', 20)")
+    for statement in statements:
+        con.execute(statement)
     con.commit()
     con.close()
-    before = path.read_bytes()
+    return path.read_bytes()
+
+
+def test_foreign_sqlite_file_is_refused_and_left_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    before = _sqlite_file(
+        path,
+        "CREATE TABLE recipes (name TEXT, minutes INTEGER)",
+        "INSERT INTO recipes VALUES ('pancakes', 20)",
+    )
 
     with pytest.raises(JournalError, match="another program"):
         Journal.open(path)
@@ -236,12 +245,11 @@ def test_foreign_sqlite_file_is_refused_and_left_unchanged(tmp_path: Path) -> No
 
 def test_foreign_schema_version_table_is_not_mistaken_for_a_journal(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
-    con = sqlite3.connect(path)
-    con.execute("CREATE TABLE schema_version (version INTEGER, app TEXT)")
-    con.execute("INSERT INTO schema_version VALUES (7, 'flyway')")
-    con.commit()
-    con.close()
-    before = path.read_bytes()
+    before = _sqlite_file(
+        path,
+        "CREATE TABLE schema_version (version INTEGER, app TEXT)",
+        "INSERT INTO schema_version VALUES (7, 'flyway')",
+    )
 
     with pytest.raises(JournalError, match="another program"):
         Journal.open(path)

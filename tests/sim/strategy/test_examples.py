@@ -53,32 +53,26 @@ def expected_breakout(df: pd.DataFrame, lookback: int) -> dict[str, object]:
     contracts = (Decimal(10) / per_contract / STEP).to_integral_value(ROUND_FLOOR) * STEP
     target = tick(close[i] + 2 * (close[i] - stop), ROUND_HALF_UP)
     sign = 1 if long else -1
+
+    def exit_at(exit_base: Decimal, why: str) -> dict[str, object]:
+        return {
+            "i": i,
+            "long": long,
+            "stop": stop,
+            "contracts": contracts,
+            "entry": taker("buy" if long else "sell", close[i]),
+            "exit": taker("sell" if long else "buy", exit_base),
+            "why": why,
+        }
+
     prev = close[i]
     for j in range(i + 1, len(df)):
         o, h, low, c = (df.loc[j, k] for k in ("open", "high", "low", "close"))
         for p in (o, low, h, c) if long else (o, h, low, c):
             if sign * (p - stop) <= 0:
-                exit_base = stop if sign * (prev - stop) > 0 else p
-                return {
-                    "i": i,
-                    "long": long,
-                    "stop": stop,
-                    "contracts": contracts,
-                    "entry": taker("buy" if long else "sell", close[i]),
-                    "exit": taker("sell" if long else "buy", exit_base),
-                    "why": "stop",
-                }
+                return exit_at(stop if sign * (prev - stop) > 0 else p, "stop")
             if sign * (p - target) >= 0:
-                exit_base = target if sign * (prev - target) < 0 else p
-                return {
-                    "i": i,
-                    "long": long,
-                    "stop": stop,
-                    "contracts": contracts,
-                    "entry": taker("buy" if long else "sell", close[i]),
-                    "exit": taker("sell" if long else "buy", exit_base),
-                    "why": "take_profit",
-                }
+                return exit_at(target if sign * (prev - target) < 0 else p, "take_profit")
             prev = p
     raise AssertionError("the slice holds no exit for the hand-checked trade")
 

@@ -13,6 +13,7 @@ from sim.engine.money import cents
 from sim.engine.spec import ContractSpec, MarginTier
 from sim.engine.venues import BinanceRules, BybitRules, Exposure, GenericRules, MarginContext
 from sim.engine.venues.base import funding_times_every
+from tests.sim.engine._specs import btc_usdt
 
 D = Decimal
 H = 3_600_000
@@ -25,19 +26,8 @@ def tier(mmr: str, cum: str = "0") -> MarginTier:
 
 
 def spec(**kw: object) -> ContractSpec:
-    base = ContractSpec(
-        venue="mexc",
-        symbol="BTC/USDT:USDT",
-        venue_id="BTC_USDT",
-        base="BTC",
-        quote="USDT",
-        settle="USDT",
-        linear=True,
-        kind="swap",
-        contract_size=D("0.0001"),
-        price_tick=D("0.1"),
-        amount_step=D(1),
-    )
+    """A MEXC-style BTC/USDT:USDT micro contract (0.0001 BTC, whole-contract steps)."""
+    base = btc_usdt(venue="mexc", venue_id="BTC_USDT", contract_size=D("0.0001"), amount_step=D(1))
     return replace(base, **kw)  # type: ignore[arg-type]
 
 
