@@ -144,6 +144,11 @@ def read_order_rows(path: Path) -> list[tuple[int, PlaceOrder]]:
         with path.open(newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
             header = [h.strip() for h in (reader.fieldnames or [])]
+            if not any(header):
+                raise InputError(
+                    f"{path.name} is empty; it needs a header row ({', '.join(REQUIRED)}, ...) "
+                    "and one row per order"
+                )
             missing = [c for c in REQUIRED if c not in header]
             if missing:
                 raise InputError(f"{path.name}: missing column(s) {', '.join(missing)}")

@@ -18,7 +18,7 @@ that instant as a ``MarkPrice``; without a mark series the last price stands in 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -215,23 +215,37 @@ def available(found: Iterable[SeriesFile]) -> str:
 
 
 def _when(ts_ms: int) -> str:
-    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
+    when = datetime.fromtimestamp(ts_ms / 1000, tz=UTC)
+    return when.strftime("%Y-%m-%d %H:%M:%S" if ts_ms % 60_000 else "%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedSpan:
+    """The time a raw recording covers: first to last receipt time, ``what`` names it."""
+
+    first_ms: int
+    end_ms: int
+    what: str = "recorded data"
 
 
 def check_order_times(
-    candles: dict[str, CandleSeries], rows: Iterable[tuple[str, str, int]]
+    candles: Mapping[str, CandleSeries | RecordedSpan], rows: Iterable[tuple[str, str, int]]
 ) -> None:
     """Refuse an order whose time lies outside [first bar open, last bar close] of its series.
 
     ``rows`` are (where, symbol, ts_ms), ``where`` naming the row for the message. Outside the
-    data there is no price: filling at the nearest recorded bar would invent one.
+    data there is no price: filling at the nearest recorded bar would invent one. A raw
+    recording gives one :class:`RecordedSpan` per symbol instead of a candle series.
     """
     for where, symbol, ts_ms in rows:
         series = candles.get(symbol)
         if series is None or series.first_ms <= ts_ms <= series.end_ms:
             continue
+        what = (
+            f"recorded {series.timeframe} data" if isinstance(series, CandleSeries) else series.what
+        )
         raise InputError(
-            f"{where}: time {_when(ts_ms)} UTC is outside the recorded {series.timeframe} data "
+            f"{where}: time {_when(ts_ms)} UTC is outside the {what} "
             f"for {symbol} ({_when(series.first_ms)} → {_when(series.end_ms)} UTC); "
             "move the order inside that range or point --data at data that covers it"
         )

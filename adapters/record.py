@@ -1,7 +1,8 @@
 """Record raw feed frames with their receipt time as gzip JSON lines plus a manifest.
 
 Format (``microfut-recording/1``): a folder holding ``manifest.json`` and one or more
-``frames-NNNN.jsonl.gz`` files. Each line is ``{"recv_ns": int, "venue": str, "raw": str}``,
+``frames-NNNN.jsonl.gz`` files. Each line is ``{"recv_ns": int, "venue": str, "raw": str}``
+(plus ``recv_ns_orig`` when the receipt time was raised to keep ``recv_ns`` non-decreasing),
 ``raw`` being the frame text exactly as received (or, for venues read through ccxt, the ccxt
 structure as JSON, see ``adapters/ccxt_feed.py``).
 
@@ -132,6 +133,7 @@ class Recorder:
             start_ms=time.time_ns() // 1_000_000,
         )
         self._pending: list[tuple[int, bytes]] = []
+        self._last_ns = 0
         self._lock = threading.Lock()  # guards _pending
         self._io_lock = threading.Lock()  # guards the file, its stats and the manifest
         self._file: BinaryIO | None = None
@@ -144,12 +146,23 @@ class Recorder:
 
     # -- producer side (event loop) -------------------------------------------------------
     def write(self, recv_ns: int, venue: str, text: str) -> None:
-        """Queue one frame; it reaches the disk within ``flush_s``."""
+        """Queue one frame; it reaches the disk within ``flush_s``.
+
+        Lines keep the order the feed processed the frames in (what the engine saw), so the
+        stored ``recv_ns`` never decreases: a frame handled after one received later (a REST
+        depth snapshot teed before the websocket frames buffered while it was fetched) gets
+        the previous frame's time, its own kept in ``recv_ns_orig``.
+        """
         if self._closed:
             return
-        line = json.dumps({"recv_ns": recv_ns, "venue": venue, "raw": text}, ensure_ascii=False)
         with self._lock:
-            self._pending.append((recv_ns, line.encode("utf-8") + b"\n"))
+            doc: dict[str, Any] = {"recv_ns": max(recv_ns, self._last_ns)}
+            if recv_ns < self._last_ns:  # processed after a frame received later: keep the order
+                doc["recv_ns_orig"] = recv_ns
+            self._last_ns = doc["recv_ns"]
+            doc.update(venue=venue, raw=text)
+            line = json.dumps(doc, ensure_ascii=False)
+            self._pending.append((doc["recv_ns"], line.encode("utf-8") + b"\n"))
 
     @property
     def frames(self) -> int:

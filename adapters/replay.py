@@ -14,6 +14,8 @@ Candle files are not raw frames: they are read by ``adapters/pricepath.py``.
 Corrupt input never ends a replay with a traceback: a garbled line, a bad value (NaN, negative
 price), an out-of-order receipt time or a truncated gzip tail is skipped, counted in
 ``ReplaySource.stats`` and logged; a file that cannot be read at all is a one-line DataError.
+A microfut recording is played in file order (the order its feed processed the frames): a line
+stamped before the previous one is played, at the previous time, not skipped.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ import asyncio
 import gzip
 import json
 import logging
+import re
 import sys
 import zlib
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
@@ -39,6 +42,9 @@ from adapters.wire import MarketDecoder
 from adapters.wire_errors import WireError
 from sim.engine.market import MarketInput
 from sim.errors import DataError, InputError
+
+if TYPE_CHECKING:
+    from adapters.pricepath import RecordedSpan
 
 log = logging.getLogger("microfut.replay")
 
@@ -72,6 +78,7 @@ class ReplayStats:
     bad_values: int = 0
     out_of_order: int = 0
     truncated_files: int = 0
+    late_frames: int = 0  # recording lines stamped before the previous one, played in file order
     first_recv_ns: int | None = None
     last_recv_ns: int | None = None
     messages: list[str] = field(default_factory=list)
@@ -181,7 +188,12 @@ class ReplaySource:
             except (ValueError, KeyError, TypeError) as e:
                 self._skip("garbled", f"{f.path.name}:{lineno}: unreadable line ({e})")
                 continue
-            if recv_ns < last_ns:
+            if recv_ns < last_ns and f.kind == "recording":
+                # a microfut recording is in the order its feed processed the frames: play
+                # that order (older recordings could tee a REST snapshot late), never drop one
+                self.stats.late_frames += 1
+                recv_ns = last_ns
+            elif recv_ns < last_ns:
                 self._skip(
                     "out_of_order",
                     f"{f.path.name}:{lineno}: receipt time {recv_ns} "
@@ -414,3 +426,45 @@ def _capture_venue(path: Path, venue: str | None) -> str:
     raise DataError(
         f"cannot tell which venue captured {path}; pass the venue ({', '.join(NATIVE_VENUES)})"
     )
+
+
+# -- the time a recording covers --------------------------------------------------------------
+# The engine's clock is the exchange's event time (Binance "E", Bybit "ts", ccxt "timestamp"),
+# which a loopback recording made today still carries from the capture it served; the receipt
+# time stands in for frames without one. Escaped quotes: a recording line holds the frame as text.
+_EVENT_MS = re.compile(rb'\\?"(?:E|ts|timestamp)\\?":\s*(\d{12,14})\b')
+_RECV_NS = re.compile(rb'"recv_ns":\s*(\d+)')
+
+
+def _stamp_ms(line: bytes, kind: str) -> int | None:
+    """The event time of one line without decoding the frame (None when unreadable)."""
+    event = _EVENT_MS.search(line)
+    if event is not None:
+        return int(event.group(1))
+    try:
+        if kind == "capture":
+            return int(line.partition(b" ")[0]) // 1_000_000
+        m = _RECV_NS.search(line)
+        return int(m.group(1)) // 1_000_000 if m else None
+    except ValueError:
+        return None
+
+
+def recorded_span(path: Path | str, *, venue: str | None = None) -> RecordedSpan:
+    """First and last event time of a raw recording or capture, from one quick pass over its
+    lines (no decoding); DataError when no line has a time."""
+    from adapters.pricepath import RecordedSpan  # pandas: only when a span is asked for
+
+    p = Path(path)
+    src = open_replay(p, venue=venue, progress=False)
+    lo = hi = None
+    for f in src.files:
+        for _, line in _lines(f.path, ReplayStats(), lambda pos: None):
+            ms = _stamp_ms(line, f.kind)
+            if ms is None:
+                continue
+            lo = ms if lo is None else min(lo, ms)
+            hi = ms if hi is None else max(hi, ms)
+    if lo is None or hi is None:
+        raise DataError(f"{p} holds no readable frame; replay takes {FORMATS}")
+    return RecordedSpan(lo, hi, f"data recorded in {p.name}")

@@ -72,8 +72,8 @@ def _spec(exchange: str | None, symbol: str) -> ContractSpec:
 
 
 def _usd(value: Decimal) -> str:
-    """Dollars with the sign before the symbol: -$20, $1,234.50."""
-    text = render.fmt(value)
+    """Dollars with the sign before the symbol: -$20, $1,234.50; zero is "$0", never "-$0"."""
+    text = render.fmt(abs(value) if value == 0 else value)
     return f"-${text[1:]}" if text.startswith("-") else f"${text}"
 
 

@@ -17,18 +17,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from adapters.ccxt_feed import CcxtFeed
-from adapters.live import cancel_and_wait, check_reachable, check_symbols, open_feed
-from adapters.loopback.faults import parse_fault_spec
-from adapters.loopback.server import LoopbackExchange
-from adapters.record import Recorder
-from sim import __version__
 from sim.cli import context, render
 from sim.errors import InputError
+
+if TYPE_CHECKING:
+    from adapters.record import Recorder
 
 exchange_app = typer.Typer(help="A loopback exchange serving recorded data on 127.0.0.1.")
 
@@ -101,6 +98,11 @@ def _default_out(exchange: str) -> Path:
 async def _record(
     exchange: str, symbols: list[str], duration_s: float | None, out: Path, endpoint: str | None
 ) -> RecordResult:
+    from adapters.ccxt_feed import CcxtFeed
+    from adapters.live import cancel_and_wait, check_reachable, open_feed
+    from adapters.record import Recorder
+    from sim import __version__
+
     settings = context.settings()
     tee = _Tee()
     feed: Any = open_feed(exchange, symbols, settings, endpoint=endpoint, on_raw=tee.write)
@@ -180,6 +182,8 @@ def record(
     as_json: JsonOpt = False,
 ) -> None:
     """Record the raw live feed (gzip JSON lines + manifest) until --duration or Ctrl-C."""
+    from adapters.live import check_symbols
+
     settings = context.settings()
     venue = exchange or settings.exchange.default
     wanted = check_symbols(venue, [s.strip() for s in symbols.split(",") if s.strip()])
@@ -217,6 +221,9 @@ class ServeResult:
 async def _serve(
     venue: str, data_dirs: list[Path], port: int, faults: str, speed: float, as_json: bool
 ) -> ServeResult:
+    from adapters.loopback.faults import parse_fault_spec
+    from adapters.loopback.server import LoopbackExchange
+
     fault_list = parse_fault_spec(faults) if faults else []
     lb = LoopbackExchange(venue, data_dirs, port=port, speed=speed or None, faults=fault_list)
     stop = asyncio.Event()

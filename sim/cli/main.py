@@ -103,8 +103,8 @@ def main(argv: list[str] | None = None) -> None:
     except MicrofutError as e:
         stderr.print(f"[red]error:[/] {e}", highlight=False)
         raise SystemExit(e.exit_code) from None
-    except KeyboardInterrupt:
-        stderr.print("interrupted")
+    except KeyboardInterrupt as e:  # a command may say where it stopped (replay, run)
+        stderr.print(str(e) or "interrupted", markup=False, highlight=False, soft_wrap=True)
         raise SystemExit(130) from None
     except Exception:
         try:

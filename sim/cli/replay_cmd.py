@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -12,7 +14,7 @@ import typer
 
 from sim.cli import context, render
 from sim.cli.flags import user_tier
-from sim.cli.replay_render import print_result, result_json
+from sim.cli.replay_render import interrupt_message, print_result, result_json
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from sim.engine.positions import PositionView
     from sim.engine.spec import ContractSpec, MarginTier
     from sim.journal.store import Journal
-    from sim.runner import RunStats
+    from sim.runner import Runner, RunStats
 
 
 @dataclass
@@ -53,6 +55,51 @@ def _collector(result_events: list[Event]) -> Any:
         result_events.extend(events)
 
     return collect
+
+
+class _DeferredInterrupt:
+    """Ctrl-C waits for the input being applied (and its journal commit) to finish.
+
+    Outside ``busy`` a SIGINT raises KeyboardInterrupt at once (reading data, setting up);
+    inside, it is remembered and raised by :func:`_interruptible` right after the input, so
+    the account and the journal stop on the same input.
+    """
+
+    def __init__(self) -> None:
+        self.busy = False
+        self.pending = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _DeferredInterrupt:
+        with contextlib.suppress(ValueError):  # not the main thread: keep the default
+            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _on_sigint(self, signum: int, frame: object) -> None:
+        if not self.busy:
+            raise KeyboardInterrupt
+        self.pending = True
+
+
+def _interruptible(runner: Any, guard: _DeferredInterrupt) -> None:
+    """Wrap ``runner.feed`` so a Ctrl-C lands between two inputs, never inside one."""
+    feed = runner.feed
+
+    def guarded(inp: object) -> list[Event]:
+        guard.busy = True
+        try:
+            return feed(inp)
+        finally:
+            guard.busy = False
+            if guard.pending:
+                guard.pending = False
+                raise KeyboardInterrupt
+
+    runner.feed = guarded
 
 
 def is_raw_recording(data: Path) -> bool:
@@ -95,14 +142,11 @@ def _attach_journal(
     bus.subscribe(write)
 
 
-def _specs(
-    exchange: str, rows: list[tuple[int, PlaceOrder]], where: str, tier: MarginTier | None
-) -> tuple[dict[str, ContractSpec], list[tuple[int, PlaceOrder]], list[str]]:
-    """Each row's symbol checked against the venue's specs first (did-you-mean on a typo).
-
-    Orders are rewritten to the unified symbol; symbols without recorded maintenance tiers
-    take the single tier from ``--mmr`` or stop the run with a message saying to pass it.
-    """
+def _resolve(
+    exchange: str, rows: list[tuple[int, PlaceOrder]], where: str
+) -> tuple[dict[str, ContractSpec], list[tuple[int, PlaceOrder]]]:
+    """Each row's symbol checked against the venue's specs first (did-you-mean on a typo);
+    orders are rewritten to the unified symbol."""
     from adapters.specs import load_spec_book
 
     book = load_spec_book(exchange, context.settings())
@@ -115,6 +159,16 @@ def _specs(
             raise InputError(f"{where} row {n}: {e}") from None
         specs[spec.symbol] = spec
         out.append((n, replace(order, symbol=spec.symbol)))
+    return specs, out
+
+
+def _with_tiers(
+    exchange: str, specs: dict[str, ContractSpec], tier: MarginTier | None
+) -> tuple[dict[str, ContractSpec], list[str]]:
+    """Symbols without recorded maintenance tiers take the single tier from ``--mmr`` or stop
+    the run with a message saying to pass it (asked only once the data is known to cover them).
+    """
+    specs = dict(specs)
     notes: list[str] = []
     for sym, spec in sorted(specs.items()):
         if spec.tiers:
@@ -133,7 +187,7 @@ def _specs(
         )
     if tier is not None and not notes:
         notes.append("--mmr not used: every symbol has recorded maintenance-margin tiers")
-    return specs, out, notes
+    return specs, notes
 
 
 def _market(
@@ -156,6 +210,40 @@ def _market(
     return market
 
 
+def _check_raw_times(data: Path, rows: list[tuple[int, PlaceOrder]], where: str) -> None:
+    """Orders outside a raw recording's receipt-time span stop the run, as with candles."""
+    from adapters.pricepath import check_order_times
+    from adapters.replay import recorded_span
+
+    span = recorded_span(data)
+    spans = {o.symbol: span for _, o in rows}
+    check_order_times(spans, ((f"{where} row {n}", o.symbol, o.ts_ms) for n, o in rows))
+
+
+def _play(
+    runner: Runner,
+    data: Path,
+    market: MarketData | None,
+    symbols: list[str],
+    timed: list[tuple[int, int, object]],
+    fast: bool,
+) -> tuple[RunStats, list[str]]:
+    """Play the recorded data with the orders merged in; Ctrl-C lands between two inputs."""
+    from adapters.replay import open_replay
+    from sim.runner import CandleReplay
+
+    with _DeferredInterrupt() as guard:
+        _interruptible(runner, guard)
+        if market is None:
+            stats = runner.run_merged(open_replay(data, symbols=symbols), timed)
+            return stats, [
+                f"{data.name}: recorded exchange messages (trades, book top and depth); "
+                "the last price stands in for mark, no funding in the recording"
+            ]
+        stats = CandleReplay(runner, list(market.candles.values()), timed, fast=fast).run()
+        return stats, _notes(market, symbols)
+
+
 def run_replay(
     exchange: str,
     data: Path,
@@ -169,12 +257,11 @@ def run_replay(
 ) -> ReplayResult:
     """Parse and check everything first (bad rows stop the run), then replay and collect."""
     from adapters.orders_csv import read_order_rows
-    from adapters.replay import open_replay
     from sim.bus import Bus
     from sim.engine.account import Account
     from sim.engine.commands import Deposit
     from sim.engine.events import TradeClosed
-    from sim.runner import CandleReplay, Runner
+    from sim.runner import Runner
 
     settings = context.settings()
     where = orders_path.name
@@ -183,10 +270,15 @@ def run_replay(
         raise InputError(f"{where} has no order rows")
     if not data.exists():
         raise InputError(f"--data {data} does not exist; point it at a recorded file or folder")
-    specs, rows, tier_notes = _specs(exchange, rows, where, tier)
+    specs, rows = _resolve(exchange, rows, where)
     orders = [o for _, o in rows]
     symbols = sorted(specs)
-    market = None if is_raw_recording(data) else _market(data, exchange, rows, where, timeframe)
+    if is_raw_recording(data):
+        market = None
+        _check_raw_times(data, rows, where)
+    else:
+        market = _market(data, exchange, rows, where, timeframe)
+    specs, tier_notes = _with_tiers(exchange, specs, tier)  # data first: no --mmr for nothing
     journal = None
     name = account_name or settings.account.name
     if db is not None:
@@ -221,15 +313,11 @@ def run_replay(
             params = {"data": str(data), "orders": str(orders_path), "balance": str(amount)}
             _attach_journal(journal, bus, account, amount, params)
         runner = Runner(account, bus)
-        if market is None:
-            stats = runner.run_merged(open_replay(data, symbols=symbols), timed)
-            notes = [
-                f"{data.name}: recorded exchange messages (trades, book top and depth); "
-                "the last price stands in for mark, no funding in the recording"
-            ]
-        else:
-            stats = CandleReplay(runner, list(market.candles.values()), timed, fast=fast).run()
-            notes = _notes(market, symbols)
+        try:
+            stats, notes = _play(runner, data, market, symbols, timed, fast)
+        except KeyboardInterrupt:
+            line = interrupt_message(account.now_ms or None, account.name, db)
+            raise KeyboardInterrupt(line) from None
     finally:
         if journal is not None:
             journal.close()
@@ -341,17 +429,21 @@ def register(app: typer.Typer) -> None:
             raise InputError("--account needs a name")
         tier = _tier(mmr, maint_amount)
         ex = exchange or context.settings().exchange.default
-        result = run_replay(
-            ex,
-            data,
-            orders,
-            amount,
-            timeframe,
-            db,
-            not every_bar,
-            account and account.strip(),
-            tier,
-        )
+        try:
+            result = run_replay(
+                ex,
+                data,
+                orders,
+                amount,
+                timeframe,
+                db,
+                not every_bar,
+                account and account.strip(),
+                tier,
+            )
+        except KeyboardInterrupt as e:  # typer would exit 130 without a word
+            render.stderr.print(str(e) or "interrupted", markup=False, soft_wrap=True)
+            raise typer.Exit(130) from None
         if as_json:
             render.print_json(result_json(result))
         else:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.cli import render
+from sim.cli.render import ts_text
 
 if TYPE_CHECKING:
     from sim.cli.replay_cmd import ReplayResult
@@ -145,3 +147,15 @@ def result_json(result: ReplayResult) -> dict[str, Any]:
         "stats": result.stats,
         "journal": result.journal,
     }
+
+
+def interrupt_message(ts_ms: int | None, account: str, journal: str | Path | None) -> str:
+    """The one line a Ctrl-C leaves: where the run stopped and what the journal kept."""
+    where = (
+        f"interrupted at {ts_text(ts_ms)} UTC" if ts_ms else "interrupted before the first input"
+    )
+    if journal is None:
+        return f"{where}; no journal was written (pass --db to keep one) (account {account})"
+    if not ts_ms:
+        return f"{where}; the journal {journal} holds nothing of this run (account {account})"
+    return f"{where}; the journal holds everything up to there (account {account})"

@@ -162,45 +162,138 @@ def _run_json(r: RunResult) -> dict[str, Any]:
     }
 
 
-def _print_sweep(result: SweepResult) -> None:
-    names = result.axes
-    columns = [
-        "rank",
-        *names,
-        "trades",
-        "net P&L",
-        "equity chg",
-        "max DD",
-        "fees",
-        "funding",
-        "liq.",
-        "journal",
-    ]
+# optional sweep columns, dropped in this order when the table is wider than the terminal
+_SWEEP_OPTIONAL = ("equity chg", "funding", "liq.", "fees")
+
+
+def _sweep_cells(result: SweepResult) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the sweep table (journal as its run name, e.g. run-003)."""
+    names = list(result.axes)
+    columns = ["rank", *names, "trades", "net P&L", "equity chg", "max DD", "fees", "funding"]
+    columns += ["liq.", "journal"]
     rows = []
     for row in result.rows:
         s = row.summary
-        values = [row.params.get(n, "") for n in names]
+        values = [str(row.params.get(n, "")) for n in names]
+        run = Path(row.journal).stem
         if s is None:
-            rows.append(["-", *values, "error", "", "", "", "", "", "", Path(row.journal).name])
+            rows.append(["-", *values, "error", "", "", "", "", "", "", run])
             continue
-        rows.append(
-            [
-                str(row.rank),
-                *values,
-                str(s.trades),
-                render.fmt(s.net_pnl, 2),
-                render.fmt(s.equity_change, 2),
-                render.fmt(s.max_drawdown, 2),
-                render.fmt(s.fees, 2),
-                render.fmt(s.funding, 2),
-                str(s.liquidations),
-                Path(row.journal).name,
-            ]
+        money = [s.net_pnl, s.equity_change, s.max_drawdown, s.fees, s.funding]
+        cells = [str(row.rank), *values, str(s.trades), *(render.fmt(m, 2) for m in money)]
+        rows.append([*cells, str(s.liquidations), run])
+    return columns, rows
+
+
+def _fit_columns(columns: list[str], rows: list[list[str]], width: int) -> list[int] | None:
+    """Indexes of the columns that fit ``width`` unabridged, or None when even the core won't."""
+    keep = list(range(len(columns)))
+    widths = [max([len(columns[i]), *(len(r[i]) for r in rows)]) for i in keep]
+
+    def needed() -> int:
+        return sum(widths[i] for i in keep) + 3 * (len(keep) - 1)  # " │ " without the bar
+
+    for name in _SWEEP_OPTIONAL:
+        if needed() <= width:
+            break
+        keep.remove(columns.index(name))
+    return keep if needed() <= width else None
+
+
+def _pack(pairs: list[str], width: int) -> list[str]:
+    """``pairs`` joined by two spaces into lines of at most ``width`` (never split a pair)."""
+    lines: list[str] = []
+    for pair in pairs:
+        if lines and len(lines[-1]) + 2 + len(pair) <= width:
+            lines[-1] += "  " + pair
+        else:
+            lines.append(pair if not lines else "    " + pair)
+    return lines
+
+
+def _print_sweep(result: SweepResult) -> None:
+    from rich import box
+    from rich.table import Table
+
+    columns, rows = _sweep_cells(result)
+    title = f"sweep of {result.strategy}, ranked by {result.metric}"
+    keep = _fit_columns(columns, rows, render.stdout.width)
+    if keep is None:  # too narrow for a table: one block per run
+        render.stdout.print(title, highlight=False)
+        for r in rows:
+            pairs = [f"{columns[i]} {r[i]}" for i in range(len(columns)) if r[i]]
+            for line in _pack(pairs, render.stdout.width):
+                render.stdout.print(line, highlight=False, soft_wrap=True)
+    else:
+        table = Table(
+            title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False
         )
-    title = f"sweep of {result.strategy}, ranked by {result.metric} · journals in {result.out}"
-    render.stdout.print(render.grid_table(title, columns, rows))
+        for i in keep:
+            right = columns[i] not in ("journal", *result.axes)
+            table.add_column(columns[i], justify="right" if right else "left", no_wrap=True)
+        for r in rows:
+            table.add_row(*(r[i] for i in keep))
+        render.stdout.print(table)
+    render.stdout.print(f"journals: {result.out}/run-NNN.sqlite", highlight=False, soft_wrap=True)
     for row in result.failed:
         render.warn(f"run {row.index} ({row.params}) failed: {row.error}")
+
+
+def _run_on_replay(
+    loaded: loader.LoadedStrategy,
+    overrides: dict[str, Any],
+    options: RunOptions,
+    replay: Path,
+    window: tuple[int | None, int | None],
+) -> RunResult:
+    """The strategy over recorded candles, with a progress bar over the bars."""
+    from adapters.specs import load_spec_book
+    from sim.strategy.run import run_replay
+
+    book = load_spec_book(options.exchange, context.settings())
+    with _progress(f"{loaded.cls.strategy_name()} replay") as bar:
+        task = bar.add_task("bars", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return run_replay(
+            loaded,
+            overrides,
+            options,
+            book,
+            replay,
+            since_ms=window[0],
+            until_ms=window[1],
+            progress=advance,
+        )
+
+
+def _interrupted(db: Path | None, strategy: str, started_ms: int) -> str:
+    """Where an interrupted run stopped: the last input the journal committed (each batch is
+    committed with its account snapshot, so the journal is whole up to there)."""
+    from sqlalchemy import text
+
+    from sim.cli.replay_render import interrupt_message
+    from sim.errors import MicrofutError
+    from sim.journal.store import Journal
+
+    if db is None or not db.exists():
+        return "interrupted before the run started; nothing was journaled"
+    query = text(
+        "SELECT account, params FROM sessions WHERE kind = 'strategy' AND started_ms >= :t "
+        "ORDER BY id DESC"
+    )
+    try:
+        with Journal.open(db) as journal:
+            rows = [r for r in journal.query(query, {"t": started_ms}) if strategy in r[1]]
+            if not rows:
+                return "interrupted before the run started; nothing was journaled"
+            snapshot = journal.latest_snapshot(rows[0][0])
+    except MicrofutError as e:
+        return f"interrupted; the journal {db} could not be read back ({e})"
+    ts_ms = int(snapshot["now_ms"]) if snapshot else None
+    return interrupt_message(ts_ms, rows[0][0], db)
 
 
 def _fail_with_traceback(e: loader.StrategyError) -> None:
@@ -251,7 +344,6 @@ def register(app: typer.Typer) -> None:
         from adapters.specs import load_spec_book
         from sim.strategy import loader
         from sim.strategy import params as P
-        from sim.strategy.run import run_replay
 
         if (replay is None) == (not live):
             raise InputError("pass exactly one of --replay DATA or --live")
@@ -259,25 +351,11 @@ def register(app: typer.Typer) -> None:
         overrides = P.parse_pairs(loaded.cls, param or [])
         settings = context.settings()
         options = _options(exchange, balance, db or settings.data.journal_path)
+        started_ms = int(datetime.now(tz=UTC).timestamp() * 1000) - 1000
         try:
             if replay is not None:
-                book = load_spec_book(options.exchange, settings)
-                with _progress(f"{loaded.cls.strategy_name()} replay") as bar:
-                    task = bar.add_task("bars", total=None)
-
-                    def advance(done: int, total: int) -> None:
-                        bar.update(task, completed=done, total=total)
-
-                    result = run_replay(
-                        loaded,
-                        overrides,
-                        options,
-                        book,
-                        replay,
-                        since_ms=parse_time(since, "--from"),
-                        until_ms=parse_time(until, "--until"),
-                        progress=advance,
-                    )
+                window = (parse_time(since, "--from"), parse_time(until, "--until"))
+                result = _run_on_replay(loaded, overrides, options, replay, window)
             else:
                 from sim.strategy.live import run_live
 
@@ -286,6 +364,10 @@ def register(app: typer.Typer) -> None:
         except loader.StrategyError as e:
             _fail_with_traceback(e)
             raise
+        except KeyboardInterrupt:  # typer would exit 130 without a word
+            line = _interrupted(options.db, loaded.cls.strategy_name(), started_ms)
+            render.stderr.print(line, markup=False, soft_wrap=True)
+            raise typer.Exit(130) from None
         if as_json:
             render.print_json(_run_json(result))
         else:

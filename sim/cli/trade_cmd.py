@@ -62,7 +62,7 @@ def _style(line: str) -> str:
         return "bold"
     if line.startswith("→"):
         return "cyan"
-    if line.startswith(("LIQUIDATED", "DENIED", "LOCKED", "error")) or "REJECTED" in line:
+    if line.startswith(("LIQUIDATED", "DENIED", "LOCKED", "error")) or " refused: " in line:
         return "bold red"
     if line.startswith(("warning", "funding")):
         return "yellow"
@@ -220,21 +220,6 @@ def _first_ms(path: Path, exchange: str, symbols: list[str]) -> tuple[Any, int]:
     return path, first_ns // 1_000_000
 
 
-def _replay_feed(desk: DeskSession, recorded: Any, symbols: list[str], speed: float) -> Any:
-    """An async stream of the recorded inputs, paced at ×speed (0 = flat out)."""
-    from adapters.pricepath import MarketData
-    from adapters.replay import open_replay
-    from sim.desk.replaying import Player
-
-    if isinstance(recorded, MarketData):
-        start = min(int(c.ts[0]) for c in recorded.candles.values())
-        return Player(desk, recorded, start, symbols).paced(speed)
-    source = open_replay(
-        recorded, venue=desk.book.exchange, speed=speed or None, progress=False, symbols=symbols
-    )
-    return source.__aiter__()
-
-
 def trade(
     exchange: Annotated[
         str | None,
@@ -248,7 +233,13 @@ def trade(
         Path | None, typer.Option("--replay", help="practice offline on a recording or candles")
     ] = None,
     speed: Annotated[
-        float, typer.Option("--speed", min=0.0, help="replay pace, × real time (0 = flat out)")
+        float,
+        typer.Option(
+            "--speed",
+            min=0.0,
+            help="replay pace, × real time; 0 = start paused (then at the desk: resume, "
+            "speed N, step [N] bars, pause)",
+        ),
     ] = 1.0,
     endpoint: Annotated[
         str | None, typer.Option("--endpoint", help="base URL of a compatible exchange")
@@ -278,7 +269,8 @@ def trade(
     recorded: Any = None
     if replay is not None:
         recorded, start_ms = _first_ms(replay, venue, wanted)
-        where = f"replay {replay} ×{fmt(speed)}"
+        pace = "paused" if speed == 0 else f"×{fmt(speed)}"
+        where = f"replay {replay} {pace}"
     else:
         start_ms, where = int(time.time() * 1000), f"live {endpoint or venue}"
     options = DeskOptions.from_settings(
@@ -289,7 +281,16 @@ def trade(
                             params={"source": where, "symbols": wanted})  # fmt: skip
     try:
         if recorded is not None:
-            feed = _replay_feed(desk, recorded, wanted, speed)
+            from sim.desk.replaying import replay_clock, replay_feed, replay_notes, resume_ms
+
+            start_ms = resume_ms(desk, recorded, wanted, start_ms)
+            for note in replay_notes(recorded, wanted):
+                desk.note(note)
+            desk.clock = replay_clock(recorded, speed)
+            if speed == 0:
+                desk.note(f"replay paused at {ts_text(start_ms)} UTC (--speed 0): type resume, "
+                          "speed N or step N")  # fmt: skip
+            feed = replay_feed(desk, recorded, wanted, start_ms, desk.clock)
         else:
             from adapters.live import open_feed
 

@@ -4,10 +4,13 @@ The script types what a trader would type at the desk (``DeskSession.submit``) a
 of the recorded 1 h candles of March 2025, while the candles, the real 8 h funding rates and the
 real 8 h mark prices play through the same session (``pricepath``: each bar as four points, the
 adverse extreme first). The scenes: a BTC long sized at 1 % risk, scaled in with a limit ladder,
-an ETH hedge, funding at 16:00 and 00:00, the stop hit, then a 50x long lost to liquidation on
-the recorded mark, which trips the daily loss limit, so the next entry is denied. Mark is only
-the real 8 h mark series (no last price stands in for it), so the liquidation is on a real mark.
-Every figure shown comes from the engine's events; the same data gives the same output.
+an ETH hedge, funding at 16:00 and 00:00, the stop hit, then a 50x long lost to liquidation,
+which trips the daily loss limit, so the next entry is denied. The mark rule is the one of
+``microfut replay`` (same account flag, same ``pricepath`` inputs, same words in the notes):
+between the recorded 8 h mark prices the last price stands in for mark; at funding instants
+the recorded mark is used. The liquidation scene opens when the engine liquidated, so its
+time and price are the engine's. Every figure shown comes from the engine's events; the same
+data gives the same output.
 """
 
 from __future__ import annotations
@@ -21,15 +24,19 @@ from pathlib import Path
 from adapters.candles import find_series
 from adapters.pricepath import discover
 from adapters.specs import SpecBook
+from sim.cli.render import fmt
+from sim.cli.replay_cmd import _notes as replay_notes
 from sim.desk.replaying import Player
 from sim.desk.session import DeskOptions, DeskSession, Reply
-from sim.engine.events import Event, OrderAccepted
+from sim.engine.events import Event, OrderAccepted, PositionLiquidated
 from sim.engine.market import Heartbeat
 from sim.errors import DataError, InvariantError
 
 SYMBOLS = ("BTC/USDT:USDT", "ETH/USDT:USDT")
 TIMEFRAME = "1h"
 ACCOUNT = "demo"
+QUARTER_MS = 15 * 60 * 1000
+HOUR_MS = 60 * 60 * 1000
 WHERE_TO_GET = (
     "the demo plays the recorded Binance BTC/ETH candles (ohlcv/binance_usdm/"
     "BTC_USDT_USDT-1h-futures.feather, with the 8h funding_rate and mark series); "
@@ -70,9 +77,9 @@ class Demo:
         self.player = player
         self.scenes: list[Scene] = []
 
-    def scene(self, at: str, say: str) -> Scene:
-        """Play the market up to ``at`` and open a new scene there."""
-        at_ms = utc_ms(at)
+    def scene(self, at: str | int, say: str) -> Scene:
+        """Play the market up to ``at`` (text or epoch ms) and open a new scene there."""
+        at_ms = utc_ms(at) if isinstance(at, str) else at
         self._close_scene(at_ms)
         self.desk.feed(Heartbeat(at_ms, self.desk.book.exchange))
         s = Scene(at_ms, say)
@@ -85,6 +92,16 @@ class Demo:
         if self.scenes:
             self.scenes[-1].log += self.desk.lines_since(start)
 
+    def until_liquidated(self, limit: str) -> PositionLiquidated:
+        """Play the market until the engine liquidates a position (before ``limit``)."""
+        start = self.desk.logged
+        hit = self.player.play_until_event(PositionLiquidated, utc_ms(limit))
+        self.player.play_until(hit.ts_ms + 1 if hit is not None else utc_ms(limit))
+        self.scenes[-1].log += self.desk.lines_since(start)
+        if hit is None:
+            raise InvariantError(f"the demo's 50x long was not liquidated before {limit} UTC")
+        return hit
+
     def type(self, line: str) -> Reply:
         """Type a line at the desk, as the trader would."""
         before = self.desk.logged
@@ -94,8 +111,13 @@ class Demo:
         scene.log += self.desk.lines_since(before)
         return reply
 
-    def finish(self, at: str) -> None:
-        self._close_scene(utc_ms(at))
+    def finish(self, at: str | int) -> None:
+        self._close_scene(utc_ms(at) if isinstance(at, str) else at)
+
+
+def price_text(value: Decimal) -> str:
+    """A price to the cent, as the desk log shows it."""
+    return fmt(value.quantize(Decimal("0.01")))
 
 
 def _stop_child(reply: Reply) -> str:
@@ -125,10 +147,13 @@ def script(demo: Demo, book: SpecBook) -> None:
     demo.type("close ETH")
     demo.scene("2025-03-09 09:00", "Impatient: a 50x isolated BTC long without a stop")
     demo.type("buy 0.02 BTC lev 50 isolated")
-    demo.scene("2025-03-09 16:30", "The 16:00 mark price went through the liquidation price. "
-               "Try to win it back at once")  # fmt: skip
+    liq = demo.until_liquidated("2025-03-10 00:00")
+    when = datetime.fromtimestamp(liq.ts_ms / 1000, tz=UTC).strftime("%H:%M")
+    demo.scene(liq.ts_ms + QUARTER_MS, f"At {when} the price went through the liquidation "
+               f"price {price_text(liq.liquidation_price)} (the last price stands in for the "
+               "mark between the recorded 8h marks). Try to win it back at once")  # fmt: skip
     demo.type("buy 0.02 BTC lev 50")
-    demo.finish("2025-03-09 17:30")
+    demo.finish(liq.ts_ms + QUARTER_MS + HOUR_MS)
 
 
 @dataclass
@@ -147,12 +172,9 @@ def run_demo(
     options: DeskOptions, book: SpecBook, data_root: Path, journal: Path, *, fresh: bool = True
 ) -> DemoResult:
     """Play the scripted session into ``journal``; ``fresh`` deletes the file first (its own)."""
-    options = replace(options, account=ACCOUNT, mark_from_last=False)
+    options = replace(options, account=ACCOUNT, mark_from_last=True)
     data = discover(data_root, book.exchange, SYMBOLS, TIMEFRAME)
-    notes = [*data.notes, *(
-        f"{s}: mark = the recorded 8h mark price (liquidation is checked on it); between its "
-        "points the last recorded mark stands" for s in SYMBOLS if data.mark_series.get(s)
-    )]  # fmt: skip
+    notes = replay_notes(data, [s for s in SYMBOLS if s in data.candles])
     start = utc_ms("2025-03-06 11:00")
     for suffix in ("", "-wal", "-shm") if fresh else ():
         Path(f"{journal}{suffix}").unlink(missing_ok=True)

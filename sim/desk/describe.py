@@ -106,7 +106,7 @@ def describe(e: ev.Event) -> str | None:  # noqa: C901 - one branch per event ki
     if isinstance(e, ev.OrderDenied):
         return f"DENIED {e.symbol}: {e.reason}"
     if isinstance(e, ev.CommandRejected):
-        return f"{e.command} REJECTED {e.order_id or e.symbol}: {e.reason}"
+        return refused(e)
     if isinstance(e, ev.OrderCancelled):
         return f"{e.order_id} cancelled ({e.reason})"
     if isinstance(e, ev.OrderAmended):
@@ -142,3 +142,13 @@ def describe(e: ev.Event) -> str | None:  # noqa: C901 - one branch per event ki
     if isinstance(e, GuardWarned):
         return f"warning: {e.message}"
     return f"{e.kind} {e.symbol}".strip()
+
+
+_REFUSED = {"CancelOrder": "cancel", "AmendOrder": "amend", "SetLeverage": "leverage change"}
+
+
+def refused(e: ev.CommandRejected, what: str | None = None) -> str:
+    """A refused command in trader words: 'margin mode change refused: <reason>'."""
+    name = what or _REFUSED.get(e.command, e.command)
+    target = e.order_id or e.symbol
+    return f"{name} refused: {e.reason}" + ("" if target in e.reason else f" ({target})")

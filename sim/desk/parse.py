@@ -11,6 +11,7 @@ symbol)::
     size SYMBOL stop P [entry P] [risk PCT] [lev L]
     hedge NOTIONAL beta B [SYMBOL]
     scale buy|sell N SYMBOL from P1 to P2 in K
+    pause       resume       speed N       step [N]        (the replay's clock)
 
 On an entry, ``stop``/``tp`` attach a stop-loss / take-profit bracket; on a ``reduce`` order they
 make it a stop-market / take-profit-market exit. Bad input never raises: :func:`parse` returns an
@@ -33,8 +34,10 @@ Resolve = Callable[[str], ContractSpec]
 HELP = (
     "buy|sell N SYM [limit P] [stop P] [tp P] [lev L] · close SYM · cancel ID · "
     "amend ID price P · lev SYM L · mode SYM cross|isolated · size SYM stop P · "
-    "hedge NOTIONAL beta B [SYM] · scale buy N SYM from P1 to P2 in K · quit"
+    "hedge NOTIONAL beta B [SYM] · scale buy N SYM from P1 to P2 in K · "
+    "replay: pause · resume · speed N · step [N] · quit"
 )
+PACE_WORDS = ("pause", "resume", "speed", "step")
 
 
 class ParseProblem(ValueError):
@@ -97,6 +100,14 @@ class Simple:
     word: str
 
 
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """A command to the replay's clock: pause, resume, speed N, step [N] bars."""
+
+    word: str
+    value: Decimal | None = None
+
+
 Intent = (
     Orders
     | CancelOrder
@@ -107,6 +118,7 @@ Intent = (
     | SizeRequest
     | HedgeRequest
     | Simple
+    | Pace
     | Invalid
 )
 
@@ -366,6 +378,17 @@ def _hedge(w: _Words, resolve: Resolve) -> HedgeRequest:
     return HedgeRequest(notional=notional, beta=beta, symbol=symbol)
 
 
+def _pace(verb: str, w: _Words) -> Pace:
+    if verb == "speed":
+        return Pace(verb, w.num("speed (× real time)"))
+    if verb == "step":
+        bars = w.num("bars") if w.more() else None
+        if bars is not None and bars != bars.to_integral_value():
+            raise ParseProblem(f"step takes a whole number of bars, was {bars:f}")
+        return Pace(verb, bars)
+    return Pace(verb)
+
+
 def _dispatch(verb: str, w: _Words, resolve: Resolve, ts_ms: int) -> Intent:
     if verb in ("buy", "sell", "long", "short"):
         return _place(w, resolve, verb, ts_ms)
@@ -403,7 +426,8 @@ def parse(line: str, resolve: Resolve, ts_ms: int) -> Intent:
         return Invalid(f"type a command; {HELP}")
     w = _Words(words[1:])
     try:
-        intent = _dispatch(words[0].lower(), w, resolve, ts_ms)
+        verb = words[0].lower()
+        intent = _pace(verb, w) if verb in PACE_WORDS else _dispatch(verb, w, resolve, ts_ms)
         if w.more():
             raise ParseProblem(f"unexpected '{w.take('word')}' at the end")
     except ParseProblem as e:

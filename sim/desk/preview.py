@@ -8,7 +8,7 @@ would add to included.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
@@ -141,17 +141,48 @@ def preview(desk: DeskSession, order: PlaceOrder) -> Echo:
     )  # fmt: skip
 
 
-def size_text(r: SizeResult) -> list[str]:
+def size_as_echoed(
+    desk: DeskSession, r: SizeResult, entry: Decimal | None
+) -> tuple[SizeResult, str]:
+    """The proposal with the liquidation price the order's own echo shows, and the margin mode.
+
+    The sizing calculator quotes an isolated position; the account may be cross. The order the
+    proposal tells the trader to type is previewed like any order (the engine on a copy of the
+    account for a market order, the venue's rule at the limit otherwise), so the proposal and
+    the echo state the same liquidation price for the account's margin mode.
+    """
+    if r.contracts == 0:
+        return r, desk.leverage_of(r.symbol)[1]
+    order = PlaceOrder(
+        ts_ms=desk.now_ms, venue=desk.book.exchange, symbol=r.symbol,
+        side="buy" if r.side == "long" else "sell",
+        order_type="market" if entry is None else "limit", price=entry,
+        contracts=r.contracts, leverage=r.leverage, stop_loss=r.stop,
+    )  # fmt: skip
+    echo = preview(desk, order)
+    liq = echo.shown(echo.liquidation_price)
+    warnings = [w for w in r.warnings if not w.startswith("liquidation price ")]
+    if liq is not None and (liq >= r.stop if r.side == "long" else liq <= r.stop):
+        warnings.insert(0, f"liquidation price {fmt(liq)} is at or beyond the stop {fmt(r.stop)}: "
+                        "the position would be liquidated before the stop triggers; lower the "
+                        "leverage")  # fmt: skip
+    return replace(r, liquidation_price=liq, warnings=tuple(warnings)), echo.margin_mode
+
+
+def size_text(r: SizeResult, mode: str = "isolated") -> list[str]:
     """The size proposal in two lines, ending with the order to type."""
     if r.contracts == 0:
         return [f"size: {r.reason or 'no size fits the risk budget'}"]
     side = "buy" if r.side == "long" else "sell"
+    liq = fmt(r.liquidation_price)
+    if r.liquidation_price is None and mode == "cross":
+        liq = "- (cross: the wallet covers it)"
     lines = [
         f"size: {fmt(r.contracts)} contracts (×{fmt(r.contract_size)}) {r.symbol} {r.side} from "
         f"{fmt(r.entry)} stop {fmt(r.stop)}: loses {money(r.max_loss, r.currency)} of "
         f"{money(r.risk_budget, r.currency)} ({fmt(r.risk_pct)}% of {money(r.equity, r.currency)}"
         f"), notional {money(r.notional, r.currency)}, margin {money(r.margin, r.currency)} at "
-        f"{fmt(r.leverage)}x, liq {fmt(r.liquidation_price)}",
+        f"{fmt(r.leverage)}x {mode}, liq {liq}",
         f"type: {side} {fmt(r.contracts)} {r.symbol} stop {fmt(r.stop)}",
     ]
     lines += [f"warning: {w}" for w in r.warnings]

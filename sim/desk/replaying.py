@@ -3,7 +3,7 @@
 Each bar is four last-price points (``adapters/pricepath.py``: open, the extreme against the
 position first, the other extreme, close) with the recorded funding and mark inputs at their
 instants. Used by the demo (flat out, stopping at scene times) and by ``microfut trade --replay``
-on candle files (paced at ×N).
+on candle files (paced by the desk's clock, ``pacing.ReplayClock``).
 
 When a symbol's recorded bars run out (symbols may end at different times), a ``FeedStatus``
 marks it stale at its last bar's close: the engine then refuses its fills and orders, the desk
@@ -12,8 +12,7 @@ log says so, and nothing is ever filled at a price from after the data ended.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,9 +20,12 @@ from typing import Any
 import numpy as np
 
 from adapters.pricepath import MarketData, bar_path, point_times
+from sim.cli.render import ts_text
+from sim.desk.pacing import ReplayClock, as_async
 from sim.desk.session import DeskSession
 from sim.engine.market import FeedStatus, LastTrade
 from sim.engine.money import ZERO
+from sim.errors import InputError
 
 
 class Player:
@@ -90,17 +92,91 @@ class Player:
             self.desk.feed(self.pending)
             self.pending = None
 
-    async def paced(self, speed: float) -> AsyncIterator[Any]:
-        """The inputs as an async stream, ``speed`` × data time (0 = as fast as possible)."""
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        first: int | None = None
-        for n, inp in enumerate(self.stream):
-            first = inp.ts_ms if first is None else first
-            if speed > 0:
-                due = (inp.ts_ms - first) / 1000 / speed - (loop.time() - started)
-                if due > 0:
-                    await asyncio.sleep(due)
-            elif n % 200 == 0:
-                await asyncio.sleep(0)
-            yield inp
+    def play_until_event(self, wanted: type, end_ms: int) -> Any:
+        """Feed inputs until one causes a ``wanted`` event (returned); None at ``end_ms``."""
+        while True:
+            if self.pending is None:
+                self.pending = next(self.stream, None)
+                if self.pending is None:
+                    return None
+            if self.pending.ts_ms >= end_ms:
+                return None
+            events = self.desk.feed(self.pending)
+            self.pending = None
+            hit = next((e for e in events if isinstance(e, wanted)), None)
+            if hit is not None:
+                return hit
+
+
+def resume_ms(desk: DeskSession, recorded: Any, symbols: list[str], first_ms: int) -> int:
+    """Where a replay starts: its first input, or on a resumed account its clock.
+
+    A resumed account must not go back in time: the recording restarts at its first bar (or
+    message) at or after the account's last event; a recording that ends before is refused.
+    """
+    from adapters.replay import open_replay
+
+    if not desk.resumed or desk.now_ms <= first_ms:
+        return first_ms
+    now = desk.now_ms
+    if isinstance(recorded, MarketData):
+        later = [int(t) for c in recorded.candles.values() for t in c.ts[c.ts >= now][:1]]
+        end_ms = max(c.end_ms for c in recorded.candles.values())
+    else:
+        source = open_replay(recorded, venue=desk.book.exchange, progress=False, symbols=symbols)
+        end_ms, later = 0, []
+        for ns, _ in source.frames_with_inputs():
+            end_ms = ns // 1_000_000
+            if end_ms >= now:
+                later = [end_ms]
+                break
+    if not later:
+        raise InputError(
+            f"account '{desk.options.account}' is at {ts_text(now)} UTC but the recording ends "
+            f"{ts_text(end_ms)} UTC; replay a later recording or pass another --account"
+        )
+    start = min(later)
+    desk.note(
+        f"resuming the recording at {ts_text(start)} UTC (the account's clock is at "
+        f"{ts_text(now)} UTC; earlier data is skipped)"
+    )
+    return start
+
+
+def replay_feed(
+    desk: DeskSession, recorded: Any, symbols: list[str], start_ms: int, clock: ReplayClock
+) -> Any:
+    """The recorded inputs from ``start_ms`` on, as an async stream driven by the desk's clock."""
+    from adapters.replay import open_replay
+
+    if isinstance(recorded, MarketData):
+        return clock.play(as_async(Player(desk, recorded, start_ms, symbols).stream))
+    source = open_replay(recorded, venue=desk.book.exchange, progress=False, symbols=symbols)
+    frames = (
+        inp
+        for ns, inputs in source.frames_with_inputs()
+        if ns // 1_000_000 >= start_ms
+        for inp in inputs
+    )
+    return clock.play(as_async(frames))
+
+
+def replay_notes(recorded: Any, symbols: list[str]) -> list[str]:
+    """What stands in for what, in the words of `microfut replay` (same mark rule)."""
+    from sim.cli.replay_cmd import _notes
+
+    if isinstance(recorded, MarketData):
+        return _notes(recorded, [s for s in symbols if s in recorded.candles])
+    return [
+        f"{recorded.name}: recorded exchange messages (trades, book top and depth); "
+        "the last price stands in for mark, no funding in the recording"
+    ]
+
+
+def replay_clock(recorded: Any, speed: float) -> ReplayClock:
+    """The replay's clock; ``--speed 0`` starts it paused; ``step`` counts candle bars."""
+
+    bar_ms = 60_000
+    if isinstance(recorded, MarketData):
+        bar_ms = min(c.period_ms for c in recorded.candles.values())
+    return ReplayClock(speed, bar_ms, paused=speed == 0)

@@ -17,7 +17,7 @@ from typing import Any
 
 from adapters.specs import SpecBook
 from config.settings import Settings
-from sim.desk.describe import describe
+from sim.desk.describe import describe, refused
 from sim.desk.parse import (
     HELP,
     ClosePosition,
@@ -25,15 +25,16 @@ from sim.desk.parse import (
     Intent,
     Invalid,
     Orders,
+    Pace,
     SetMode,
     Simple,
     SizeRequest,
     parse,
 )
-from sim.desk.preview import Echo, hedge_text, preview, size_text
+from sim.desk.preview import Echo, hedge_text, preview, size_as_echoed, size_text
 from sim.engine.account import DEFAULT_LEVERAGE, Account
 from sim.engine.commands import Deposit, PlaceOrder, SetLeverage
-from sim.engine.events import Event
+from sim.engine.events import CommandRejected, Event
 from sim.engine.hedge import beta_hedge
 from sim.engine.market import BookDepth, BookTop, FundingRate, LastTrade, MarkPrice
 from sim.engine.money import ZERO
@@ -121,6 +122,7 @@ class DeskSession:
         self.log: deque[str] = deque(maxlen=500)
         self.logged = 0  # lines ever logged (the deque keeps the last 500)
         self.resumed = False
+        self.clock: Any = None  # the replay's clock (pacing.ReplayClock) when replaying
 
     @classmethod
     def open(
@@ -212,13 +214,16 @@ class DeskSession:
         new = self.logged - count
         return list(self.log)[-new:] if new > 0 else []
 
-    def _commit(self, events: Sequence[Event]) -> list[Event]:
-        """Journal the batch with the snapshot (before it is shown), then log it."""
+    def _commit(self, events: Sequence[Event], what: str | None = None) -> list[Event]:
+        """Journal the batch with the snapshot (before it is shown), then log it.
+
+        ``what`` names the trader's request in a refusal ("margin mode change refused: ...").
+        """
         if events:
             self.journal.append(self.options.account, list(events), self.snapshot(),
                                 self.session_id)  # fmt: skip
             for e in events:
-                line = describe(e)
+                line = refused(e, what) if isinstance(e, CommandRejected) else describe(e)
                 if line:
                     self.note(line)
         return list(events)
@@ -305,7 +310,8 @@ class DeskSession:
             lev, _ = self.leverage_of(intent.symbol)
             return self._command(SetLeverage(ts_ms=self.now_ms, venue=self.book.exchange,
                                              symbol=intent.symbol, leverage=lev,
-                                             margin_mode=intent.margin_mode))  # fmt: skip
+                                             margin_mode=intent.margin_mode),
+                                 "margin mode change")  # fmt: skip
         if isinstance(intent, SetLeverage):
             _, mode = self.leverage_of(intent.symbol)
             return self._command(replace(intent, margin_mode=mode))
@@ -313,10 +319,18 @@ class DeskSession:
             return self._size(intent)
         if isinstance(intent, HedgeRequest):
             return self._hedge(intent)
+        if isinstance(intent, Pace):
+            return self._pace(intent)
         return self._command(intent)
 
-    def _command(self, cmd: Any) -> Reply:
-        return Reply(events=self._commit(self._with_guards(cmd)))
+    def _pace(self, intent: Pace) -> Reply:
+        if self.clock is None:
+            return Reply(lines=[f"error: {intent.word} drives a replay; this desk is on live "
+                                "prices (start it with --replay DATA)"], ok=False)  # fmt: skip
+        return Reply(lines=[self.clock.command(intent.word, intent.value)])
+
+    def _command(self, cmd: Any, what: str | None = None) -> Reply:
+        return Reply(events=self._commit(self._with_guards(cmd), what))
 
     def place(self, orders: Sequence[PlaceOrder]) -> Reply:
         """Echo, guard and send each order (a scale ladder sends several)."""
@@ -363,7 +377,8 @@ class DeskSession:
             self.options.risk_pct, entry=entry, stop=req.stop, leverage=lev, include_fees=True,
             leverage_warning=self.options.limits.leverage_warning,
         )  # fmt: skip
-        return Reply(lines=size_text(result), proposal=result)
+        result, mode = size_as_echoed(self, result, req.entry)
+        return Reply(lines=size_text(result, mode), proposal=result)
 
     def _hedge(self, req: HedgeRequest) -> Reply:
         symbol = req.symbol or self.book.get("BTC").symbol

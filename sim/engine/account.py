@@ -39,6 +39,7 @@ from sim.engine.market import (
     MarkPrice,
     Settlement,
 )
+from sim.engine.liquidation import MarginCache
 from sim.engine.money import ZERO
 from sim.engine.orders import (
     Order,
@@ -101,6 +102,7 @@ class Account(OrderWork, AccountViews):
         self.expired: set[str] = set()
         self._out: list[Event] = []
         self.input_ts = 0
+        self.margin_cache = MarginCache()  # numbers kept between marks; never in the snapshot
         self._handlers: dict[type, Any] = {
             Deposit: self._on_deposit,
             SetLeverage: self._on_set_leverage,

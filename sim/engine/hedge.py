@@ -61,7 +61,9 @@ def _positive(name: str, value: Decimal) -> None:
 
 
 def _cents(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    """Rounded to the cent; a zero is always +0 (no "-0.00" for a hedge of zero contracts)."""
+    cents = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return abs(cents) if cents == 0 else cents
 
 
 def beta_hedge(

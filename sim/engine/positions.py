@@ -12,14 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.engine import liquidation as liq
 from sim.engine.liquidation import liquidation_price
-from sim.engine.margin import (
-    avg_entry_inverse,
-    avg_entry_linear,
-    maintenance_margin,
-    margin_ratio,
-    pnl,
-    tier_at,
-)
+from sim.engine.margin import avg_entry_inverse, avg_entry_linear, margin_ratio, pnl
 from sim.engine.money import ZERO
 from sim.engine.orders import Order, trigger_level
 from sim.engine.spec import ContractSpec
@@ -179,48 +172,66 @@ def position_view(acct: Account, symbol: str, cross: liq.CrossTerms | None = Non
     """Build the view of one open position from the account's state.
 
     ``cross``: the terms of the symbol's cross wallet when the caller already has them.
+    The numbers come from the account's margin cache (the ones the liquidation check of the
+    last mark computed); the view object itself is reused while every number in it is the same.
     """
     pos = acct.positions_by_symbol[symbol]
     spec = acct.specs[symbol]
-    exp = pos.exposure(spec)
-    mark = acct.mark(symbol) or exp.entry_price
-    tier = tier_at(spec, exp, mark)
-    maint = maintenance_margin(exp, mark, tier)
-    upnl = acct.unrealized(symbol)
+    mark_price = acct.mark(symbol)
+    mark = mark_price or pos.entry_price or ZERO
+    slot = acct.margin_cache.slot(symbol, pos, spec, mark)
+    if acct.upnl_price == "mark" and mark and pos.contracts != 0 and slot.upnl is not None:
+        upnl = slot.upnl  # the same pnl at the same price ``unrealized`` computes
+    else:
+        upnl = acct.unrealized(symbol)
     if pos.margin_mode == "isolated":
-        ratio = margin_ratio(maint, pos.isolated_margin + pnl(exp, mark))
+        ratio = _isolated_ratio(slot, pos, mark)
     else:
         cross = cross or liq.cross_terms(acct, spec.settle)
         ratio = cross_ratio(acct, spec.settle, cross)
-    return PositionView(
+    lp = liquidation_price(acct, symbol, cross)
+    key = (slot.version, pos.leverage, pos.margin_mode, pos.isolated_margin, mark_price)
+    key += (upnl, ratio, lp, pos.funding)
+    old = slot.view_key
+    if old is not None and all(a is b for a, b in zip(old, key, strict=True)):
+        return slot.view  # type: ignore[return-value]
+    assert slot.exp is not None
+    view = PositionView(
         symbol=symbol,
         side="long" if pos.side > 0 else "short",
         contracts=pos.contracts,
-        entry_price=exp.entry_price,
+        entry_price=slot.exp.entry_price,
         contract_size=spec.contract_size,
         leverage=pos.leverage,
         margin_mode=pos.margin_mode,
         isolated_margin=pos.isolated_margin,
-        mark_price=acct.mark(symbol),
-        notional=exp.notional(mark),
+        mark_price=mark_price,
+        notional=slot.notional,
         unrealized_pnl=upnl,
-        maintenance_margin=maint,
+        maintenance_margin=slot.maint,
         margin_ratio=ratio,
-        liquidation_price=liquidation_price(acct, symbol, cross),
+        liquidation_price=lp,
         currency=spec.settle,
         funding=pos.funding,
     )
+    slot.view, slot.view_key = view, key
+    return view
+
+
+def _isolated_ratio(slot: liq.Slot, pos: Position, mark: Decimal) -> Decimal:
+    """maintenance / (isolated margin + uPnL at mark), kept while the margin is the same."""
+    if slot.ratio_basis is pos.isolated_margin and slot.ratio is not None:
+        return slot.ratio
+    upnl = slot.upnl if slot.upnl is not None else pnl(slot.exp, mark)  # type: ignore[arg-type]
+    slot.ratio = margin_ratio(slot.maint, pos.isolated_margin + upnl)
+    slot.ratio_basis = pos.isolated_margin
+    return slot.ratio
 
 
 def cross_ratio(acct: Account, currency: str, cross: liq.CrossTerms | None = None) -> Decimal:
     """Account margin ratio of the cross wallet: Σ maintenance / (cross wallet + Σ uPnL)."""
     cross = cross or liq.cross_terms(acct, currency)
-    maint = ZERO
-    upnl = ZERO
-    for _, m, u in cross.terms:
-        maint += m
-        upnl += u
-    return margin_ratio(maint, cross.wallet + upnl)
+    return acct.margin_cache.ratio(currency, cross)
 
 
 class AccountViews:
@@ -274,6 +285,13 @@ class AccountViews:
             if spec.settle == currency and o.is_limit and not o.reduce_only and o.price:
                 total -= spec.notional(o.remaining, o.price) / self.position(o.symbol).leverage
         return total
+
+    def view(self, symbol: str) -> PositionView | None:
+        """One open position's view (None when flat): what a screen re-reads after a mark."""
+        pos = self.positions_by_symbol.get(symbol)
+        if pos is None or pos.contracts == 0:
+            return None
+        return position_view(self, symbol)  # type: ignore[arg-type]
 
     def positions(self) -> list[PositionView]:
         """Every open position with the numbers a screen shows, liquidation price included."""

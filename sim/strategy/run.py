@@ -107,6 +107,7 @@ class StrategyRun:
         self.primary = symbols[0]
         self.currency = self.specs[self.primary].settle
         self.options = options
+        self.timeframe = str(source.get("timeframe") or "")  # the one used ("" = finest)
         self.journal = Journal.open(options.db) if options.db is not None else None
         try:
             self._wire(loaded, options, source)
@@ -180,9 +181,12 @@ class StrategyRun:
         self.driver.drain()
 
     def result(self, source: str, bars: int, notes: list[str]) -> RunResult:
+        params = dict(self.params_text)
+        if not params.get("timeframe") and self.timeframe:
+            params["timeframe"] = self.timeframe  # show the timeframe used, not the "" default
         return RunResult(
             strategy=self.name,
-            params=self.params_text,
+            params=params,
             exchange=self.options.exchange,
             source=source,
             account=self.account.name,

@@ -112,3 +112,13 @@ def test_rows_keep_their_file_row_number_after_sorting_by_time(tmp_path: Path) -
     rows = read_order_rows(f)
 
     assert [(n, o.side, o.contracts) for n, o in rows] == [(3, "buy", D(2)), (2, "sell", D(1))]
+
+
+@pytest.mark.parametrize("content", ["", "\n\n", "  \n"])
+def test_an_empty_file_says_it_is_empty(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "ORDERS.csv"
+    path.write_text(content, encoding="utf-8")
+
+    with pytest.raises(InputError, match=r"^ORDERS\.csv is empty; it needs a header row") as e:
+        read_orders(path)
+    assert "missing column" not in str(e.value)

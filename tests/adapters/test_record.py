@@ -57,6 +57,28 @@ def test_recorded_frames_come_back_verbatim_with_a_closed_manifest(tmp_path: Pat
     assert doc["start"].endswith("+00:00")
 
 
+def test_a_frame_processed_after_a_later_one_keeps_file_order_and_its_own_time(
+    tmp_path: Path,
+) -> None:
+    """The REST snapshot (received at 5 000) is teed before the buffered frame received at 3 000."""
+    out = tmp_path / "rec"
+    snapshot = '{"lastUpdateId":1,"E":1,"T":1,"bids":[],"asks":[]}'
+
+    with Recorder(out, "binanceusdm", ["BTC/USDT:USDT"], "0.1.0") as rec:
+        rec.write(1_000, "binanceusdm", TRADE)
+        rec.write(5_000, "binanceusdm", snapshot)
+        rec.write(3_000, "binanceusdm", TRADE)
+        rec.write(6_000, "binanceusdm", TRADE)
+
+    lines = _lines(out)
+    assert [d["recv_ns"] for d in lines] == [1_000, 5_000, 5_000, 6_000]
+    assert [d.get("recv_ns_orig") for d in lines] == [None, None, 3_000, None]
+    assert [d["raw"] for d in lines] == [TRADE, snapshot, TRADE, TRADE]
+    source = open_replay(out)
+    list(source)
+    assert (source.stats.frames, source.stats.skipped) == (4, 0)
+
+
 def test_recording_rotates_by_size_and_replays_in_order(tmp_path: Path) -> None:
     out = tmp_path / "rec"
     rec = Recorder(out, "binanceusdm", ["BTC/USDT:USDT"], "0.1.0", rotate_bytes=1)

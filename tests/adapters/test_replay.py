@@ -134,6 +134,29 @@ def test_corrupt_lines_are_skipped_and_counted(shared_data: Path, tmp_path: Path
     assert len(source.stats.messages) == 4
 
 
+def test_an_older_recording_with_a_late_receipt_time_plays_every_frame_in_file_order(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    """Recordings made before the recorder kept recv_ns non-decreasing: nothing is dropped."""
+    good = _capture_lines(shared_data, USDM, 5)
+    stamps = [int(line.split(b" ", 1)[0]) for line in good]
+    docs = [
+        {"recv_ns": ns, "venue": "binanceusdm", "raw": line.split(b" ", 1)[1].decode().strip()}
+        for ns, line in zip(stamps, good, strict=True)
+    ]
+    docs[3]["recv_ns"] = stamps[0] - 10**9  # stamped before the previous line
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    _write_gz(folder / "frames-0001.jsonl.gz", [(json.dumps(d) + "\n").encode() for d in docs])
+    capture = _write_gz(tmp_path / "binanceusdm" / "synthetic_ok.gz", good)
+
+    source = open_replay(folder)
+    got = list(source)
+
+    assert (source.stats.frames, source.stats.skipped, source.stats.late_frames) == (5, 0, 1)
+    assert got == list(open_replay(capture))
+
+
 def test_truncated_gzip_plays_up_to_the_damage(usdm_slice: Path, tmp_path: Path) -> None:
     data = usdm_slice.read_bytes()
     cut = tmp_path / "binanceusdm" / "synthetic_truncated.gz"

@@ -12,8 +12,14 @@ check sums all 25). Each sample sends one ``MarkPrice`` (symbols in turn, prices
 * ``apply_and_changed_ratios``: the same plus what one mark changes: the marked position's
   view (margin ratio, maintenance, uPnL, liquidation price) and, for a cross position, the
   cross wallet's margin ratio (the wallet's terms computed once, ``cross_terms``);
+* ``apply_and_changed_views``: the same through the account's view, ``Account.view(symbol)``:
+  the marked position's view (for a cross position its margin ratio is the wallet's), read from
+  the margin numbers the liquidation check just computed (the account's margin cache);
 * ``apply_and_ratios``: the same plus ``Account.positions()``, every position's margin ratio,
-  maintenance margin, uPnL and liquidation price recomputed, as the trade screen shows them.
+  maintenance margin, uPnL and liquidation price, as the trade screen shows them.
+
+Numbers kept between marks (``sim.engine.liquidation.MarginCache``) are identical to a fresh
+computation (tests/sim/engine/test_views_cache.py); the rows time the cached path.
 """
 
 from __future__ import annotations
@@ -121,6 +127,13 @@ def bench(n: int) -> dict[str, Any]:
         if cross is not None:
             cross_ratio(acct3, "USDT", cross)
         changed_us.append((time.perf_counter_ns() - t0) / 1000)
+    acct4, _ = build_account()
+    views_us: list[float] = []
+    for inp in inputs:
+        t0 = time.perf_counter_ns()
+        acct4.apply(inp)
+        acct4.view(inp.symbol)
+        views_us.append((time.perf_counter_ns() - t0) / 1000)
     acct2, _ = build_account()
     both_us: list[float] = []
     for inp in inputs:
@@ -142,6 +155,10 @@ def bench(n: int) -> dict[str, Any]:
             [us for us, i in zip(apply_us, inputs, strict=True) if mode[i.symbol] == "cross"]
         ),
         "apply_and_changed_ratios_us": percentiles(changed_us),
+        "apply_and_changed_views_us": percentiles(views_us),
+        "apply_and_changed_views_us_cross_marks": percentiles(
+            [us for us, i in zip(views_us, inputs, strict=True) if mode[i.symbol] == "cross"]
+        ),
         "apply_and_ratios_us": percentiles(both_us),
     }
 

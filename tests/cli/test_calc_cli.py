@@ -281,6 +281,15 @@ def test_hedge_puts_the_minus_before_the_dollar(shared_data: Path, run_cli: Any)
     assert "$-" not in result.stdout
 
 
+def test_hedge_zero_pnl_prints_plus_zero_dollars(shared_data: Path, run_cli: Any) -> None:
+    result = run(run_cli, f"{HEDGE_BTC} --portfolio 5 --price 70000")
+
+    assert result.exit_code == 0, result.stderr
+    assert "-$0 " not in result.stdout
+    assert "│ $0 " in result.stdout
+    assert "-$0.50" in result.stdout
+
+
 def test_calc_help_shows_where_defaults_come_from(run_cli: Any) -> None:
     result = run(run_cli, "calc size --help")
 

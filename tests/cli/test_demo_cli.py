@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,18 +54,32 @@ def test_demo_json_shows_stop_funding_and_liquidation_from_the_engine(
         D(btc_16["contracts"]) * D(btc_16["mark_price"]) * D(btc_16["rate"])
     )
     assert D(btc_16["amount"]) < 0  # the long paid
-    # the 50x long was liquidated on mark, losing its isolated margin
+    # the 50x long was liquidated as `microfut replay` would: the last price stands in for
+    # mark between the recorded 8h marks, so the first 1h bar (from 09:00, the entry) whose low
+    # reaches the liquidation price liquidates it at that low, a quarter into the bar (low first)
     (liq,) = doc["liquidations"]
     assert liq["margin_mode"] == "isolated"
     assert D(liq["leverage"]) == 50
-    assert liq["trigger_source"] == "mark"
-    # ... on the recorded 8h mark of 2025-03-09 16:00 UTC (the mark candle's open)
-    marks = load_series(
-        shared_data / "ohlcv" / "binance_usdm" / "BTC_USDT_USDT-8h-mark.feather"
-    ).set_index("ts_ms")
-    assert liq["ts_ms"] == 1741536000000
-    assert D(liq["mark_price"]) == Decimal(repr(float(marks.loc[1741536000000, "open"])))
+    assert liq["trigger_source"] == "last"
+    entry = D(liq["entry_price"])
+    assert entry == D(next(f for f in doc["fills"] if f["order_id"] == "o7")["price"])
+    lp = entry * (1 - Decimal(1) / 50) / (1 - Decimal("0.004"))  # Binance isolated, tier 1
+    assert lp.quantize(Decimal("0.01")) == Decimal("84392.37")
+    assert D(liq["liquidation_price"]).quantize(Decimal("0.01")) == Decimal("84392.37")
+    bars = load_series(shared_data / "ohlcv" / "binance_usdm" / "BTC_USDT_USDT-1h-futures.feather")
+    after = bars[bars["ts_ms"] >= 1741510800000]  # 2025-03-09 09:00 UTC
+    hit = after[[Decimal(repr(float(x))) <= lp for x in after["low"]]].iloc[0]
+    assert int(hit["ts_ms"]) == 1741521600000  # the 12:00 bar
+    assert liq["ts_ms"] == int(hit["ts_ms"]) + 15 * 60 * 1000  # 12:15, not 16:00
+    assert D(liq["mark_price"]) == Decimal(repr(float(hit["low"])))
     assert D(liq["mark_price"]) <= D(liq["liquidation_price"])
+    # no recorded 8h mark (funding instant) fell between the entry and the liquidation
+    marks = load_series(shared_data / "ohlcv" / "binance_usdm" / "BTC_USDT_USDT-8h-mark.feather")
+    between = marks[(marks["ts_ms"] > 1741510800000) & (marks["ts_ms"] <= liq["ts_ms"])]
+    assert between.empty
+    liq_scene = next(s for s in doc["scenes"] if s["at_ms"] == liq["ts_ms"] + 15 * 60 * 1000)
+    assert liq_scene["say"].startswith("At 12:15 the price went through the liquidation price "
+                                       "84,392.37")  # fmt: skip
     # isolated margin = 0.02 × entry / 50; the loss never exceeds it
     assert D(liq["wallet_before"]) == D(liq["contracts"]) * D(liq["entry_price"]) / 50
     assert 0 < D(liq["loss"]) <= D(liq["wallet_before"])
@@ -88,6 +103,15 @@ def test_demo_prints_the_scenes_and_the_report(run_cli, shared_data: Path) -> No
     assert "funding BTC/USDT:USDT at 2025-03-06 16:00:00" in out
     assert "DENIED BTC/USDT:USDT: entries locked by the daily loss limit" in out
     assert "journal report: demo" in out
+    assert "85,624.38" not in out  # no isolated liquidation price on the cross account
+    assert "margin 22.44 USDT at 20x cross, liq - (cross: the wallet covers it)" in out
+    assert "At 12:15 the price went through the liquidation price 84,392.37" in out
+    # the mark rule in the words of `microfut replay`
+    assert (
+        "BTC/USDT:USDT: mark price = last price of the candle path between the recorded 8h "
+        "mark prices (those are used at funding instants)"
+    ) in " ".join(result.stderr.split())
+    assert "last recorded mark stands" not in result.stderr
     assert "discipline review" in out
 
 
@@ -211,3 +235,183 @@ def test_trade_replays_candles_into_the_desk_and_journal(
         kinds = [e.kind for e in journal.events("main")]
     assert kinds[:1] == ["WalletCredited"]
     assert "OrderFilled" in kinds
+
+
+MINUTE_MS = 60_000
+BTC_1M_FIRST_MS = 1746372780000  # 2025-05-04 15:33 UTC, first bar of the recorded 1m candles
+
+
+def btc_1m(shared_data: Path) -> Path:
+    return shared_data / "ohlcv" / "binance_usdm" / "BTC_USDT_USDT-1m-futures.feather"
+
+
+REAL_RUN: dict[str, Any] = {}
+
+
+def drive(monkeypatch: pytest.MonkeyPatch, script: Any) -> None:
+    """Run the desk headless with ``script(pilot)`` typing at it (textual's pilot)."""
+    from sim.desk.app import DeskApp
+
+    real_run = REAL_RUN.setdefault("run", DeskApp.run)  # not an earlier test's patch
+
+    def headless(self: DeskApp, **kw: object) -> object:
+        return real_run(self, headless=True, size=(200, 50), auto_pilot=script)
+
+    monkeypatch.setattr(DeskApp, "run", headless)
+
+
+async def type_line(pilot: Any, line: str) -> list[str]:
+    """Type one line at the desk; the log lines it produced."""
+    app = pilot.app
+    before = app.desk.logged
+    app.query_one("#command").value = line
+    await pilot.press("enter")
+    await pilot.pause()
+    return app.desk.lines_since(before)
+
+
+async def wait_for(pilot: Any, condition: Any, seconds: float = 10) -> None:
+    for _ in range(int(seconds / 0.01)):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"the desk never got there: {list(pilot.app.desk.log)[-8:]}")
+
+
+def paused_at(app: Any, ts_ms: int) -> bool:
+    clock = app.desk.clock
+    return clock.paused and clock.next_ms == ts_ms
+
+
+@pytest.mark.usefixtures("terminal")
+def test_trade_speed_0_starts_paused_and_steps_pauses_resumes(
+    run_cli, shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, Any] = {}
+
+    async def trader(pilot: Any) -> None:
+        app = pilot.app
+        await pilot.pause(0.2)
+        seen["idle_now"] = app.desk.now_ms  # nothing played while paused
+        seen["step"] = await type_line(pilot, "step 3")
+        await wait_for(pilot, lambda: paused_at(app, BTC_1M_FIRST_MS + 3 * MINUTE_MS))
+        seen["after_step"] = app.desk.now_ms
+        seen["last"] = app.desk.account.books[BTC_SYMBOL].last
+        seen["buy"] = await type_line(pilot, "buy 0.002 BTC")
+        seen["speed"] = await type_line(pilot, "speed 600")
+        seen["resume"] = await type_line(pilot, "resume")
+        await wait_for(pilot, lambda: app.desk.now_ms > BTC_1M_FIRST_MS + 5 * MINUTE_MS)
+        seen["pause"] = await type_line(pilot, "pause")
+        held = app.desk.now_ms
+        await pilot.pause(0.3)
+        seen["held"] = (held, app.desk.now_ms)
+        seen["bad"] = await type_line(pilot, "step 1.5")
+        await type_line(pilot, "quit")
+
+    drive(monkeypatch, trader)
+    result = run_cli(
+        "trade", "-e", "binanceusdm", "--replay", str(btc_1m(shared_data)), "--symbols", "BTC",
+        "--speed", "0", "--db", str(tmp_path / "desk.sqlite"), "--json",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    assert seen["idle_now"] == BTC_1M_FIRST_MS  # the opening deposit only: paused from the start
+    assert seen["step"][-1].startswith("replay steps 3 bar(s) of 1 min")
+    # three 1m bars played: the clock is at the last point of the third bar (its close)
+    assert seen["after_step"] == BTC_1M_FIRST_MS + 3 * MINUTE_MS - 1
+    bars = load_series(btc_1m(shared_data))
+    assert seen["last"] == Decimal(repr(float(bars["close"].iloc[2])))
+    filled = next(line for line in seen["buy"] if line.startswith("o1 filled"))
+    assert "REJECTED" not in "\n".join(seen["buy"])  # not stale: the recording is not over
+    assert "o1 filled: buy 0.002 BTC/USDT:USDT @ " in filled
+    assert seen["speed"][-1] == "replay speed ×600 (paused; type resume)"
+    assert seen["resume"][-1].startswith("replay resumed at ×600 at 2025-05-04 15:36 UTC")
+    assert seen["pause"][-1].startswith("replay paused at ")
+    held, later = seen["held"]
+    assert held == later  # nothing played while paused
+    assert seen["bad"][-1] == "error: step takes a whole number of bars, was 1.5"
+
+
+def test_trade_help_documents_speed_0_and_the_replay_commands(run_cli) -> None:
+    result = run_cli("trade", "--help")
+
+    text = " ".join(result.stdout.split())
+    assert result.exit_code == 0
+    assert "0 = start paused" in text
+    assert "step [N]" in text
+
+
+@pytest.mark.usefixtures("terminal")
+def test_resumed_replay_desk_continues_at_the_accounts_clock(
+    run_cli, shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "desk.sqlite"
+    seen: dict[str, Any] = {}
+    args = ("trade", "-e", "binanceusdm", "--replay", str(btc_1m(shared_data)), "--symbols",
+            "BTC", "--speed", "0", "--db", str(db), "--json")  # fmt: skip
+
+    async def first(pilot: Any) -> None:
+        app = pilot.app
+        await type_line(pilot, "step 5")
+        await wait_for(pilot, lambda: paused_at(app, BTC_1M_FIRST_MS + 5 * MINUTE_MS))
+        await type_line(pilot, "buy 0.002 BTC")
+        seen["left_at"] = app.desk.now_ms
+        await type_line(pilot, "quit")
+
+    drive(monkeypatch, first)
+    assert run_cli(*args).exit_code == 0
+
+    async def second(pilot: Any) -> None:
+        app = pilot.app
+        await pilot.pause(0.1)
+        seen["opening"] = list(app.desk.log)
+        await type_line(pilot, "step 1")
+        await wait_for(pilot, lambda: paused_at(app, BTC_1M_FIRST_MS + 6 * MINUTE_MS))
+        seen["last"] = app.desk.account.books[BTC_SYMBOL].last
+        seen["sell"] = await type_line(pilot, "sell 0.002 BTC")
+        await type_line(pilot, "quit")
+
+    drive(monkeypatch, second)
+    result = run_cli(*args)
+
+    assert result.exit_code == 0, result.stderr
+    # the account left off at the close of the fifth bar (15:37:59.999)
+    assert seen["left_at"] == BTC_1M_FIRST_MS + 5 * MINUTE_MS - 1
+    opening = "\n".join(seen["opening"])
+    assert "resuming the recording at 2025-05-04 15:38:00 UTC" in opening
+    assert "resumed account 'main'" in opening
+    # one step plays the sixth bar (15:38), not the first one again
+    bars = load_series(btc_1m(shared_data))
+    assert seen["last"] == Decimal(repr(float(bars["close"].iloc[5])))
+    with Journal.open(db) as journal:
+        times = [e.ts_ms for e in journal.events("main")]
+    assert times == sorted(times)  # the journal never goes back in time
+    assert times[-1] == BTC_1M_FIRST_MS + 6 * MINUTE_MS - 1
+
+
+@pytest.mark.usefixtures("terminal")
+def test_resumed_desk_on_a_recording_that_ends_before_its_clock_is_one_line_exit_2(
+    run_cli, shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "desk.sqlite"
+
+    async def first(pilot: Any) -> None:
+        app = pilot.app
+        await type_line(pilot, "step 1")
+        await wait_for(pilot, lambda: paused_at(app, BTC_1M_FIRST_MS + MINUTE_MS))
+        await type_line(pilot, "quit")
+
+    drive(monkeypatch, first)
+    assert run_cli("trade", "-e", "binanceusdm", "--replay", str(btc_1m(shared_data)),
+                   "--symbols", "BTC", "--speed", "0", "--db", str(db)).exit_code == 0  # fmt: skip
+    march = shared_data / "ohlcv" / "binance_usdm" / "BTC_USDT_USDT-1h-futures.feather"
+
+    result = run_cli("trade", "-e", "binanceusdm", "--replay", str(march), "--symbols", "BTC",
+                     "--speed", "0", "--db", str(db))  # fmt: skip
+
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        # the account's last journaled event: its opening deposit at the first 1m bar
+        "error: account 'main' is at 2025-05-04 15:33:00 UTC but the recording ends "
+        "2025-04-05 10:00:00 UTC; replay a later recording or pass another --account"
+    ]

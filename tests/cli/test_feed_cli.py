@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -280,3 +281,52 @@ def test_serve_on_a_taken_port_exits_2(run_cli, shared_data: Path) -> None:
 
     assert result.exit_code == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def test_a_fresh_loopback_recording_replays_with_no_frame_skipped(
+    serve, run_cli, tmp_path: Path
+) -> None:
+    """The REST depth snapshot is teed after frames received before it: none may be lost."""
+    from adapters.replay import recorded_span
+
+    _, url = serve
+    out = tmp_path / "rec"
+    recorded = run_cli(
+        "record",
+        "--exchange",
+        "binanceusdm",
+        "--symbols",
+        "BTC/USDT:USDT",
+        "--endpoint",
+        url,
+        "--duration",
+        "3s",
+        "--out",
+        str(out),
+        "--json",
+    )
+    assert recorded.exit_code == 0, recorded.stderr
+    manifest = read_manifest(out)
+    with gzip.open(out / "frames-0001.jsonl.gz", "rt") as f:
+        stamps = [json.loads(line)["recv_ns"] for line in f]
+
+    source = open_replay(out)
+    got = list(source)
+
+    assert stamps == sorted(stamps)
+    assert (source.stats.frames, source.stats.skipped) == (manifest.frames, 0)
+    books = [e for e in got if isinstance(e, BookDepth)]
+    assert books
+    assert books[-1].bids[0][0] < books[-1].asks[0][0]
+    span = recorded_span(out)
+    when = datetime.fromtimestamp((span.first_ms + span.end_ms) / 2000, tz=UTC)
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "time,symbol,side,type,contracts\n"
+        f"{when:%Y-%m-%dT%H:%M:%S.%f}Z,BTC/USDT:USDT,buy,market,0.01\n",
+        encoding="utf-8",
+    )
+    replayed = run_cli("replay", "--data", str(out), "--orders", str(orders), "--json")
+    assert replayed.exit_code == 0, replayed.stderr
+    assert "skipped" not in replayed.stderr
+    assert Decimal(json.loads(replayed.stdout)["positions"][0]["contracts"]) == Decimal("0.01")

@@ -60,11 +60,22 @@ def test_version_imports_no_heavy_module() -> None:
     assert not _modules_after(code) & set(HEAVY)
 
 
-@pytest.mark.parametrize("module", ["calc_cmd", "specs_cmd", "trade_cmd", "run_cmd"])
+@pytest.mark.parametrize(
+    "module", ["calc_cmd", "specs_cmd", "trade_cmd", "run_cmd", "feed_cmd", "replay_cmd"]
+)
 def test_registering_a_command_group_is_cheap(module: str) -> None:
     code = f"import typer\nfrom sim.cli import {module}\n{module}.register(typer.Typer())"
 
     assert not _modules_after(code) & set(HEAVY)
+
+
+def test_root_help_imports_no_heavy_module() -> None:
+    """`microfut --help` attaches every group: none may import ccxt, pandas, aiohttp ..."""
+    code = (
+        "from sim.cli import main as m\ntry:\n    m.main(['--help'])\nexcept SystemExit:\n    pass"
+    )
+
+    assert not _modules_after(code) & {*HEAVY, "aiohttp", "websockets"}
 
 
 def test_a_command_attaches_only_its_own_group() -> None:

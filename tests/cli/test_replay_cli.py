@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP
 from decimal import Decimal as D
@@ -479,3 +480,112 @@ def test_bad_mmr_flags_exit_2(run_cli, tmp_path: Path, flags: tuple, message: st
 
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("when", "row"),
+    [("2025-08-08T23:55:00Z", "after the capture"), ("2024-08-08T20:00:00Z", "before it")],
+)
+def test_raw_capture_refuses_orders_outside_its_time_span(
+    run_cli, shared_data: Path, tmp_path: Path, when: str, row: str
+) -> None:
+    capture = shared_data / "binanceusdm" / "ws_raw_btcusdt_20240808.gz"
+    orders = _orders(tmp_path, f"{when},BTC/USDT:USDT,buy,market,0.01,,,,,20,,,,\n")
+
+    result = run_cli("replay", "--data", str(capture), "--orders", str(orders))
+
+    assert result.exit_code == 2, row
+    assert result.stdout == ""
+    line = result.stderr.strip()
+    assert "\n" not in line
+    assert "ORDERS.csv row 2: time" in line
+    assert "is outside the data recorded in ws_raw_btcusdt_20240808.gz for BTC/USDT:USDT" in line
+    assert "(2024-08-08 23:54:16 → 2024-08-09 00:00:01 UTC)" in line
+
+
+def _recording_from_capture(capture: Path, out: Path, lines: int) -> Path:
+    """A closed microfut recording holding the first ``lines`` frames of a capture."""
+    import gzip
+
+    from adapters.record import Recorder
+
+    with Recorder(out, "binanceusdm", ["BTC/USDT:USDT"], "test") as rec, gzip.open(capture) as f:
+        for _, line in zip(range(lines), f, strict=False):
+            stamp, _, raw = line.decode().partition(" ")
+            rec.write(int(stamp), "binanceusdm", raw.strip())
+    return out
+
+
+def test_microfut_recording_refuses_orders_after_its_end(
+    run_cli, shared_data: Path, tmp_path: Path
+) -> None:
+    capture = shared_data / "binanceusdm" / "ws_raw_btcusdt_20240808.gz"
+    folder = _recording_from_capture(capture, tmp_path / "rec", 3000)
+    orders = _orders(tmp_path, "2024-08-09T00:30:00Z,BTC/USDT:USDT,buy,market,0.01,,,,,20,,,,\n")
+
+    result = run_cli("replay", "--data", str(folder), "--orders", str(orders))
+
+    assert result.exit_code == 2
+    assert "is outside the data recorded in rec for BTC/USDT:USDT (2024-08-08 23:54:16 →" in (
+        result.stderr
+    )
+
+
+def test_dated_future_without_data_says_so_before_asking_for_mmr(
+    run_cli, shared_data: Path, tmp_path: Path
+) -> None:
+    orders = _orders(
+        tmp_path, "2025-05-05T00:00:00Z,BTC/USDT:USDT-220325,buy,market,0.01,,,,,,,,,\n"
+    )
+
+    result = run_cli(
+        "replay", "--data", str(shared_data / "ohlcv" / "binance_usdm"), "--orders", str(orders)
+    )
+
+    assert result.exit_code == 2
+    assert "no trade-candle files for BTC/USDT:USDT-220325" in result.stderr
+    assert "--mmr" not in result.stderr
+
+
+def test_ctrl_c_says_where_the_replay_stopped_and_the_journal_keeps_that_much(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    capture = shared_data / "binanceusdm" / "ws_raw_btcusdt_20240808.gz"
+    orders = _orders(tmp_path, "2024-08-08T23:54:30Z,BTC/USDT:USDT,buy,market,0.01,,,,,20,,,,\n")
+    db = tmp_path / "j.sqlite"
+    env = {**os.environ, "MICROFUT_DATA__WRITE_DIR": str(tmp_path / "data")}
+    cmd = [sys.executable, "-c", "from sim.cli.main import main; main()", "replay"]
+    cmd += ["--data", str(capture), "--orders", str(orders), "--db", str(db)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the first batch (deposit, fill) is committed
+            time.sleep(0.1)
+            if db.exists():
+                with contextlib.closing(sqlite3.connect(db)) as con:
+                    if con.execute("SELECT count(*) FROM snapshots").fetchone()[0]:
+                        break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+    assert proc.returncode == 130
+    line = err.strip()
+    assert "\n" not in line
+    assert line.startswith("interrupted at 2024-08-08 23:")
+    assert line.endswith(" UTC; the journal holds everything up to there (account main)")
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        snapshot = json.loads(con.execute("SELECT data FROM snapshots").fetchone()[0])
+        kinds = [k for (k,) in con.execute("SELECT kind FROM events ORDER BY seq")]
+    assert line.startswith(f"interrupted at {pd.Timestamp(snapshot['now_ms'], unit='ms'):%Y-%m-%d}")
+    assert "OrderFilled" in kinds

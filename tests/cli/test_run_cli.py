@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,94 @@ def test_run_help_names_the_config_defaults(cli) -> None:
     assert "[default: from config: data.journal]" in text
     assert "[default: from config: exchange.default]" in text
     assert "default: journal" not in text
+
+
+def test_run_shows_the_timeframe_it_used(cli, shared_data: Path) -> None:
+    res = cli("run", "breakout", "--replay", candles(shared_data), *SLICE, "--json")
+    table = cli("run", "breakout", "--replay", candles(shared_data), *SLICE)
+
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)["params"]["timeframe"] == "1m"
+    assert "timeframe=1m," in table.stdout.replace("\n", "").replace("│", "").replace(" ", "")
+    assert "timeframe=," not in table.stdout
+
+
+@pytest.fixture
+def width(cli):
+    """Set the stdout console width for one test, restored afterwards."""
+    from sim.cli import render
+
+    old = render.stdout._width
+
+    def set_width(columns: int):
+        render.stdout.width = columns
+        return cli
+
+    yield set_width
+    render.stdout._width = old
+
+
+@pytest.mark.parametrize("columns", [80, 40])
+def test_sweep_table_is_readable_on_a_narrow_terminal(
+    width, shared_data: Path, tmp_path: Path, columns: int
+) -> None:
+    from sim.cli import render
+
+    cli = width(columns)
+    args = ("sweep", "breakout", "--replay", candles(shared_data), *SLICE)
+    grid = ("-p", "lookback=10,30", "-p", "reward=1,2")
+
+    res = cli(*args, *grid, "--out", str(tmp_path / "t"))
+    data = json.loads(cli(*args, *grid, "--out", str(tmp_path / "j"), "--json").stdout)
+
+    assert res.exit_code == 0, res.stderr
+    assert "…" not in res.stdout
+    assert all(len(line) <= columns for line in res.stdout.splitlines() if "journals:" not in line)
+    for row in data["rows"]:
+        assert Path(row["journal"]).stem in res.stdout
+        assert render.fmt(Decimal(row["summary"]["net_pnl"]), 2) in res.stdout
+
+
+def test_ctrl_c_says_where_the_run_stopped_and_the_journal_reports(
+    cli, shared_data: Path, tmp_path: Path
+) -> None:
+    import contextlib
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    db = tmp_path / "j.sqlite"
+    env = {**os.environ, "MICROFUT_DATA__WRITE_DIR": str(tmp_path / "data")}
+    cmd = [sys.executable, "-c", "from sim.cli.main import main; main()", "run", "breakout"]
+    cmd += ["--replay", candles(shared_data), "--db", str(db)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # wait for the first committed trade
+            time.sleep(0.1)
+            if db.exists():
+                with contextlib.closing(sqlite3.connect(db)) as con:
+                    found = con.execute("SELECT count(*) FROM events WHERE kind = 'OrderFilled'")
+                    if found.fetchone()[0]:
+                        break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+    assert proc.returncode == 130
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("interrupted at 2025-")
+    assert line.endswith(" UTC; the journal holds everything up to there (account breakout)")
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        now_ms = json.loads(con.execute("SELECT data FROM snapshots").fetchone()[0])["now_ms"]
+    from sim.cli.render import ts_text
+
+    assert line.startswith(f"interrupted at {ts_text(now_ms)} UTC;")
+    report = cli("journal", "report", "--db", str(db), "--json")
+    assert report.exit_code == 0, report.stderr

@@ -14,6 +14,7 @@ from sim.desk.parse import (
     HedgeRequest,
     Invalid,
     Orders,
+    Pace,
     SetMode,
     Simple,
     SizeRequest,
@@ -152,6 +153,10 @@ def test_scale_prices_round_to_the_tick(book: SpecBook) -> None:
         ("hedge 500 gamma 1", "hedge NOTIONAL beta B"),
         ("close BTC now", "unexpected 'now' at the end"),
         ("buy NaN BTC", "finite"),
+        ("speed 0", "speed (× real time) must be"),
+        ("speed fast", "must be a number, was 'fast'"),
+        ("step 2.5", "step takes a whole number of bars, was 2.5"),
+        ("pause now", "unexpected 'now' at the end"),
     ],
 )
 def test_bad_input_is_explained_in_one_line(book: SpecBook, line: str, fragment: str) -> None:
@@ -194,3 +199,17 @@ def test_ladder_adds_up_and_stays_on_the_grid(
     assert sum(c for _, c in out) == contracts
     assert all(c % spec.amount_step == 0 and c >= spec.min_amount for _, c in out)
     assert all(p % spec.price_tick == 0 for p, _ in out)
+
+
+@pytest.mark.parametrize(
+    ("line", "intent"),
+    [
+        ("pause", Pace("pause")),
+        ("RESUME", Pace("resume")),
+        ("speed 60", Pace("speed", Decimal(60))),
+        ("step", Pace("step")),
+        ("step 5", Pace("step", Decimal(5))),
+    ],
+)
+def test_replay_clock_words(book: SpecBook, line: str, intent: Pace) -> None:
+    assert parse(line, book.get, TS) == intent

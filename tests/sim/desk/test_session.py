@@ -11,6 +11,7 @@ import pytest
 from adapters.pricepath import CandleSeries, MarketData
 from adapters.specs import SpecBook
 from config.settings import Settings
+from sim.cli.render import fmt
 from sim.desk.replaying import Player
 from sim.desk.session import DeskOptions, DeskSession
 from sim.engine.events import FeedStale, OrderDenied, OrderFilled, WalletCredited
@@ -274,4 +275,73 @@ def test_replay_marks_a_symbol_stale_when_its_data_ends_and_fills_nothing_after(
     )
     assert not any(isinstance(e, OrderFilled) for e in closing.events)
     assert desk.position_contracts(BTC) == Decimal("0.01")
+    desk.close()
+
+
+def test_refused_margin_mode_change_is_said_in_trader_words(
+    options: DeskOptions, book: SpecBook, db: Path
+) -> None:
+    desk = open_desk(options, book, db)
+    desk.submit("buy 0.01 BTC")
+    before = desk.logged
+
+    desk.submit("mode BTC isolated")
+
+    lines = desk.lines_since(before)
+    refusal = [line for line in lines if "refused" in line]
+    assert len(refusal) == 1, lines
+    assert refusal[0].startswith("margin mode change refused: ")
+    assert "SetLeverage" not in "\n".join(lines)
+    assert "REJECTED" not in "\n".join(lines)
+    assert desk.leverage_of(BTC)[1] == "cross"
+    desk.close()
+
+
+def test_size_on_a_cross_account_states_the_echos_liquidation_price(
+    options: DeskOptions, book: SpecBook, db: Path
+) -> None:
+    desk = open_desk(options, book, db)
+
+    size = desk.submit("size BTC stop 59000")
+    buy = desk.submit(size.lines[-1].removeprefix("type: "))
+
+    (echo,) = buy.echoes
+    assert echo.margin_mode == "cross"
+    # 0.009 BTC against a 1,000 USDT cross wallet: the engine finds no liquidation price
+    assert echo.liquidation_price is None
+    assert size.proposal.liquidation_price is None
+    assert "x cross, liq - (cross: the wallet covers it)" in size.lines[0]
+    desk.close()
+
+
+def test_size_on_an_isolated_symbol_states_the_echos_liquidation_price(
+    options: DeskOptions, book: SpecBook, db: Path
+) -> None:
+    desk = open_desk(options, book, db)
+    desk.submit("mode BTC isolated")
+
+    size = desk.submit("size BTC stop 59000")
+    buy = desk.submit(size.lines[-1].removeprefix("type: "))
+
+    (echo,) = buy.echoes
+    assert echo.margin_mode == "isolated"
+    assert size.proposal.liquidation_price == echo.shown(echo.liquidation_price)
+    # fill 60,000 + 2 bps = 60,012; isolated 20x, mmr 0.004: 60,012 × 0.95 / 0.996 = 57,240.36
+    assert echo.price == Decimal("60012.0")
+    assert size.proposal.liquidation_price == Decimal("57240.36")
+    assert f"x isolated, liq {fmt(size.proposal.liquidation_price)}" in size.lines[0]
+    desk.close()
+
+
+def test_replay_clock_words_on_a_live_desk_say_they_need_a_replay(
+    options: DeskOptions, book: SpecBook, db: Path
+) -> None:
+    desk = open_desk(options, book, db)
+
+    reply = desk.submit("pause")
+
+    assert not reply.ok
+    assert reply.lines == [
+        "error: pause drives a replay; this desk is on live prices (start it with --replay DATA)"
+    ]
     desk.close()

@@ -65,6 +65,15 @@ def test_too_small_portfolio_gets_zero_contracts_and_a_reason() -> None:
     assert result.unhedged == D("200.00")
 
 
+def test_zero_contract_hedge_pnl_is_plus_zero_not_minus_zero() -> None:
+    result = beta_hedge(BTC, portfolio=D(200), price=D(70000), contract_size=D("0.01"))
+
+    down, up = result.scenarios
+    assert str(down.hedge_pnl) == "0.00"
+    assert str(up.hedge_pnl) == "0.00"
+    assert str(down.net_pnl) == "-20.00"
+
+
 def test_inverse_hedge_counts_usd_contracts_and_warns_about_coin_margin() -> None:
     result = beta_hedge(COIN, portfolio=D(1000), price=D(50000), beta=D(2))
 
