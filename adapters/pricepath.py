@@ -249,3 +249,30 @@ def check_order_times(
             f"for {symbol} ({_when(series.first_ms)} → {_when(series.end_ms)} UTC); "
             "move the order inside that range or point --data at data that covers it"
         )
+
+
+def replay_notes(market: MarketData, symbols: Sequence[str]) -> list[str]:
+    """What stands in for what in a candle replay (mark rule, intra-bar path), for the user."""
+    notes = list(market.notes)
+    for s in symbols:
+        if market.mark_series.get(s):
+            notes.append(
+                f"{s}: mark price = last price of the candle path between the recorded 8h "
+                "mark prices (those are used at funding instants)"
+            )
+        else:
+            notes.append(f"{s}: no mark-price series; the last price stands in for mark")
+    notes.append(
+        "intra-bar path: open, then the extreme against the trader (low first when long or "
+        "with sell entries working, high first when short or with buy entries), then the "
+        "other extreme, then close"
+    )
+    return notes
+
+
+def capture_notes(name: str) -> list[str]:
+    """What stands in for what when replaying raw exchange messages (no mark, no funding)."""
+    return [
+        f"{name}: recorded exchange messages (trades, book top and depth); "
+        "the last price stands in for mark, no funding in the recording"
+    ]

@@ -111,24 +111,6 @@ def is_raw_recording(data: Path) -> bool:
     return data.suffix.lower() not in CANDLE_SUFFIXES
 
 
-def _notes(market: MarketData, symbols: Sequence[str]) -> list[str]:
-    notes = list(market.notes)
-    for s in symbols:
-        if market.mark_series.get(s):
-            notes.append(
-                f"{s}: mark price = last price of the candle path between the recorded 8h "
-                "mark prices (those are used at funding instants)"
-            )
-        else:
-            notes.append(f"{s}: no mark-price series; the last price stands in for mark")
-    notes.append(
-        "intra-bar path: open, then the extreme against the trader (low first when long or "
-        "with sell entries working, high first when short or with buy entries), then the "
-        "other extreme, then close"
-    )
-    return notes
-
-
 def _attach_journal(
     journal: Journal, bus: Bus, account: Account, opening: Decimal, params: dict[str, Any]
 ) -> None:
@@ -229,6 +211,7 @@ def _play(
     fast: bool,
 ) -> tuple[RunStats, list[str]]:
     """Play the recorded data with the orders merged in; Ctrl-C lands between two inputs."""
+    from adapters.pricepath import capture_notes, replay_notes
     from adapters.replay import open_replay
     from sim.runner import CandleReplay
 
@@ -236,12 +219,9 @@ def _play(
         _interruptible(runner, guard)
         if market is None:
             stats = runner.run_merged(open_replay(data, symbols=symbols), timed)
-            return stats, [
-                f"{data.name}: recorded exchange messages (trades, book top and depth); "
-                "the last price stands in for mark, no funding in the recording"
-            ]
+            return stats, capture_notes(data.name)
         stats = CandleReplay(runner, list(market.candles.values()), timed, fast=fast).run()
-        return stats, _notes(market, symbols)
+        return stats, replay_notes(market, symbols)
 
 
 def run_replay(

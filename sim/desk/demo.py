@@ -22,10 +22,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from adapters.candles import find_series
-from adapters.pricepath import discover
+from adapters.pricepath import discover, replay_notes
 from adapters.specs import SpecBook
 from sim.cli.render import fmt
-from sim.cli.replay_cmd import _notes as replay_notes
 from sim.desk.replaying import Player
 from sim.desk.session import DeskOptions, DeskSession, Reply
 from sim.engine.events import Event, OrderAccepted, PositionLiquidated

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from adapters.pricepath import MarketData, bar_path, point_times
+from adapters.pricepath import MarketData, bar_path, capture_notes, point_times
+from adapters.pricepath import replay_notes as candle_notes
 from sim.cli.render import ts_text
 from sim.desk.pacing import ReplayClock, as_async
 from sim.desk.session import DeskSession
@@ -163,14 +164,9 @@ def replay_feed(
 
 def replay_notes(recorded: Any, symbols: list[str]) -> list[str]:
     """What stands in for what, in the words of `microfut replay` (same mark rule)."""
-    from sim.cli.replay_cmd import _notes
-
     if isinstance(recorded, MarketData):
-        return _notes(recorded, [s for s in symbols if s in recorded.candles])
-    return [
-        f"{recorded.name}: recorded exchange messages (trades, book top and depth); "
-        "the last price stands in for mark, no funding in the recording"
-    ]
+        return candle_notes(recorded, [s for s in symbols if s in recorded.candles])
+    return capture_notes(recorded.name)
 
 
 def replay_clock(recorded: Any, speed: float) -> ReplayClock:

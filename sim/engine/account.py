@@ -28,7 +28,7 @@ from sim.engine.events import (
 )
 from sim.engine.fills import Book, fee
 from sim.engine.funding import FundingBook, pay_due
-from sim.engine.margin import check_leverage, pnl
+from sim.engine.margin import MarginCache, check_leverage, pnl
 from sim.engine.market import (
     BookDepth,
     BookTop,
@@ -39,7 +39,6 @@ from sim.engine.market import (
     MarkPrice,
     Settlement,
 )
-from sim.engine.liquidation import MarginCache
 from sim.engine.money import ZERO
 from sim.engine.orders import (
     Order,

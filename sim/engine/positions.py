@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.engine import liquidation as liq
 from sim.engine.liquidation import liquidation_price
-from sim.engine.margin import avg_entry_inverse, avg_entry_linear, margin_ratio, pnl
+from sim.engine.margin import Slot, avg_entry_inverse, avg_entry_linear, margin_ratio, pnl
 from sim.engine.money import ZERO
 from sim.engine.orders import Order, trigger_level
 from sim.engine.spec import ContractSpec
@@ -190,10 +190,19 @@ def position_view(acct: Account, symbol: str, cross: liq.CrossTerms | None = Non
         cross = cross or liq.cross_terms(acct, spec.settle)
         ratio = cross_ratio(acct, spec.settle, cross)
     lp = liquidation_price(acct, symbol, cross)
-    key = (slot.version, pos.leverage, pos.margin_mode, pos.isolated_margin, mark_price)
-    key += (upnl, ratio, lp, pos.funding)
-    old = slot.view_key
-    if old is not None and all(a is b for a, b in zip(old, key, strict=True)):
+    k = slot.view_key
+    if (
+        k is not None
+        and k[0] == slot.version
+        and k[1] is pos.leverage
+        and k[2] is pos.margin_mode
+        and k[3] is pos.isolated_margin
+        and k[4] is mark_price
+        and k[5] is upnl
+        and k[6] is ratio
+        and k[7] is lp
+        and k[8] is pos.funding
+    ):
         return slot.view  # type: ignore[return-value]
     assert slot.exp is not None
     view = PositionView(
@@ -214,11 +223,13 @@ def position_view(acct: Account, symbol: str, cross: liq.CrossTerms | None = Non
         currency=spec.settle,
         funding=pos.funding,
     )
-    slot.view, slot.view_key = view, key
+    slot.view = view
+    slot.view_key = (slot.version, pos.leverage, pos.margin_mode, pos.isolated_margin, mark_price)
+    slot.view_key += (upnl, ratio, lp, pos.funding)
     return view
 
 
-def _isolated_ratio(slot: liq.Slot, pos: Position, mark: Decimal) -> Decimal:
+def _isolated_ratio(slot: Slot, pos: Position, mark: Decimal) -> Decimal:
     """maintenance / (isolated margin + uPnL at mark), kept while the margin is the same."""
     if slot.ratio_basis is pos.isolated_margin and slot.ratio is not None:
         return slot.ratio

@@ -18,7 +18,7 @@ check sums all 25). Each sample sends one ``MarkPrice`` (symbols in turn, prices
 * ``apply_and_ratios``: the same plus ``Account.positions()``, every position's margin ratio,
   maintenance margin, uPnL and liquidation price, as the trade screen shows them.
 
-Numbers kept between marks (``sim.engine.liquidation.MarginCache``) are identical to a fresh
+Numbers kept between marks (``sim.engine.margin.MarginCache``) are identical to a fresh
 computation (tests/sim/engine/test_views_cache.py); the rows time the cached path.
 """
 

@@ -17,8 +17,14 @@ from hypothesis import strategies as st
 from sim.engine import liquidation as liq
 from sim.engine.account import Account
 from sim.engine.commands import Deposit, PlaceOrder
-from sim.engine.liquidation import MarginCache
-from sim.engine.margin import maintenance_margin, margin_ratio, pnl, tier_at, unrealized_pnl
+from sim.engine.margin import (
+    MarginCache,
+    maintenance_margin,
+    margin_ratio,
+    pnl,
+    tier_at,
+    unrealized_pnl,
+)
 from sim.engine.market import FundingRate, LastTrade, MarkPrice
 from sim.engine.money import ZERO
 from sim.engine.positions import PositionView, cross_ratio
@@ -280,7 +286,8 @@ def test_mark_refreshes_only_the_marked_position() -> None:
     assert after[symbols[0]] == versions[symbols[0]] + 1
     assert all(after[s] == versions[s] for s in symbols[1:])
     view = acct.view(symbols[1])
-    assert view is not None and before is not None
+    assert view is not None
+    assert before is not None
     assert view.margin_ratio != before.margin_ratio  # the wallet's ratio moved with the mark
     assert view.liquidation_price != before.liquidation_price
     assert repr(view) == repr(ref_view(acct, symbols[1]))
