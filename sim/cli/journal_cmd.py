@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -84,6 +85,7 @@ def list_trades(
     since_ms, until_ms = parse_date(since, "--since"), parse_date(until, "--until", end=True)
     with _open(db) as journal:
         trades = frames.trades_frame(journal, account, symbol, tag, since_ms, until_ms)
+        statuses = journal.session_statuses()
     records = trades.to_dict("records")
     if as_json:
         render.print_json({"trades": [jr.trade_json(r) for r in records]})
@@ -108,7 +110,8 @@ def list_trades(
             for r in records
             if r["account"] == name
         ]
-        title = f"closed trades · account {name} ({plural(len(rows), 'trade')})"
+        title = f"closed trades · account {name}{jr.status_mark(statuses.get(name))} "
+        title += f"({plural(len(rows), 'trade')})"
         render.stdout.print(compact(grid_table(title, columns, rows)))
     render.stderr.print(
         f"{plural(len(records), 'trade')} in {journal.path}; "
@@ -207,6 +210,7 @@ def _reports(
     with _open(db) as journal:
         trades = frames.trades_frame(journal, account, None, None, since_ms, until_ms)
         balances = frames.starting_balances(journal)
+        statuses = journal.session_statuses()
         names = [account] if account else sorted(balances)
         if account and account not in balances:
             raise InputError(f"no account '{account}' in journal {journal.path}")
@@ -214,11 +218,10 @@ def _reports(
         for name in names:
             locks, denials = frames.guard_times(journal, name)
             start = balances.get(name) or Decimal(0)
-            out.append(
-                stats.account_report(
-                    trades, name, start, risk_pct, locks, denials, since_ms, until_ms
-                )
+            rep = stats.account_report(
+                trades, name, start, risk_pct, locks, denials, since_ms, until_ms
             )
+            out.append(replace(rep, status=statuses.get(name, "")))
     return out
 
 

@@ -121,6 +121,11 @@ def story_tables(story: dict[str, Any]) -> None:
         render.stdout.print(f"note {note['id']} ({ts_text(note['written_ms'])}): {note['text']}")
 
 
+def status_mark(status: str | None) -> str:
+    """The mark after an account whose latest run was stopped by Ctrl-C (empty otherwise)."""
+    return " (interrupted)" if status == "interrupted" else ""
+
+
 def _ids(values: list[int]) -> str:
     return ", ".join(str(v) for v in values) or "none"
 
@@ -149,7 +154,8 @@ def print_report(rep: stats.AccountReport) -> None:
         ("max drawdown", f"{_money(s.max_drawdown)} ({fmt(s.max_drawdown_pct, 1)}%)"),
         ("leverage average / max", f"{fmt(s.average_leverage, 1)}x / {fmt(s.max_leverage)}x"),
     ]
-    render.stdout.print(kv_table(f"journal report: {rep.account}", rows))
+    title = f"journal report: {rep.account}{status_mark(rep.status)}"
+    render.stdout.print(kv_table(title, rows))
     render.stdout.print(grid_table("R distribution", ["R", "trades"], rep.r_distribution))
     for title, groups in (
         ("by symbol", rep.by_symbol),

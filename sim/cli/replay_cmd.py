@@ -113,7 +113,7 @@ def is_raw_recording(data: Path) -> bool:
 
 def _attach_journal(
     journal: Journal, bus: Bus, account: Account, opening: Decimal, params: dict[str, Any]
-) -> None:
+) -> int:
     currency = next(iter(sorted({s.settle for s in account.specs.values()})), "")
     journal.ensure_account(account.name, account.venue, currency, opening)
     session = journal.start_session(account.name, "replay", params)
@@ -122,6 +122,7 @@ def _attach_journal(
         journal.append(account.name, events, account.snapshot(), session_id=session)
 
     bus.subscribe(write)
+    return session
 
 
 def _resolve(
@@ -289,15 +290,20 @@ def run_replay(
         bus = Bus()
         events: list[Event] = []
         bus.subscribe(_collector(events))
+        session = None
         if journal is not None:
             params = {"data": str(data), "orders": str(orders_path), "balance": str(amount)}
-            _attach_journal(journal, bus, account, amount, params)
+            session = _attach_journal(journal, bus, account, amount, params)
         runner = Runner(account, bus)
         try:
             stats, notes = _play(runner, data, market, symbols, timed, fast)
         except KeyboardInterrupt:
+            if journal is not None and session is not None:
+                journal.set_session_status(session, "interrupted")
             line = interrupt_message(account.now_ms or None, account.name, db)
             raise KeyboardInterrupt(line) from None
+        if journal is not None and session is not None:
+            journal.set_session_status(session, "completed")
     finally:
         if journal is not None:
             journal.close()

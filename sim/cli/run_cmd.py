@@ -281,7 +281,7 @@ def _interrupted(db: Path | None, strategy: str, started_ms: int) -> str:
     if db is None or not db.exists():
         return "interrupted before the run started; nothing was journaled"
     query = text(
-        "SELECT account, params FROM sessions WHERE kind = 'strategy' AND started_ms >= :t "
+        "SELECT account, params, id FROM sessions WHERE kind = 'strategy' AND started_ms >= :t "
         "ORDER BY id DESC"
     )
     try:
@@ -289,11 +289,22 @@ def _interrupted(db: Path | None, strategy: str, started_ms: int) -> str:
             rows = [r for r in journal.query(query, {"t": started_ms}) if strategy in r[1]]
             if not rows:
                 return "interrupted before the run started; nothing was journaled"
+            journal.set_session_status(int(rows[0][2]), "interrupted")  # also a live run's
             snapshot = journal.latest_snapshot(rows[0][0])
     except MicrofutError as e:
         return f"interrupted; the journal {db} could not be read back ({e})"
     ts_ms = int(snapshot["now_ms"]) if snapshot else None
     return interrupt_message(ts_ms, rows[0][0], db)
+
+
+def _mark_completed(db: Path | None, session_id: int | None) -> None:
+    """A live run that ended by --minutes (or the feed's end) is a completed session; the
+    replay path marks its own session, a Ctrl-C is marked by ``_interrupted``."""
+    from sim.journal.store import Journal
+
+    if db is not None and session_id is not None:
+        with Journal.open(db) as journal:
+            journal.set_session_status(session_id, "completed")
 
 
 def _fail_with_traceback(e: loader.StrategyError) -> None:
@@ -361,6 +372,7 @@ def register(app: typer.Typer) -> None:
 
                 book = load_spec_book(options.exchange, settings, endpoint=endpoint)
                 result = run_live(loaded, overrides, options, book, settings, endpoint, minutes)
+                _mark_completed(options.db, result.session_id)
         except loader.StrategyError as e:
             _fail_with_traceback(e)
             raise

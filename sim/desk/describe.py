@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Callable, Mapping
+from decimal import ROUND_HALF_UP, Decimal
 
 from sim.cli.render import fmt, ts_text
 from sim.engine import events as ev
+from sim.engine.messages import price_places
+from sim.engine.spec import ContractSpec
 from sim.guards import GuardLocked, GuardUnlocked, GuardWarned
 
 
@@ -32,24 +35,41 @@ def px(value: Decimal | None) -> str:
     return fmt(value)
 
 
-def _order(e: ev.OrderAccepted) -> str:
+Price = Callable[[Decimal | None], str]
+
+
+def pricer(spec: ContractSpec | None) -> Price:
+    """Prices of one symbol for reading: on the spec's display step (the tick, or cents when the
+    tick is coarser) so a price reads the same in the echo and the fill whatever decimals the
+    wire sent; ``px`` when the spec is unknown."""
+    if spec is None:
+        return px
+    step = price_places(spec)
+
+    def text(value: Decimal | None) -> str:
+        return "-" if value is None else fmt(value.quantize(step, ROUND_HALF_UP))
+
+    return text
+
+
+def _order(e: ev.OrderAccepted, p: Price) -> str:
     parts = [f"{e.order_id} accepted: {e.side} {fmt(e.contracts)} {e.symbol} {e.order_type}"]
     if e.price is not None:
-        parts.append(f"@ {fmt(e.price)}")
+        parts.append(f"@ {p(e.price)}")
     if e.trigger_price is not None:
-        parts.append(f"trigger {fmt(e.trigger_price)} ({e.trigger_source})")
+        parts.append(f"trigger {p(e.trigger_price)} ({e.trigger_source})")
     if e.stop_loss is not None:
-        parts.append(f"stop {fmt(e.stop_loss)}")
+        parts.append(f"stop {p(e.stop_loss)}")
     if e.take_profit is not None:
-        parts.append(f"tp {fmt(e.take_profit)}")
+        parts.append(f"tp {p(e.take_profit)}")
     if e.reduce_only:
         parts.append("reduce-only")
     return " ".join(parts)
 
 
-def _fill(e: ev.OrderFilled) -> str:
+def _fill(e: ev.OrderFilled, p: Price) -> str:
     text = (
-        f"{e.order_id} filled: {e.side} {fmt(e.contracts)} {e.symbol} @ {fmt(e.price)} "
+        f"{e.order_id} filled: {e.side} {fmt(e.contracts)} {e.symbol} @ {p(e.price)} "
         f"({e.liquidity}, fee {money(e.fee, e.currency)})"
     )
     if e.realized_pnl != 0:
@@ -59,48 +79,52 @@ def _fill(e: ev.OrderFilled) -> str:
     return text + f"; position {fmt(e.position_after)}, wallet {money(e.wallet_after, e.currency)}"
 
 
-def _funding(e: ev.FundingPaid) -> str:
+def _funding(e: ev.FundingPaid, p: Price) -> str:
     verb = "received" if e.amount > 0 else "paid"
     return (
         f"funding {e.symbol} at {ts_text(e.funding_time_ms)}: rate "
-        f"{(e.rate * 100).normalize():f}% on mark {px(e.mark_price)} × {fmt(e.contracts)} → {verb} "
+        f"{(e.rate * 100).normalize():f}% on mark {p(e.mark_price)} × {fmt(e.contracts)} → {verb} "
         f"{money(abs(e.amount), e.currency, small=True)}"
     )
 
 
-def _liquidated(e: ev.PositionLiquidated) -> str:
+def _liquidated(e: ev.PositionLiquidated, p: Price) -> str:
     return (
-        f"LIQUIDATED {e.side} {fmt(e.contracts)} {e.symbol}: mark {px(e.mark_price)} crossed "
-        f"liquidation {px(e.liquidation_price)} ({e.margin_mode} {fmt(e.leverage)}x, tier "
-        f"{e.tier} mmr {fmt(e.mmr)}), closed at {px(e.close_price)}, lost "
+        f"LIQUIDATED {e.side} {fmt(e.contracts)} {e.symbol}: mark {p(e.mark_price)} crossed "
+        f"liquidation {p(e.liquidation_price)} ({e.margin_mode} {fmt(e.leverage)}x, tier "
+        f"{e.tier} mmr {fmt(e.mmr)}), closed at {p(e.close_price)}, lost "
         f"{money(e.loss, e.currency)}"
     )
 
 
-def _trade(e: ev.TradeClosed) -> str:
+def _trade(e: ev.TradeClosed, p: Price) -> str:
     net = e.realized_pnl - e.fees + e.funding
     return (
-        f"trade closed {e.side} {e.symbol}: entry {px(e.entry_price)} exit {px(e.exit_price)} "
+        f"trade closed {e.side} {e.symbol}: entry {p(e.entry_price)} exit {p(e.exit_price)} "
         f"({e.exit_reason}), pnl {money(e.realized_pnl, e.currency)}, fees "
         f"{money(e.fees, e.currency)}, funding {money(e.funding, e.currency, small=True)}, net "
         f"{money(net, e.currency)}"
     )
 
 
-def describe(e: ev.Event) -> str | None:  # noqa: C901 - one branch per event kind
-    """A log line for ``e``; None for events not worth a line."""
+def describe(  # noqa: C901 - one branch per event kind
+    e: ev.Event, specs: Mapping[str, ContractSpec] | None = None
+) -> str | None:
+    """A log line for ``e``; None for events not worth a line. With ``specs`` prices are shown
+    on the symbol's tick (see ``pricer``)."""
+    p = pricer((specs or {}).get(getattr(e, "symbol", "")))
     if isinstance(e, ev.LeverageSet):
         return f"{e.symbol} leverage {fmt(e.leverage)}x {e.margin_mode}"
     if isinstance(e, ev.OrderAccepted):
-        return _order(e)
+        return _order(e, p)
     if isinstance(e, ev.OrderFilled):
-        return _fill(e)
+        return _fill(e, p)
     if isinstance(e, ev.FundingPaid):
-        return _funding(e)
+        return _funding(e, p)
     if isinstance(e, ev.PositionLiquidated):
-        return _liquidated(e)
+        return _liquidated(e, p)
     if isinstance(e, ev.TradeClosed):
-        return _trade(e)
+        return _trade(e, p)
     if isinstance(e, ev.OrderRejected):
         return f"{e.order_id} REJECTED {e.side} {fmt(e.contracts)} {e.symbol}: {e.reason}"
     if isinstance(e, ev.OrderDenied):
@@ -111,7 +135,7 @@ def describe(e: ev.Event) -> str | None:  # noqa: C901 - one branch per event ki
         return f"{e.order_id} cancelled ({e.reason})"
     if isinstance(e, ev.OrderAmended):
         changes = [
-            f"{name} {fmt(value)}"
+            f"{name} {fmt(value) if name == 'contracts' else p(value)}"
             for name, value in (
                 ("contracts", e.contracts), ("price", e.price), ("trigger", e.trigger_price)
             )
@@ -120,8 +144,8 @@ def describe(e: ev.Event) -> str | None:  # noqa: C901 - one branch per event ki
         return f"{e.order_id} amended: {', '.join(changes)}"
     if isinstance(e, ev.OrderTriggered):
         return (
-            f"{e.order_id} triggered: {e.trigger_source} {px(e.observed_price)} crossed "
-            f"{px(e.trigger_price)}"
+            f"{e.order_id} triggered: {e.trigger_source} {p(e.observed_price)} crossed "
+            f"{p(e.trigger_price)}"
         )
     if isinstance(e, ev.OrderExpired):
         return f"{e.order_id} expired {e.reason}".strip()
@@ -129,7 +153,7 @@ def describe(e: ev.Event) -> str | None:  # noqa: C901 - one branch per event ki
         after = money(e.balance_after, e.currency)
         return f"wallet {e.reason}: {money(e.amount, e.currency)} → {after}"
     if isinstance(e, ev.PositionSettled):
-        return f"settled {e.symbol} at {fmt(e.settle_price)}: {money(e.realized_pnl, e.currency)}"
+        return f"settled {e.symbol} at {p(e.settle_price)}: {money(e.realized_pnl, e.currency)}"
     if isinstance(e, ev.FeedStale):
         return f"feed {e.symbol} {'STALE' if e.stale else 'back'} {e.reason}".strip()
     if isinstance(e, GuardLocked):

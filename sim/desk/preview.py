@@ -55,7 +55,7 @@ class Echo:
         how = "≈" if self.order_type == "market" else "@"
         parts = [
             f"→ {self.side} {fmt(self.contracts)} {self.symbol} (×{fmt(self.contract_size)}) "
-            f"{self.order_type} {how} {fmt(self.price)}",
+            f"{self.order_type} {how} {fmt(self.shown(self.price))}",
             f"notional {money(self.notional, self.currency)}",
             f"margin {money(self.margin, self.currency)} "
             f"({fmt(self.leverage)}x {self.margin_mode})",

@@ -223,7 +223,10 @@ class DeskSession:
             self.journal.append(self.options.account, list(events), self.snapshot(),
                                 self.session_id)  # fmt: skip
             for e in events:
-                line = refused(e, what) if isinstance(e, CommandRejected) else describe(e)
+                if isinstance(e, CommandRejected):
+                    line = refused(e, what)
+                else:
+                    line = describe(e, self.account.specs)
                 if line:
                     self.note(line)
         return list(events)

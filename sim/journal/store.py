@@ -6,6 +6,7 @@ API used by the runner, the desk and the review::
                                           # a corrupt, non-SQLite or foreign file (left untouched)
     journal.ensure_account(name, venue, currency, starting_balance)   # once; existing kept
     session = journal.start_session(account, kind, params)           # -> session id
+    journal.set_session_status(session, "completed" | "interrupted") # how the run ended
     journal.append(account, events, snapshot=None, session_id=None)  # one transaction per batch;
                                           # (account, seq) unique: a retried batch is a no-op,
                                           # a different event at a stored seq is a JournalError
@@ -43,6 +44,8 @@ from sim.journal import migrations
 from sim.journal.restore import decode_event, event_classes
 from sim.journal.sqlite_file import explain, inspect_file, make_engine, sql_has_table
 from sim.journal.writer import write_batch
+
+SESSION_STATUSES = ("completed", "interrupted")  # params["status"] of a finished session
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +201,36 @@ class Journal:
                 {"a": account, "k": kind, "p": _json(params), "ms": _now_ms()},
             )
             return int(result.lastrowid)
+
+    def set_session_status(self, session_id: int, status: str) -> None:
+        """Mark how a run ended ("completed" or "interrupted") in the session's params JSON, so a
+        review can tell a Ctrl-C'd run from a finished one (no schema change)."""
+        if status not in SESSION_STATUSES:
+            raise InvariantError(f"session status is one of {SESSION_STATUSES}, was {status!r}")
+        with self._tx() as conn:
+            row = conn.execute(
+                sql("SELECT params FROM sessions WHERE id = :i"), {"i": session_id}
+            ).first()
+            if row is None:
+                raise InvariantError(f"no session {session_id} in journal {self.path}")
+            params = json.loads(row[0]) if row[0] else {}
+            params["status"] = status
+            conn.execute(
+                sql("UPDATE sessions SET params = :p WHERE id = :i"),
+                {"p": _json(params), "i": session_id},
+            )
+
+    def session_statuses(self) -> dict[str, str]:
+        """Each account's latest session status ("completed", "interrupted"; "" when unmarked)."""
+        rows = self.query(sql("SELECT account, params FROM sessions ORDER BY id"))
+        out: dict[str, str] = {}
+        for account, params in rows:
+            try:
+                status = json.loads(params).get("status", "") if params else ""
+            except (ValueError, AttributeError):
+                status = ""
+            out[account] = str(status)
+        return out
 
     # events and snapshots
 

@@ -104,6 +104,7 @@ class AccountReport:
     by_leverage: list[GroupResult]
     discipline: Discipline
     equity_curve: list[tuple[int, Decimal]] = field(default_factory=list)
+    status: str = ""  # the latest session's end: "completed", "interrupted" ("" unmarked)
 
 
 def _ratio(num: Decimal, den: Decimal) -> Decimal | None:

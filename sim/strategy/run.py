@@ -87,6 +87,7 @@ class RunResult:
     messages: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list, repr=False)
+    session_id: int | None = None  # the journal session of the run (None without a journal)
 
 
 class StrategyRun:
@@ -109,6 +110,7 @@ class StrategyRun:
         self.options = options
         self.timeframe = str(source.get("timeframe") or "")  # the one used ("" = finest)
         self.journal = Journal.open(options.db) if options.db is not None else None
+        self.session_id: int | None = None
         try:
             self._wire(loaded, options, source)
         except BaseException:
@@ -154,6 +156,7 @@ class StrategyRun:
         name = self.account.name
         journal.ensure_account(name, self.account.venue, self.currency, self.options.balance)
         session = journal.start_session(name, "strategy", params)
+        self.session_id = session
 
         def write(events: Iterable[Event]) -> None:
             snap = self.account.snapshot()
@@ -196,7 +199,13 @@ class StrategyRun:
             messages=list(self.driver.ctx.messages),
             notes=notes,
             events=self.collector.events,
+            session_id=self.session_id,
         )
+
+    def finish(self, status: str) -> None:
+        """Mark the journal session "completed" or "interrupted" (Ctrl-C)."""
+        if self.journal is not None and self.session_id is not None:
+            self.journal.set_session_status(self.session_id, status)
 
     def close(self) -> None:
         if self.journal is not None:
@@ -281,8 +290,12 @@ def run_replay(
         run.start(start)
         bars = replay_bars(run, series, timed, progress)
         run.stop()
+        run.finish("completed")
         notes = [*market.notes, MARK_NOTE]
         return run.result("replay", bars, notes)
+    except KeyboardInterrupt:
+        run.finish("interrupted")
+        raise
     finally:
         run.close()
 

@@ -548,7 +548,7 @@ def test_dated_future_without_data_says_so_before_asking_for_mmr(
 
 
 def test_ctrl_c_says_where_the_replay_stopped_and_the_journal_keeps_that_much(
-    shared_data: Path, tmp_path: Path
+    shared_data: Path, tmp_path: Path, run_cli
 ) -> None:
     import os
     import signal
@@ -589,3 +589,11 @@ def test_ctrl_c_says_where_the_replay_stopped_and_the_journal_keeps_that_much(
         kinds = [k for (k,) in con.execute("SELECT kind FROM events ORDER BY seq")]
     assert line.startswith(f"interrupted at {pd.Timestamp(snapshot['now_ms'], unit='ms'):%Y-%m-%d}")
     assert "OrderFilled" in kinds
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        params = json.loads(con.execute("SELECT params FROM sessions").fetchone()[0])
+    assert params["status"] == "interrupted"
+    report = run_cli("journal", "report", "--db", str(db))
+    assert report.exit_code == 0, report.stderr
+    assert "journal report: main (interrupted)" in report.stdout
+    as_json = json.loads(run_cli("journal", "report", "--db", str(db), "--json").stdout)
+    assert [a["status"] for a in as_json["accounts"]] == ["interrupted"]

@@ -42,6 +42,7 @@ def test_run_breakout_by_name_prints_the_summary_as_json(
     assert out["journal"] == str(db)
     report = cli("journal", "report", "--db", str(db), "--json")
     assert report.exit_code == 0, report.stderr
+    assert [a["status"] for a in json.loads(report.stdout)["accounts"]] == ["completed"]
 
 
 def test_run_table_shows_trades_pnl_drawdown_fees_funding_liquidations(
@@ -250,3 +251,9 @@ def test_ctrl_c_says_where_the_run_stopped_and_the_journal_reports(
     assert line.startswith(f"interrupted at {ts_text(now_ms)} UTC;")
     report = cli("journal", "report", "--db", str(db), "--json")
     assert report.exit_code == 0, report.stderr
+    assert [a["status"] for a in json.loads(report.stdout)["accounts"]] == ["interrupted"]
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        params = json.loads(con.execute("SELECT params FROM sessions").fetchone()[0])
+    assert params["status"] == "interrupted"
+    text = cli("journal", "report", "--db", str(db))
+    assert "journal report: breakout (interrupted)" in text.stdout

@@ -95,6 +95,23 @@ def test_market_echo_equals_what_the_engine_then_does(
     desk.close()
 
 
+def test_market_echo_and_fill_line_show_the_same_price_text(
+    options: DeskOptions, book: SpecBook, db: Path
+) -> None:
+    desk = open_desk(options, book, db)
+    desk.feed(synthetic_trade(BTC, "61788.0", T0 + 1))  # + 2 bps slippage = 61,800.3576
+
+    reply = desk.submit("buy 0.01 BTC lev 10 isolated")
+
+    fill = next(e for e in reply.events if isinstance(e, OrderFilled))
+    assert fill.price == Decimal("61800.4")  # the engine fills on the 0.1 tick
+    echoed = reply.echoes[0].line().split(" ≈ ")[1].split(" | ")[0]
+    (filled,) = [line for line in desk.log if " filled: " in line]
+    assert echoed == "61,800.40"
+    assert f"@ {echoed} (" in filled
+    desk.close()
+
+
 def test_bad_input_is_one_line_and_changes_nothing(
     options: DeskOptions, book: SpecBook, db: Path
 ) -> None:

@@ -153,6 +153,30 @@ def test_accounts_sessions_and_several_accounts_in_one_journal(tmp_path: Path) -
     journal.close()
 
 
+def test_session_status_is_kept_in_the_params_and_the_latest_session_counts(
+    tmp_path: Path,
+) -> None:
+    journal = Journal.open(tmp_path / "j.sqlite")
+    first = journal.start_session("main", "replay", {"file": "x.gz"})
+    journal.set_session_status(first, "interrupted")
+    journal.start_session("coin", "strategy", {})
+
+    assert journal.session_statuses() == {"main": "interrupted", "coin": ""}
+    con = sqlite3.connect(journal.path)
+    params = con.execute("SELECT params FROM sessions WHERE id = ?", (first,)).fetchone()[0]
+    assert params == '{"file":"x.gz","status":"interrupted"}'
+    con.close()
+
+    second = journal.start_session("main", "replay", {"file": "y.gz"})
+    journal.set_session_status(second, "completed")
+    assert journal.session_statuses() == {"main": "completed", "coin": ""}
+    with pytest.raises(InvariantError, match="session status"):
+        journal.set_session_status(second, "crashed")
+    with pytest.raises(InvariantError, match="no session 99"):
+        journal.set_session_status(99, "completed")
+    journal.close()
+
+
 def test_append_refuses_an_event_of_another_account(tmp_path: Path) -> None:
     journal = Journal.open(tmp_path / "j.sqlite")
     event = five_trades()[0]
