@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sim.errors import DataError
 
@@ -24,3 +26,12 @@ def find_data_file(relpath: str, dirs: Sequence[Path]) -> Path:
 def existing_dirs(dirs: Sequence[Path]) -> list[Path]:
     """The configured data folders that exist on this machine."""
     return [d for d in dirs if d.is_dir()]
+
+
+def load_json(path: Path) -> Any:
+    """Read a JSON file; DataError naming the file when it is unreadable or corrupt."""
+    try:
+        with path.open("rb") as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise DataError(f"cannot read {path}: {e}; restore or delete the file") from None

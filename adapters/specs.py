@@ -26,8 +26,9 @@ from typing import Any
 
 import ccxt
 
+from adapters.datadirs import load_json
 from adapters.exchanges import check_exchange_id, make_exchange
-from adapters.loopback.rest import IN_PROCESS_BASE, attach_recorded, load_json
+from adapters.loopback.rest import IN_PROCESS_BASE, attach_recorded
 from adapters.tiers import num, opt_num, recorded_tiers, tiers_from_ccxt
 from config.settings import Settings
 from sim.engine.spec import ContractSpec, MarginTier

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from adapters.loopback.rest import load_json
+from adapters.datadirs import load_json
 from sim.engine.money import ZERO, dec, opt_dec
 from sim.engine.spec import MarginTier
 from sim.errors import DataError

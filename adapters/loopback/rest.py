@@ -28,7 +28,7 @@ from aiohttp import web
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from adapters.datadirs import find_data_file
+from adapters.datadirs import find_data_file, load_json
 from sim.errors import DataError
 
 Answer = tuple[int, Any]
@@ -47,15 +47,6 @@ BINANCE_EXCHANGE_INFO = {"binanceusdm": "binanceusdm/fapi_v1_exchangeInfo_2022-0
 BYBIT_INSTRUMENTS = "bybit/v5_instruments_info_items.json"
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 SERVED_VENUES = ("binanceusdm", "binancecoinm", "bybit")
-
-
-def load_json(path: Path) -> Any:
-    """Read a JSON file; DataError naming the file when it is unreadable or corrupt."""
-    try:
-        with path.open("rb") as f:
-            return json.load(f)
-    except (OSError, ValueError) as e:
-        raise DataError(f"cannot read {path}: {e}; restore or delete the file") from None
 
 
 @cache
