@@ -61,3 +61,30 @@ def run_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         return CliResult(code, out.getvalue(), err.getvalue())
 
     return run
+
+
+@pytest.fixture
+def wait_for_row():
+    """Poll a journal another process is writing until ``sql`` counts a row (or time runs out).
+
+    The file can exist before its schema does, so "no such table" just means "not yet".
+    """
+    import sqlite3
+    import time
+    from contextlib import closing
+
+    def wait(db: Path, sql: str, timeout_s: float = 30.0) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            if not db.exists():
+                continue
+            try:
+                with closing(sqlite3.connect(db)) as con:
+                    if con.execute(sql).fetchone()[0]:
+                        return True
+            except sqlite3.OperationalError:
+                continue
+        return False
+
+    return wait

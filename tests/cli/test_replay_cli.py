@@ -548,14 +548,13 @@ def test_dated_future_without_data_says_so_before_asking_for_mmr(
 
 
 def test_ctrl_c_says_where_the_replay_stopped_and_the_journal_keeps_that_much(
-    shared_data: Path, tmp_path: Path, run_cli
+    shared_data: Path, tmp_path: Path, run_cli, wait_for_row
 ) -> None:
     import os
     import signal
     import sqlite3
     import subprocess
     import sys
-    import time
 
     capture = shared_data / "binanceusdm" / "ws_raw_btcusdt_20240808.gz"
     orders = _orders(tmp_path, "2024-08-08T23:54:30Z,BTC/USDT:USDT,buy,market,0.01,,,,,20,,,,\n")
@@ -565,13 +564,8 @@ def test_ctrl_c_says_where_the_replay_stopped_and_the_journal_keeps_that_much(
     cmd += ["--data", str(capture), "--orders", str(orders), "--db", str(db)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # the first batch (deposit, fill) is committed
-            time.sleep(0.1)
-            if db.exists():
-                with contextlib.closing(sqlite3.connect(db)) as con:
-                    if con.execute("SELECT count(*) FROM snapshots").fetchone()[0]:
-                        break
+        # the first batch (deposit, fill) is committed
+        wait_for_row(db, "SELECT count(*) FROM snapshots")
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     finally:

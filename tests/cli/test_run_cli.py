@@ -209,7 +209,7 @@ def test_sweep_table_is_readable_on_a_narrow_terminal(
 
 
 def test_ctrl_c_says_where_the_run_stopped_and_the_journal_reports(
-    cli, shared_data: Path, tmp_path: Path
+    cli, shared_data: Path, tmp_path: Path, wait_for_row
 ) -> None:
     import contextlib
     import os
@@ -217,7 +217,6 @@ def test_ctrl_c_says_where_the_run_stopped_and_the_journal_reports(
     import sqlite3
     import subprocess
     import sys
-    import time
 
     db = tmp_path / "j.sqlite"
     env = {**os.environ, "MICROFUT_DATA__WRITE_DIR": str(tmp_path / "data")}
@@ -225,14 +224,8 @@ def test_ctrl_c_says_where_the_run_stopped_and_the_journal_reports(
     cmd += ["--replay", candles(shared_data), "--db", str(db)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # wait for the first committed trade
-            time.sleep(0.1)
-            if db.exists():
-                with contextlib.closing(sqlite3.connect(db)) as con:
-                    found = con.execute("SELECT count(*) FROM events WHERE kind = 'OrderFilled'")
-                    if found.fetchone()[0]:
-                        break
+        # wait for the first committed trade
+        wait_for_row(db, "SELECT count(*) FROM events WHERE kind = 'OrderFilled'")
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     finally:
