@@ -172,6 +172,7 @@ def plan(
         else:
             start = -(-start_ms // step) * step
             end = min(-(-end_ms // step) * step, now // step * step)
+        end = max(start, end)
         path = root / exchange / f"{file_stem(symbol)}-{tf}-{kind}.parquet"
         limit = funding if kind == "funding_rate" else klines
         jobs.append(SeriesJob(exchange, symbol, kind, tf, step, start, end, limit, path))
