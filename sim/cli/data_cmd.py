@@ -68,7 +68,7 @@ def _download(
     result = DownloadResult(exchange, _dt(start_ms), _dt(end_ms), root / exchange)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("pages"), TimeElapsedColumn())  # fmt: skip
-    with Progress(*columns, console=render.stderr, disable=quiet, transient=False) as progress:
+    with Progress(*columns, console=render.stderr, disable=quiet, transient=True) as progress:
         for symbol in symbols:
             for job in dl.plan(ex, exchange, symbol, timeframe, start_ms, end_ms, root):
                 result.series.append(_run_job(dl, ex, job, progress))
