@@ -43,7 +43,7 @@ def file_stem(symbol: str) -> str:
 
 def parse_name(path: Path) -> SeriesFile | None:
     """Read symbol, timeframe and kind from a series file name; None when it is not one."""
-    if path.suffix not in (".feather", ".csv"):
+    if path.suffix not in (".feather", ".csv", ".parquet"):
         return None
     parts = path.stem.split("-")
     if len(parts) != 3 or parts[2] not in ("futures", "mark", "funding_rate"):
@@ -65,7 +65,7 @@ def list_series(root: Path) -> list[SeriesFile]:
         if sf is None:
             continue
         key = (p.parent, p.stem)
-        if key not in found or p.suffix == ".feather":
+        if key not in found or p.suffix != ".csv":
             found[key] = sf
     return list(found.values())
 
@@ -92,6 +92,8 @@ def _read_raw(path: Path) -> pd.DataFrame:
     try:
         if path.suffix == ".feather":
             return pd.read_feather(path)
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
         return pd.read_csv(path)
     except FileNotFoundError:
         raise DataError(f"data file {path} was not found") from None
@@ -115,7 +117,7 @@ def _ts_ms(df: pd.DataFrame, path: Path) -> np.ndarray:
             raise DataError(
                 f"data file {path} row {row + 2}: date {df['date'].iloc[row]!r} is not a date"
             )
-        return (dates.astype("int64") // 1_000_000).to_numpy(dtype="int64")
+        return dates.dt.as_unit("ms").astype("int64").to_numpy(dtype="int64")  # any resolution
     raise DataError(f"data file {path} has no 'timestamp_ms' or 'date' column")
 
 

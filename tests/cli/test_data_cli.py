@@ -172,3 +172,12 @@ def test_list_says_where_the_data_home_is(run_cli) -> None:
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("data home: ")
     assert "ETH/USDT:USDT" in result.stdout  # the shared data folder's series
+
+
+def test_gaps_count_the_missing_bars() -> None:
+    from sim.cli.data_cmd import count_gaps
+
+    minute = 60_000
+    assert count_gaps([0, minute, 4 * minute, 5 * minute, 7 * minute], minute) == 3  # 2,3 and 6
+    assert count_gaps([0, 28_800_001, 57_599_999, 86_400_000], 28_800_000) == 0  # funding jitter
+    assert count_gaps([0], minute) == 0
