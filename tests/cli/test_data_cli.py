@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -22,12 +23,11 @@ ETH = "ETH/USDT:USDT"
 WEEK = ("--from", "2025-03-10", "--until", "2025-03-17")
 
 
-@pytest.fixture
-def serve_cli(shared_data: Path, tmp_path: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def _serve_cli(shared_data: Path, home: Path, *extra: str) -> Iterator[str]:
     """`microfut exchange serve --venue binanceusdm --data <shared data>` as the issue runs it."""
-    env = {**os.environ, "MICROFUT_HOME": str(tmp_path / "serve-home")}
-    env["MICROFUT_DATA__WRITE_DIR"] = str(tmp_path / "serve-home")
-    args = ["exchange", "serve", "--venue", "binanceusdm", "--data", str(shared_data)]
+    env = {**os.environ, "MICROFUT_HOME": str(home), "MICROFUT_DATA__WRITE_DIR": str(home)}
+    args = ["exchange", "serve", "--venue", "binanceusdm", "--data", str(shared_data), *extra]
     proc = subprocess.Popen(
         [*CLI, *args, "--port", "0"],
         stdout=subprocess.PIPE,
@@ -44,6 +44,12 @@ def serve_cli(shared_data: Path, tmp_path: Path) -> Iterator[str]:
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+@pytest.fixture
+def serve_cli(shared_data: Path, tmp_path: Path) -> Iterator[str]:
+    with _serve_cli(shared_data, tmp_path / "serve-home") as url:
+        yield url
 
 
 def _loopback(shared_data: Path, *faults: Fault) -> Iterator[tuple[str, RecordedVenue]]:
@@ -131,6 +137,19 @@ def test_network_failing_half_way_exits_4_and_a_rerun_resumes(
     want = want[(want["date"] >= "2025-05-05") & (want["date"] < "2025-05-08")]
     assert len(got) == len(want) == 4320
     assert got["close"].tolist() == want["close"].tolist()
+
+
+def test_exchange_serve_cut_fault_then_rerun(run_cli, shared_data: Path, tmp_path: Path) -> None:
+    span = ("--from", "2025-05-05", "--until", "2025-05-06")  # 1440 1m bars: 2 pages
+    with _serve_cli(shared_data, tmp_path / "serve-home", "--fault", "cut@2") as url:
+        cut = _download(run_cli, url, *span, tf="1m")
+        rerun = _download(run_cli, url, *span, tf="1m")
+
+    assert cut.exit_code == 4
+    assert "network failure while downloading ETH/USDT:USDT 1m trade candles" in cut.stderr
+    series = json.loads(rerun.stdout)["series"]
+    assert rerun.exit_code == 0
+    assert (series[0]["rows"], series[0]["new_rows"], series[0]["requests"]) == (1440, 440, 1)
 
 
 @pytest.mark.parametrize(
