@@ -122,6 +122,15 @@ def test_failure_half_way_keeps_pages_and_resume_matches_uninterrupted(
     assert resumed_requests == 3  # only the rest
     assert (resumed.rows, resumed.new_rows) == (5000, 3000)
     assert pd.read_parquet(job.path).equals(pd.read_parquet(clean.path))
+    assert not list(cut_root.rglob("*.tmp"))  # no temp file left behind
+
+
+def test_a_damaged_file_is_a_one_line_data_error(tmp_path: Path) -> None:
+    path = tmp_path / "binanceusdm" / "ETH_USDT_USDT-1h-futures.parquet"
+    path.parent.mkdir()
+    path.write_bytes(b"PAR1 truncated")
+    with pytest.raises(DataError, match="delete it and download again"):
+        read_series(path, "futures")
 
 
 def test_bybit_wire_format_and_paging(shared_data: Path, tmp_path: Path) -> None:
