@@ -111,11 +111,14 @@ def _text(ms: int) -> str:
 
 @data_app.command("download")
 def download(
-    exchange: Annotated[str, typer.Option("--exchange", "-e", help="ccxt id, e.g. binanceusdm")],
     symbols: Annotated[
         str, typer.Option("--symbols", "-s", help="comma-separated ccxt symbols: ETH/USDT:USDT")
     ],
     start: Annotated[str, typer.Option("--from", help="first day (UTC), e.g. 2025-03-10")],
+    exchange: Annotated[
+        str | None,
+        typer.Option("--exchange", "-e", help="ccxt id (default: the exchange.default setting)"),
+    ] = None,
     until: Annotated[
         str | None, typer.Option("--until", help="end, exclusive (UTC); default: now")
     ] = None,
@@ -138,6 +141,7 @@ def download(
     if start_ms >= now_ms:
         raise InputError(f"--from {start} is in the future; there is nothing to download yet")
     wanted = [s.strip() for s in symbols.split(",") if s.strip()]
+    exchange = exchange or context.settings().exchange.default
     result = _download(exchange, wanted, timeframe, start_ms, end_ms, endpoint, as_json)
     if as_json:
         render.print_json(result)
