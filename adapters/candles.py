@@ -120,7 +120,7 @@ def _ts_ms(df: pd.DataFrame, path: Path) -> np.ndarray:
             raise DataError(
                 f"data file {path} row {row + 2}: date {df['date'].iloc[row]!r} is not a date"
             )
-        return (dates.astype("int64") // 1_000_000).to_numpy(dtype="int64")
+        return dates.dt.as_unit("ms").astype("int64").to_numpy(dtype="int64")  # any resolution
     raise DataError(f"data file {path} has no 'timestamp_ms' or 'date' column")
 
 
