@@ -26,13 +26,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")
 
 
 def data_home() -> Path:
-    data = context.settings().data
-    return getattr(data, "home_path", None) or data.write_path  # TEMP until main's DataSettings
+    return context.settings().data.home_path
 
 
 def downloads_root() -> Path:
-    data = context.settings().data
-    return getattr(data, "downloads_path", None) or data.write_path / "downloads"  # TEMP
+    return context.settings().data.downloads_path
 
 
 # -- download ---------------------------------------------------------------------------------
@@ -193,22 +191,17 @@ def count_gaps(ts_ms: Any, step_ms: int) -> int:
 
 
 def _sources() -> list[tuple[str, Path]]:
-    """(source, folder) in search order, without duplicates."""
+    """(source, folder) in search order: downloads per venue, configured folders, the sample."""
+    from config.settings import bundled_dir
+
     data = context.settings().data
+    downloads, bundled = downloads_root(), bundled_dir()
     found: list[tuple[str, Path]] = []
-    downloads = downloads_root()
     if downloads.is_dir():
         found += [("downloaded", d) for d in sorted(downloads.iterdir()) if d.is_dir()]
-    bundled: Path | None = None
-    try:
-        from adapters.bundled import bundled_dir
-
-        bundled = bundled_dir()
-    except ImportError:  # the bundled sample is not part of this build
-        pass
     for d in data.data_dirs:
-        if d.is_dir():
-            found.append(("bundled" if bundled is not None and d == bundled else "data dir", d))
+        if d.is_dir() and d != downloads:
+            found.append(("bundled" if d == bundled else "data dir", d))
     seen: set[Path] = set()
     out = []
     for source, d in found:
