@@ -16,36 +16,9 @@ import pytest
 
 from sim.errors import JournalError
 from sim.journal.store import Journal
+from tests.faults.conftest import DATA, write_orders
 
-HEADER = (
-    "time,symbol,side,type,contracts,price,trigger_price,callback_pct,reduce_only,leverage,"
-    "margin_mode,stop_loss,take_profit,tag\n"
-)
-DATA = "ohlcv/binance_usdm"
 PAGE = 4096
-
-
-def _orders(tmp_path: Path) -> Path:
-    path = tmp_path / "orders.csv"
-    path.write_text(
-        HEADER
-        + "2025-05-04T15:40:00Z,BTC/USDT:USDT,buy,market,0.01,,,,,10,isolated,,,\n"
-        + "2025-05-04T18:40:00Z,BTC/USDT:USDT,sell,market,0.01,,,,,10,isolated,,,\n",
-        encoding="utf-8",
-    )
-    return path
-
-
-@pytest.fixture
-def real_journal(run_cli, shared_data: Path, tmp_path: Path) -> Path:
-    db = tmp_path / "made" / "journal.sqlite"
-    orders = _orders(tmp_path)
-    result = run_cli(
-        "replay", "--data", str(shared_data / DATA), "--orders", str(orders), "--db", str(db)
-    )
-    assert result.exit_code == 0, result.stderr
-    assert not (tmp_path / "made" / "journal.sqlite-wal").exists()  # closed cleanly
-    return db
 
 
 def _damaged_copy(journal: Path, folder: Path) -> Path:
@@ -67,7 +40,7 @@ def test_damaged_page_is_refused_by_every_command_and_never_modified(
 ) -> None:
     bad = _damaged_copy(real_journal, tmp_path / "bad")
     before = _sha(bad)
-    orders = _orders(tmp_path)
+    orders = write_orders(tmp_path)
     commands = [
         ("journal", "list", "--db", str(bad)),
         ("journal", "note", "1", "hello", "--db", str(bad)),
