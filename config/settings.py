@@ -6,17 +6,20 @@ environment variables < command flags (passed as ``overrides``).
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -162,6 +165,56 @@ def _check_toml(path: Path) -> None:
         raise ConfigError(f"config file {path} could not be read: {e.strerror}") from None
 
 
+def _env_var(key: str) -> str | None:
+    """The MICROFUT_ environment variable that sets dotted ``key``, when one is set."""
+    want = "MICROFUT_" + key.replace(".", "__").upper()
+    return next((name for name in os.environ if name.upper() == want), None)
+
+
+def _json_kind(key: str) -> str:
+    """ "list" or "table" when dotted ``key`` is a setting read from the environment as JSON."""
+    model: Any = Settings
+    annotation: Any = None
+    for part in key.split("."):
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            return ""
+        annotation = fields[part].annotation
+        model = annotation
+    if get_origin(annotation) is list:
+        return "list"
+    is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    return "table" if is_model or get_origin(annotation) is dict else ""
+
+
+def _env_error(e: SettingsError) -> ConfigError:
+    """One line naming the environment variable pydantic-settings could not parse."""
+    found = re.search(r'field "(\w+)"', str(e))
+    section = found.group(1) if found else ""
+    prefix = f"MICROFUT_{section}".upper()
+    names = sorted(n for n in os.environ if n.upper().split("__")[0] == prefix)
+    for name in names:
+        key = name[len("MICROFUT_") :].lower().replace("__", ".")
+        kind = _json_kind(key)
+        if not kind:
+            continue
+        try:
+            json.loads(os.environ[name])
+        except ValueError as bad:
+            example = '["/path/to/data"]' if kind == "list" else '{"key": "value"}'
+            return ConfigError(
+                f"bad value for setting '{key}' (from environment variable {name}): "
+                f"not valid JSON ({getattr(bad, 'msg', bad)}); a {kind} is written as JSON, "
+                f"e.g. {name}='{example}'"
+            )
+    shown = ", ".join(names) or f"{prefix}*"
+    cause = e.__cause__ or e
+    return ConfigError(
+        f"bad value for setting '{section}' (from environment variable {shown}): "
+        f"{str(cause).splitlines()[0]}"
+    )
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Load the layered settings; raise ConfigError naming the key for anything wrong.
 
@@ -173,10 +226,14 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     Settings._user_file = config_file
     try:
         return Settings(**overrides)
+    except SettingsError as e:  # an environment variable that does not parse (JSON for lists)
+        raise _env_error(e) from None
     except ValidationError as e:
         err = e.errors()[0]
         key = ".".join(str(p) for p in err["loc"]) or "(root)"
-        where = f" in {config_file}" if config_file else ""
+        env = _env_var(key) or _env_var(key.split(".")[0])
+        where = f" in {config_file}" if config_file and not env else ""
+        where += f" (from environment variable {env})" if env else ""
         if err["type"] == "extra_forbidden":
             raise ConfigError(f"unknown setting '{key}'{where}") from None
         raise ConfigError(f"bad value for setting '{key}'{where}: {err['msg']}") from None

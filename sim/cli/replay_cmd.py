@@ -219,8 +219,9 @@ def _play(
     with _DeferredInterrupt() as guard:
         _interruptible(runner, guard)
         if market is None:
-            stats = runner.run_merged(open_replay(data, symbols=symbols), timed)
-            return stats, capture_notes(data.name)
+            source = open_replay(data, symbols=symbols)
+            stats = runner.run_merged(source, timed)
+            return stats, capture_notes(data.name) + source.notes()
         stats = CandleReplay(runner, list(market.candles.values()), timed, fast=fast).run()
         return stats, replay_notes(market, symbols)
 
