@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sim.engine.events import PositionLiquidated
 from sim.engine.margin import CrossTerms, pnl
+from sim.engine.margin import liquidation_price as solve_liquidation
 from sim.engine.money import ZERO
 from sim.engine.venues.base import MarginContext
 
@@ -100,8 +101,8 @@ def liquidation_price(
     ctx = context(acct, symbol, cross)
     if ctx is None:
         return None
-    lp = acct.rules.liquidation_price(pos.exposure(spec), ctx)
-    slot.lp, slot.lp_fresh, slot.lp_basis = lp, True, basis
+    lp, tier = solve_liquidation(acct.rules, pos.exposure(spec), ctx, spec.tiers)
+    slot.lp, slot.lp_tier, slot.lp_fresh, slot.lp_basis = lp, tier, True, basis
     slot.lp_leverage, slot.lp_mode, slot.lp_rules = pos.leverage, pos.margin_mode, acct.rules
     return lp
 
@@ -168,6 +169,7 @@ def liquidate(acct: Account, symbol: str, source: str) -> None:
     lp = liquidation_price(acct, symbol)
     if ctx is None or pos.contracts == 0:
         return
+    tier = acct.margin_cache.slots[symbol].lp_tier or ctx.tier
     for order in acct.working_orders(symbol):
         acct.cancel_order(order, "liquidation")
     out = closeout(acct, symbol, ctx)
@@ -185,9 +187,9 @@ def liquidate(acct: Account, symbol: str, source: str) -> None:
         close_price=out.close_price,
         margin_mode=pos.margin_mode,
         leverage=pos.leverage,
-        tier=ctx.tier.tier,
-        mmr=ctx.tier.mmr,
-        cum=ctx.tier.cum,
+        tier=tier.tier,
+        mmr=tier.mmr,
+        cum=tier.cum,
         wallet_before=ctx.wallet,
         loss=out.fee - out.realized_pnl,
         fee=out.fee,

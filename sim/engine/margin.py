@@ -10,13 +10,13 @@ numbers, not state: dropping it changes nothing but the time).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sim.engine.money import ZERO
 from sim.engine.spec import ContractSpec, MarginTier
-from sim.engine.venues.base import Exposure
+from sim.engine.venues.base import Exposure, MarginContext, VenueRules
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -49,6 +49,38 @@ def tier_at(spec: ContractSpec, pos: Exposure, price: Decimal) -> MarginTier:
 def maintenance_margin_by_tier(spec: ContractSpec, pos: Exposure, price: Decimal) -> Decimal:
     """Maintenance margin with the tier chosen by the notional at ``price`` (tax-bracket rule)."""
     return maintenance_margin(pos, price, tier_at(spec, pos, price))
+
+
+def liquidation_price(
+    rules: VenueRules, pos: Exposure, ctx: MarginContext, tiers: tuple[MarginTier, ...] = ()
+) -> tuple[Decimal | None, MarginTier]:
+    """The venue's liquidation price and the bracket it was computed with.
+
+    THE liquidation price: ``calc liq``, ``calc size``, the position views and the engine's
+    mark check all call this. Binance's FAQ (exchange-mechanics.md §A.1/§A.2) takes the
+    maintenance bracket of the notional *at the liquidation price*: each bracket's price is
+    tried, ``ctx.tier`` first, and the one whose [floor, cap) holds the notional at its own
+    price wins (maintenance margin is continuous in the notional, so one always does unless the
+    position can never be liquidated). Long 5.001 BTC at 60,000, 10x isolated: 300,060 at
+    entry is bracket 2, but the price is 54,216.87 with bracket 1 (54,211.07 with bracket 2).
+    Venues whose formula uses the entry value (Bybit) take the bracket of the entry notional.
+    ``tiers`` empty (or a ``ctx.tier`` holding every notional, as ``--mmr``): ``ctx.tier`` only.
+    """
+    if tiers and not rules.tier_at_liquidation:
+        tier = next((t for t in tiers if t.holds(pos.notional(pos.entry_price))), tiers[-1])
+        if tier is not ctx.tier:
+            ctx = replace(ctx, tier=tier)
+        return rules.liquidation_price(pos, ctx), ctx.tier
+    first = rules.liquidation_price(pos, ctx)
+    if not tiers or (first is not None and ctx.tier.holds(pos.notional(first))):
+        return first, ctx.tier
+    for tier in tiers:
+        if tier is ctx.tier:
+            continue
+        price = rules.liquidation_price(pos, replace(ctx, tier=tier))
+        if price is not None and tier.holds(pos.notional(price)):
+            return price, tier
+    return first, ctx.tier
 
 
 def pnl(pos: Exposure, exit_price: Decimal) -> Decimal:
@@ -164,6 +196,7 @@ class Slot:
     upnl: Decimal | None = None  # None where pnl would raise (price ≤ 0, inverse flat)
     row: tuple[str, Decimal, Decimal] | None = None
     lp: Decimal | None = None
+    lp_tier: MarginTier | None = None  # the bracket ``lp`` was computed with
     lp_fresh: bool = False
     lp_basis: object = None
     lp_leverage: Decimal | None = None

@@ -35,6 +35,10 @@ class MarginTier:
     def maintenance_margin(self, notional: Decimal) -> Decimal:
         return notional * self.mmr - self.cum
 
+    def holds(self, notional: Decimal) -> bool:
+        """floor <= notional < cap: Binance ``notionalFloor`` is inclusive, ``notionalCap`` not."""
+        return self.floor <= notional and (self.cap is None or notional < self.cap)
+
 
 @dataclass(frozen=True, slots=True)
 class ContractSpec:
@@ -86,11 +90,15 @@ class ContractSpec:
         return contracts * self.contract_size
 
     def tier_for(self, notional: Decimal) -> MarginTier:
-        """The bracket the notional falls in (floor < notional <= cap, tax-bracket style)."""
+        """The bracket the notional falls in: floor <= notional < cap (tax-bracket style).
+
+        A notional exactly at a floor belongs to the upper bracket, as Binance's
+        ``notionalFloor`` (inclusive) / ``notionalCap`` (exclusive) say (exchange-mechanics §A.1).
+        """
         if not self.tiers:
             raise InputError(f"{self.symbol} on {self.venue} has no maintenance-margin tiers")
         for t in self.tiers:
-            if t.cap is None or notional <= t.cap:
+            if t.cap is None or notional < t.cap:
                 return t
         return self.tiers[-1]
 

@@ -300,3 +300,14 @@ def test_calc_help_shows_where_defaults_come_from(run_cli: Any) -> None:
     assert "( risk_pct)" not in text
     assert "default: default" not in text
     assert "<bool>  machine" not in text
+
+
+# Issue 13 #1 (exchange-mechanics.md §A.1, Binance liquidation FAQ): 5.001 BTC at 60,000 is
+# 300,060 at entry (bracket 2) but the bracket at the liquidation price is 1: 54,216.87, the
+# price the engine acts on (not 54,211.07).
+def test_liq_uses_the_bracket_at_the_liquidation_price(shared_data: Path, run_cli: Any) -> None:
+    out = as_json(run_cli, f"{LIQ_BTC} --side long --entry 60000 --contracts 5.001 --leverage 10")
+
+    assert out["liquidation_price"] == "54216.87"
+    assert (out["tier"], out["mmr"]) == (1, "0.004")
+    assert out["maintenance_margin"] == "1200.30"  # at entry, bracket 2: 300,060 × 0.5 % − 300

@@ -25,6 +25,7 @@ from sim.engine.margin import (
     tier_at,
     unrealized_pnl,
 )
+from sim.engine.margin import liquidation_price as solve_liquidation
 from sim.engine.market import FundingRate, LastTrade, MarkPrice
 from sim.engine.money import ZERO
 from sim.engine.positions import PositionView, cross_ratio
@@ -87,7 +88,9 @@ def ref_lp(acct: Account, symbol: str) -> D | None:
     if ctx is None:
         return None
     pos = acct.positions_by_symbol[symbol]
-    return acct.rules.liquidation_price(pos.exposure(acct.specs[symbol]), ctx)
+    spec = acct.specs[symbol]
+    # The bracket at the liquidation price (Binance FAQ), through the one shared function.
+    return solve_liquidation(acct.rules, pos.exposure(spec), ctx, spec.tiers)[0]
 
 
 def ref_ratio(acct: Account, currency: str) -> D:
