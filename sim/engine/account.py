@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sim.engine.checks import check_order
+from sim.engine.checks import check_order, leverage_change
 from sim.engine.commands import AmendOrder, CancelOrder, Deposit, PlaceOrder, SetLeverage
 from sim.engine.events import (
     CommandRejected,
@@ -205,6 +205,7 @@ class Account(OrderWork, AccountViews):
             self.emit(CommandRejected, cmd.symbol, command="SetLeverage", reason=reason)
             return
         pos = self.position(cmd.symbol)
+        pos.isolated_margin += leverage_change(self, cmd.symbol, cmd.leverage)[1]
         pos.leverage, pos.margin_mode = cmd.leverage, cmd.margin_mode
         self.emit(LeverageSet, cmd.symbol, leverage=cmd.leverage, margin_mode=cmd.margin_mode)
 
@@ -223,7 +224,7 @@ class Account(OrderWork, AccountViews):
         price = self.mark(cmd.symbol) or pos.entry_price or ZERO
         return check_leverage(
             spec, spec.notional(pos.contracts, price) if price else ZERO, cmd.leverage
-        )
+        ) or leverage_change(self, cmd.symbol, cmd.leverage)[0]
 
     def _on_place(self, cmd: PlaceOrder) -> None:
         self.order_no += 1
@@ -245,6 +246,7 @@ class Account(OrderWork, AccountViews):
         pos = self.position(cmd.symbol)
         lev, mode = cmd.leverage or pos.leverage, cmd.margin_mode or pos.margin_mode
         if (lev, mode) != (pos.leverage, pos.margin_mode):
+            pos.isolated_margin += leverage_change(self, cmd.symbol, lev)[1]
             pos.leverage, pos.margin_mode = lev, mode
             self.emit(LeverageSet, cmd.symbol, leverage=lev, margin_mode=mode)
         order = Order(

@@ -150,7 +150,9 @@ def check_position(acct: Account, spec: ContractSpec, cmd: PlaceOrder, ref: Deci
         return f"cannot switch {cmd.symbol} to {mode} margin while a position or order is open"
     leverage = cmd.leverage or pos.leverage
     resulting = abs(pos.contracts + sign * (cmd.contracts if not cmd.close_position else ZERO))
-    return check_leverage(spec, spec.notional(resulting, ref), leverage)
+    return check_leverage(spec, spec.notional(resulting, ref), leverage) or (
+        leverage_change(acct, cmd.symbol, leverage)[0]
+    )
 
 
 def check_margin(acct: Account, spec: ContractSpec, cmd: PlaceOrder, ref: Decimal) -> str | None:
@@ -167,6 +169,47 @@ def check_margin(acct: Account, spec: ContractSpec, cmd: PlaceOrder, ref: Decima
             f"available {available:.2f} {spec.settle}"
         )
     return None
+
+
+def leverage_change(acct: Account, symbol: str, leverage: Decimal) -> tuple[str | None, Decimal]:
+    """Can ``symbol`` change to ``leverage`` now? (reason or None, isolated margin to add).
+
+    The venues refuse a lower leverage whose new initial margin is not covered
+    (exchange-mechanics.md §A.1): cross, the position's and its open orders' extra margin at
+    mark must fit in the available balance; isolated, the position's margin is topped up to
+    the new initial margin from the available balance (a higher leverage keeps the margin).
+    Example: cross 0.9 BTC at 100x → 1x needs ~49,000 USDT more; with less available, refused.
+    """
+    pos = acct.position(symbol)
+    spec = acct.specs[symbol]
+    if leverage == pos.leverage:
+        return None, ZERO
+    orders = sum(
+        (
+            spec.notional(o.remaining, o.price)
+            for o in acct.working_orders(symbol)
+            if o.is_limit and not o.reduce_only and o.price
+        ),
+        ZERO,
+    )
+    extra = orders * (1 / leverage - 1 / pos.leverage)
+    top_up = ZERO
+    mark = acct.mark(symbol) or pos.entry_price
+    if pos.contracts != 0 and mark:
+        exp = pos.exposure(spec)
+        if pos.margin_mode == "cross":
+            extra += exp.notional(mark) * (1 / leverage - 1 / pos.leverage)
+        else:
+            needed = acct.rules.isolated_margin(exp, leverage, spec.taker_fee)
+            top_up = max(ZERO, needed - pos.isolated_margin)
+            extra += top_up
+    available = acct.available(spec.settle)
+    if extra > 0 and extra > available:
+        return (
+            f"insufficient margin to change {symbol} to {_num(leverage)}x: it needs "
+            f"{extra:.2f} {spec.settle} more, available {available:.2f} {spec.settle}"
+        ), ZERO
+    return None, top_up
 
 
 def check_triggers(acct: Account, cmd: PlaceOrder, ref: Decimal) -> str | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from sim.engine import liquidation as liq
 from sim.engine.events import FundingPaid
 from sim.engine.money import ZERO
 from sim.engine.spec import ContractSpec
@@ -67,7 +68,15 @@ class FundingBook:
 
 
 def pay_due(acct: Account) -> None:
-    """Pay every announced funding whose instant has come, on the mark at that time."""
+    """Pay every announced funding whose instant has come, on the mark at that time.
+
+    An isolated position pays from its own margin (exchange-mechanics.md §A.1); a payment
+    larger than that margin empties it (the rest comes from the wallet, the amount is the
+    venue's) and never leaves it negative. A payment that takes a position past its
+    liquidation price liquidates it at once, at the funding instant's mark, closing at the
+    bankruptcy price of what margin is left: never at a profit.
+    """
+    paid: list[str] = []
     for symbol, t, rate in acct.funding.due(acct.input_ts):
         acct.funding.mark_paid(symbol, t)
         pos = acct.positions_by_symbol.get(symbol)
@@ -80,7 +89,8 @@ def pay_due(acct: Account) -> None:
         acct.balances[spec.settle] = wallet
         pos.funding += amount
         if pos.margin_mode == "isolated":
-            pos.isolated_margin += amount
+            pos.isolated_margin = max(ZERO, pos.isolated_margin + amount)
+        paid.append(symbol)
         acct.emit(
             FundingPaid,
             symbol,
@@ -93,3 +103,6 @@ def pay_due(acct: Account) -> None:
             currency=spec.settle,
             wallet_after=wallet,
         )
+    for symbol in paid:
+        for s in liq.to_liquidate(acct, symbol):
+            liq.liquidate(acct, s, "mark")

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from adapters.tiers import tiers_from_ccxt
+from sim.engine.commands import SetLeverage
 from sim.engine.margin import liquidation_price
+from sim.engine.market import FundingRate
 from sim.engine.money import cents
 from sim.engine.sizing import quote_liquidation
 from sim.engine.spec import ContractSpec
@@ -108,3 +110,84 @@ def test_engine_refuses_bracket_one_leverage_at_the_floor() -> None:
     out = d.order(side="buy", order_type="market", contracts="5", leverage="125")
     assert d.kinds(out) == ["OrderRejected"]
     assert "maximum 100x" in out[0].reason
+
+
+# ---- 3. funding larger than an isolated position's margin --------------------------------------
+# exchange-mechanics.md §A.1/§A.6: funding = notional at mark × rate, paid from an isolated
+# position's own margin; when it eats the margin the position is liquidated at once, at the
+# bankruptcy price of what is left, never at a profit. Hand scenario: long 1 BTC at 70,000, 10x
+# isolated (margin 7,000), mark 66,000, rate 12 %: funding 66,000 × 0.12 = 7,920 > 7,000.
+def test_funding_that_eats_the_isolated_margin_liquidates_without_profit() -> None:
+    spec = synthetic_spec(maker="0", taker="0")
+    d = Driver(account(spec))
+    d.deposit("100000")
+    d.last("70000")
+    d.order(side="buy", order_type="market", contracts="1", leverage="10", margin_mode="isolated")
+    d.mark("66000")
+    assert d.account.positions()[0].isolated_margin == D(7000)
+
+    out = d(FundingRate("binanceusdm", "BTC/USDT:USDT", d.tick(), D("0.12"), d.ts))
+
+    assert d.kinds(out)[:2] == ["FundingPaid", "PositionLiquidated"]
+    paid = out[0]
+    assert paid.amount == D(-7920)
+    liq = out[1]
+    assert liq.wallet_before == D(0)  # the margin is used up, never negative
+    assert liq.close_price <= D(70000)  # a long is never closed above its entry here
+    assert liq.realized_pnl == D(0) and liq.loss == D(0)
+    assert d.account.positions() == []
+    assert d.account.wallets() == {"USDT": D(100000) - D(7920)}
+    trade = next(e for e in out if e.kind == "TradeClosed")
+    assert trade.realized_pnl == D(0) and trade.funding == D(-7920)
+
+
+def test_funding_within_the_margin_only_moves_it() -> None:
+    d = Driver(account(synthetic_spec(maker="0", taker="0")))
+    d.deposit("100000")
+    d.last("70000")
+    d.order(side="buy", order_type="market", contracts="1", leverage="10", margin_mode="isolated")
+    d.mark("69000")
+    out = d(FundingRate("binanceusdm", "BTC/USDT:USDT", d.tick(), D("0.01"), d.ts))
+    assert d.kinds(out) == ["FundingPaid"]
+    assert d.account.positions()[0].isolated_margin == D(7000) - D(690)
+
+
+# ---- 4. lowering leverage with an open position needs the new initial margin ------------------
+# exchange-mechanics.md §A.1: the venue refuses a lower leverage whose new initial margin is
+# not covered by the available balance (isolated: the extra margin is moved from it).
+# Hand scenario (issue 13): 0.9 BTC at 50,000, 100x → IM 450; 1x would need 45,000.
+def _opened(mode: str) -> Driver:
+    d = Driver(account(synthetic_spec(maker="0", taker="0")))
+    d.deposit("5000")
+    d.last("50000")
+    d.mark("50000")
+    d.order(side="buy", order_type="market", contracts="0.9", leverage="100", margin_mode=mode)
+    return d
+
+
+def _set(d: Driver, lev: str, mode: str) -> list:
+    return d(SetLeverage(ts_ms=d.tick(), symbol="BTC/USDT:USDT", leverage=D(lev), margin_mode=mode))
+
+
+def test_cross_leverage_cut_refused_when_margin_is_short() -> None:
+    d = _opened("cross")
+    assert d.account.available("USDT") == D(4550)
+    out = _set(d, "1", "cross")
+    assert d.kinds(out) == ["CommandRejected"]
+    assert "needs 44550.00 USDT more, available 4550.00" in out[0].reason
+    assert d.account.positions()[0].leverage == D(100)
+    ok = _set(d, "10", "cross")  # 4,500 − 450 = 4,050 ≤ 4,550
+    assert d.kinds(ok) == ["LeverageSet"]
+    assert d.account.available("USDT") == D(500)
+
+
+def test_isolated_leverage_cut_tops_up_the_margin_or_is_refused() -> None:
+    d = _opened("isolated")
+    assert d.account.positions()[0].isolated_margin == D(450)
+    assert d.kinds(_set(d, "5", "isolated")) == ["CommandRejected"]  # 9,000 − 450 > 4,550
+    assert d.kinds(_set(d, "10", "isolated")) == ["LeverageSet"]
+    assert d.account.positions()[0].isolated_margin == D(4500)
+    assert d.account.available("USDT") == D(500)
+    # The order path: a new order at a lower leverage is refused the same way.
+    out = d.order(side="buy", order_type="market", contracts="0.001", leverage="2")
+    assert d.kinds(out) == ["OrderRejected"] and "insufficient margin" in out[0].reason
