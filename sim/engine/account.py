@@ -222,9 +222,12 @@ class Account(OrderWork, AccountViews):
                 f"cannot switch {cmd.symbol} to {cmd.margin_mode} while a position or order is open"
             )
         price = self.mark(cmd.symbol) or pos.entry_price or ZERO
-        return check_leverage(
-            spec, spec.notional(pos.contracts, price) if price else ZERO, cmd.leverage
-        ) or leverage_change(self, cmd.symbol, cmd.leverage)[0]
+        return (
+            check_leverage(
+                spec, spec.notional(pos.contracts, price) if price else ZERO, cmd.leverage
+            )
+            or leverage_change(self, cmd.symbol, cmd.leverage)[0]
+        )
 
     def _on_place(self, cmd: PlaceOrder) -> None:
         self.order_no += 1

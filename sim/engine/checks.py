@@ -150,8 +150,9 @@ def check_position(acct: Account, spec: ContractSpec, cmd: PlaceOrder, ref: Deci
         return f"cannot switch {cmd.symbol} to {mode} margin while a position or order is open"
     leverage = cmd.leverage or pos.leverage
     resulting = abs(pos.contracts + sign * (cmd.contracts if not cmd.close_position else ZERO))
-    return check_leverage(spec, spec.notional(resulting, ref), leverage) or (
-        leverage_change(acct, cmd.symbol, leverage)[0]
+    return (
+        check_leverage(spec, spec.notional(resulting, ref), leverage)
+        or (leverage_change(acct, cmd.symbol, leverage)[0])
     )
 
 

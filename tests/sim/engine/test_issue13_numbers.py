@@ -134,11 +134,13 @@ def test_funding_that_eats_the_isolated_margin_liquidates_without_profit() -> No
     liq = out[1]
     assert liq.wallet_before == D(0)  # the margin is used up, never negative
     assert liq.close_price <= D(70000)  # a long is never closed above its entry here
-    assert liq.realized_pnl == D(0) and liq.loss == D(0)
+    assert liq.realized_pnl == D(0)
+    assert liq.loss == D(0)
     assert d.account.positions() == []
     assert d.account.wallets() == {"USDT": D(100000) - D(7920)}
     trade = next(e for e in out if e.kind == "TradeClosed")
-    assert trade.realized_pnl == D(0) and trade.funding == D(-7920)
+    assert trade.realized_pnl == D(0)
+    assert trade.funding == D(-7920)
 
 
 def test_funding_within_the_margin_only_moves_it() -> None:
@@ -190,4 +192,5 @@ def test_isolated_leverage_cut_tops_up_the_margin_or_is_refused() -> None:
     assert d.account.available("USDT") == D(500)
     # The order path: a new order at a lower leverage is refused the same way.
     out = d.order(side="buy", order_type="market", contracts="0.001", leverage="2")
-    assert d.kinds(out) == ["OrderRejected"] and "insufficient margin" in out[0].reason
+    assert d.kinds(out) == ["OrderRejected"]
+    assert "insufficient margin" in out[0].reason
