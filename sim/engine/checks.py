@@ -156,13 +156,39 @@ def check_position(acct: Account, spec: ContractSpec, cmd: PlaceOrder, ref: Deci
     )
 
 
+def open_loss(
+    spec: ContractSpec, sign: int, contracts: Decimal, price: Decimal, mark: Decimal | None
+) -> Decimal:
+    """Loss the new contracts show at mark the moment they fill at ``price`` (≥ 0).
+
+    Binance counts it in an order's initial margin (COIN-M FAQ, exchange-mechanics.md §A.3:
+    "Open Loss = Number of Contract × Contract Multiplier × |min[0, direction × (1/order price
+    − 1/mark price)]|"; USDⓈ-M: contracts × CS × |min[0, direction × (mark − order price)]|).
+    A short at 48,525 with the mark at 51,630 starts 3,105 USDT per BTC down.
+    """
+    if mark is None or contracts <= 0 or price <= 0:
+        return ZERO
+    move = sign * (mark - price) if spec.linear else sign * (1 / price - 1 / mark)
+    return contracts * spec.contract_size * -min(ZERO, move)
+
+
+def order_margin(
+    acct: Account, spec: ContractSpec, sign: int, added: Decimal, ref: Decimal, leverage: Decimal
+) -> Decimal:
+    """What opening ``added`` contracts at ``ref`` needs: initial margin, taker fee, open loss."""
+    notional = spec.notional(added, ref)
+    loss = open_loss(spec, sign, added, ref, acct.marks.get(spec.symbol))
+    return notional / leverage + notional * spec.taker_fee + loss
+
+
 def check_margin(acct: Account, spec: ContractSpec, cmd: PlaceOrder, ref: Decimal) -> str | None:
-    """Enough available balance for the initial margin plus the opening fee."""
+    """Enough available balance for the initial margin, the opening fee and the open loss."""
     added = increase_of(acct, cmd)
     if added == 0 or cmd.order_type in TRIGGERED_TYPES:
         return None
     leverage = cmd.leverage or acct.position(cmd.symbol).leverage
-    needed = spec.notional(added, ref) / leverage + spec.notional(added, ref) * spec.taker_fee
+    sign = 1 if cmd.side == "buy" else -1
+    needed = order_margin(acct, spec, sign, added, ref, leverage)
     available = acct.available(spec.settle)
     if needed > available:
         return (

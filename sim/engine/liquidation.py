@@ -17,6 +17,7 @@ from sim.engine.margin import CrossTerms, pnl
 from sim.engine.margin import liquidation_price as solve_liquidation
 from sim.engine.money import ZERO
 from sim.engine.venues.base import MarginContext
+from sim.engine.venues.generic import equity_for
 
 if TYPE_CHECKING:
     from sim.engine.account import Account
@@ -117,21 +118,28 @@ def crossed(side: int, mark: Decimal, lp: Decimal | None) -> bool:
 def closeout(acct: Account, symbol: str, ctx: MarginContext) -> Closeout:
     """Close price, gross PnL and fee of liquidating ``symbol`` with the venue's rule.
 
-    Isolated: the loss (fee included) never exceeds the position's margin; when the venue's
-    numbers would take more, the fee is cut so the margin is the whole loss.
+    The loss (fee included) never exceeds the margin (isolated) or the cross wallet's equity;
+    when the venue's numbers would take more, the fee is cut, then the loss is capped.
     """
     pos = acct.positions_by_symbol[symbol]
     spec = acct.specs[symbol]
     exp = pos.exposure(spec)
     mark = acct.mark(symbol) or exp.entry_price
-    price = spec.round_price(acct.rules.liquidation_close_price(exp, ctx, mark))
+    # Past bankruptcy already (the wallet cannot cover the others' losses): at the mark, so
+    # a bankruptcy price from negative equity never books a profit.
+    at = acct.rules.liquidation_close_price(exp, ctx, mark) if equity_for(ctx) >= 0 else mark
+    price = spec.round_price(at)
     gross = pnl(exp, price)
     fee = max(ZERO, acct.rules.liquidation_fee(exp, ctx, price))
-    if ctx.mode == "isolated" and fee - gross > ctx.wallet:
-        fee = max(ZERO, ctx.wallet + gross)
-        if -gross > ctx.wallet:
-            # Rounding the close price to the tick can step past bankruptcy; cap at the margin.
-            gross = -ctx.wallet
+    # What this close may take: the isolated margin, or in cross the wallet plus the other
+    # cross positions' uPnL (they close next, at their own bankruptcy prices), so the last
+    # close leaves the cross wallet at zero, never a rounding below it (−0.00225 USDT).
+    limit = max(ZERO, equity_for(ctx))
+    if fee - gross > limit:
+        fee = max(ZERO, limit + gross)
+        if -gross > limit:
+            # Rounding the close price to the tick can step past bankruptcy; cap the loss.
+            gross = -limit
     return Closeout(price, gross, fee)
 
 

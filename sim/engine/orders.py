@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from sim.engine import liquidation as liq
-from sim.engine.checks import increase_of
+from sim.engine.checks import increase_of, order_margin
 from sim.engine.commands import LIMIT_TYPES, TRIGGERED_TYPES, PlaceOrder
 from sim.engine.events import Event, OrderAmended, OrderFilled, OrderTriggered
 from sim.engine.fills import Book, taker_fills, walk
@@ -250,9 +250,7 @@ class OrderWork:
             )
             ref = self.taker_base(order.symbol, order.side) or order.trigger_price or ZERO
             added = increase_of(self, cmd)
-            needed = (
-                spec.notional(added, ref) * (1 / pos.leverage + spec.taker_fee) if ref else ZERO
-            )
+            needed = order_margin(self, spec, order.sign, added, ref, pos.leverage) if ref else ZERO
             if needed > self.available(spec.settle):
                 self.cancel_order(order, "insufficient_margin_at_trigger")
                 return ZERO

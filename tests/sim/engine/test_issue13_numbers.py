@@ -194,3 +194,51 @@ def test_isolated_leverage_cut_tops_up_the_margin_or_is_refused() -> None:
     out = d.order(side="buy", order_type="market", contracts="0.001", leverage="2")
     assert d.kinds(out) == ["OrderRejected"]
     assert "insufficient margin" in out[0].reason
+
+
+# ---- 5. cross liquidation never leaves the wallet below zero; open loss in the margin check ----
+# Hand scenario: cross long 0.003 BTC at 60,000, no fees, wallet 10.0001. Bankruptcy price
+# 60,000 − 10.0001/0.003 = 56,666.6333…, on the 0.1 tick 56,666.6: closing there would book
+# −10.0002 and leave −0.0001 USDT. The close may take the wallet, not a rounding more.
+@pytest.mark.parametrize("wallet", ["10.0001", "10.0004", "20.00013"])
+def test_cross_liquidation_leaves_no_negative_wallet(wallet: str) -> None:
+    d = Driver(account(synthetic_spec(maker="0", taker="0")))
+    d.deposit(wallet)
+    d.last("60000")
+    d.mark("60000")
+    d.order(side="buy", order_type="market", contracts="0.003", leverage="20")
+    lp = d.account.positions()[0].liquidation_price
+    out = d.mark(str((lp - D("0.1")).quantize(D("0.1"))))
+    liq = next(e for e in out if e.kind == "PositionLiquidated")
+    assert liq.margin_mode == "cross"
+    assert d.account.wallets()["USDT"] >= 0
+    assert liq.loss <= D(wallet)
+
+
+# Binance counts the open loss in an order's initial margin (COIN-M FAQ, exchange-mechanics.md
+# §A.3). Issue 13: a short at last 48,525 with the mark at 51,630 was accepted and liquidated
+# on the next mark. 1 BTC at 20x: IM 2,426.25 + open loss 3,105 = 5,531.25 > 3,000 available.
+def test_margin_check_counts_the_loss_already_showing_at_mark() -> None:
+    d = Driver(account(synthetic_spec(maker="0", taker="0")))
+    d.deposit("3000")
+    d.mark("51630")
+    d.last("48525")
+    out = d.order(side="sell", order_type="market", contracts="1", leverage="20")
+    assert d.kinds(out) == ["OrderRejected"]
+    assert "needs 5531.25 USDT" in out[0].reason
+    # With enough for the open loss too the order goes through and survives the next mark.
+    d.deposit("3000")
+    assert "OrderFilled" in d.kinds(d.order(side="sell", order_type="market", contracts="1"))
+    assert "PositionLiquidated" not in d.kinds(d.mark("51630"))
+
+
+def test_open_loss_by_hand() -> None:
+    from sim.engine.checks import open_loss
+
+    spec = synthetic_spec()
+    assert open_loss(spec, -1, D(1), D(48525), D(51630)) == D(3105)
+    assert open_loss(spec, 1, D(1), D(48525), D(51630)) == D(0)  # a long bought below mark
+    inverse = synthetic_spec("BTC/USD:BTC", linear=False, contract_size="100", step="1")
+    # COIN-M: 10 contracts × 100 USD long at 10,000 with mark 9,800: 1,000 × (1/9,800 − 1/10,000)
+    loss = open_loss(inverse, 1, D(10), D(10000), D(9800))
+    assert loss.quantize(D("0.00000001")) == D("0.00204082")
