@@ -82,6 +82,7 @@ class LiqResult:
     rule: str
     approximate: bool
     warnings: tuple[str, ...]
+    taker_fee: Decimal = ZERO  # the rate used (the spec's, or --taker-fee)
 
 
 def _q(value: Decimal | None, step: Decimal) -> Decimal | None:
@@ -346,4 +347,5 @@ def quote_liquidation(
         rule=rules.name,
         approximate=rules.approximate,
         warnings=tuple(warnings),
+        taker_fee=spec.taker_fee,
     )

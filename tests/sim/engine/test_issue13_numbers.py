@@ -242,3 +242,17 @@ def test_open_loss_by_hand() -> None:
     # COIN-M: 10 contracts × 100 USD long at 10,000 with mark 9,800: 1,000 × (1/9,800 − 1/10,000)
     loss = open_loss(inverse, 1, D(10), D(10000), D(9800))
     assert loss.quantize(D("0.00000001")) == D("0.00204082")
+
+
+# ---- 6. fee overrides: one helper for calc and replay -----------------------------------------
+def test_with_fees_replaces_only_what_is_given() -> None:
+    from sim.engine.spec import with_fees
+    from sim.errors import InputError
+
+    spec = btc_usdt(maker_fee=D("0.0002"), taker_fee=D("0.0005"))
+    assert with_fees(spec) == spec
+    assert with_fees(spec, taker=D("0.00075")).taker_fee == D("0.00075")
+    assert with_fees(spec, taker=D("0.00075")).maker_fee == D("0.0002")
+    assert with_fees(spec, maker=D("-0.0001")).maker_fee == D("-0.0001")  # a rebate
+    with pytest.raises(InputError, match="--taker-fee"):
+        with_fees(spec, taker=D("-0.0001"))
