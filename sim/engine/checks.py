@@ -22,10 +22,11 @@ from sim.engine.commands import (
 )
 from sim.engine.margin import check_leverage
 from sim.engine.money import ZERO, is_multiple
+from sim.engine.risk import available
 from sim.engine.spec import ContractSpec
 
 if TYPE_CHECKING:
-    from sim.engine.account import Account
+    from sim.engine.state import AccountState
 
 
 def _num(x: Decimal) -> str:
@@ -36,7 +37,7 @@ def _when(ts_ms: int) -> str:
     return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def check_symbol(acct: Account, symbol: str, ts_ms: int) -> str | None:
+def check_symbol(acct: AccountState, symbol: str, ts_ms: int) -> str | None:
     """Unknown, expired or stale symbols take no orders."""
     spec = acct.specs.get(symbol)
     if spec is None:
@@ -105,7 +106,7 @@ def check_grid(spec: ContractSpec, cmd: PlaceOrder) -> str | None:
     return None
 
 
-def reference_price(acct: Account, cmd: PlaceOrder) -> Decimal | None:
+def reference_price(acct: AccountState, cmd: PlaceOrder) -> Decimal | None:
     """Price used for notional and margin checks: the limit, trigger, touch or last price."""
     if cmd.order_type in LIMIT_TYPES and cmd.price is not None:
         return cmd.price
@@ -114,7 +115,7 @@ def reference_price(acct: Account, cmd: PlaceOrder) -> Decimal | None:
     return acct.taker_base(cmd.symbol, cmd.side)
 
 
-def increase_of(acct: Account, cmd: PlaceOrder) -> Decimal:
+def increase_of(acct: AccountState, cmd: PlaceOrder) -> Decimal:
     """Contracts by which the order would grow the position (0 for a pure reduction)."""
     pos = acct.position(cmd.symbol)
     sign = 1 if cmd.side == "buy" else -1
@@ -125,7 +126,9 @@ def increase_of(acct: Account, cmd: PlaceOrder) -> Decimal:
     return cmd.contracts
 
 
-def check_position(acct: Account, spec: ContractSpec, cmd: PlaceOrder, ref: Decimal) -> str | None:
+def check_position(
+    acct: AccountState, spec: ContractSpec, cmd: PlaceOrder, ref: Decimal
+) -> str | None:
     """Reduce-only direction, min notional, margin mode and tier leverage."""
     pos = acct.position(cmd.symbol)
     sign = 1 if cmd.side == "buy" else -1
@@ -173,7 +176,12 @@ def open_loss(
 
 
 def order_margin(
-    acct: Account, spec: ContractSpec, sign: int, added: Decimal, ref: Decimal, leverage: Decimal
+    acct: AccountState,
+    spec: ContractSpec,
+    sign: int,
+    added: Decimal,
+    ref: Decimal,
+    leverage: Decimal,
 ) -> Decimal:
     """What opening ``added`` contracts at ``ref`` needs: initial margin, taker fee, open loss."""
     notional = spec.notional(added, ref)
@@ -181,7 +189,9 @@ def order_margin(
     return notional / leverage + notional * spec.taker_fee + loss
 
 
-def check_margin(acct: Account, spec: ContractSpec, cmd: PlaceOrder, ref: Decimal) -> str | None:
+def check_margin(
+    acct: AccountState, spec: ContractSpec, cmd: PlaceOrder, ref: Decimal
+) -> str | None:
     """Enough available balance for the initial margin, the opening fee and the open loss."""
     added = increase_of(acct, cmd)
     if added == 0 or cmd.order_type in TRIGGERED_TYPES:
@@ -189,23 +199,25 @@ def check_margin(acct: Account, spec: ContractSpec, cmd: PlaceOrder, ref: Decima
     leverage = cmd.leverage or acct.position(cmd.symbol).leverage
     sign = 1 if cmd.side == "buy" else -1
     needed = order_margin(acct, spec, sign, added, ref, leverage)
-    available = acct.available(spec.settle)
-    if needed > available:
+    free = available(acct, spec.settle)
+    if needed > free:
         return (
             f"insufficient margin: the order needs {needed:.2f} {spec.settle}, "
-            f"available {available:.2f} {spec.settle}"
+            f"available {free:.2f} {spec.settle}"
         )
     return None
 
 
-def leverage_change(acct: Account, symbol: str, leverage: Decimal) -> tuple[str | None, Decimal]:
+def leverage_change(
+    acct: AccountState, symbol: str, leverage: Decimal
+) -> tuple[str | None, Decimal]:
     """Can ``symbol`` change to ``leverage`` now? (reason or None, isolated margin to add).
 
     The venues refuse a lower leverage whose new initial margin is not covered
     (exchange-mechanics.md §A.1): cross, the position's and its open orders' extra margin at
     mark must fit in the available balance; isolated, the position's margin is topped up to
     the new initial margin from the available balance (a higher leverage keeps the margin).
-    Example: cross 0.9 BTC at 100x → 1x needs ~49,000 USDT more; with less available, refused.
+    Example: cross 0.9 BTC at 50,000, 100x → 1x needs 44,550 USDT more: refused with less.
     """
     pos = acct.position(symbol)
     spec = acct.specs[symbol]
@@ -230,16 +242,16 @@ def leverage_change(acct: Account, symbol: str, leverage: Decimal) -> tuple[str 
             needed = acct.rules.isolated_margin(exp, leverage, spec.taker_fee)
             top_up = max(ZERO, needed - pos.isolated_margin)
             extra += top_up
-    available = acct.available(spec.settle)
-    if extra > 0 and extra > available:
+    free = available(acct, spec.settle)
+    if extra > 0 and extra > free:
         return (
             f"insufficient margin to change {symbol} to {_num(leverage)}x: it needs "
-            f"{extra:.2f} {spec.settle} more, available {available:.2f} {spec.settle}"
+            f"{extra:.2f} {spec.settle} more, available {free:.2f} {spec.settle}"
         ), ZERO
     return None, top_up
 
 
-def check_triggers(acct: Account, cmd: PlaceOrder, ref: Decimal) -> str | None:
+def check_triggers(acct: AccountState, cmd: PlaceOrder, ref: Decimal) -> str | None:
     """Triggers already crossed, brackets on the wrong side, post-only orders that would take."""
     sign = 1 if cmd.side == "buy" else -1
     if cmd.stop_loss is not None and (cmd.stop_loss - ref) * sign >= 0:
@@ -264,7 +276,7 @@ def check_triggers(acct: Account, cmd: PlaceOrder, ref: Decimal) -> str | None:
     return None
 
 
-def check_order(acct: Account, cmd: PlaceOrder) -> str | None:
+def check_order(acct: AccountState, cmd: PlaceOrder) -> str | None:
     """Every exchange rule for a new order; the first failing reason, or None to accept."""
     reason = check_symbol(acct, cmd.symbol, cmd.ts_ms) or check_fields(cmd)
     if reason:

@@ -14,21 +14,21 @@ from decimal import Decimal as D
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.engine import liquidation as liq
+from sim.engine import risk as liq
 from sim.engine.account import Account
 from sim.engine.commands import Deposit, PlaceOrder
+from sim.engine.margin import liquidation_price as solve_liquidation
 from sim.engine.margin import (
-    MarginCache,
     maintenance_margin,
     margin_ratio,
     pnl,
     tier_at,
     unrealized_pnl,
 )
-from sim.engine.margin import liquidation_price as solve_liquidation
 from sim.engine.market import FundingRate, LastTrade, MarkPrice
 from sim.engine.money import ZERO
-from sim.engine.positions import PositionView, cross_ratio
+from sim.engine.positions import PositionView
+from sim.engine.risk import MarginCache, cross_ratio
 from sim.engine.spec import MarginTier
 from sim.engine.venues.base import MarginContext
 from tests.sim.engine._account_fixtures import synthetic_spec
