@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from sim.cli.render import fmt
 from sim.desk.describe import money
+from sim.display import fmt
 from sim.engine.account import Account
 from sim.engine.commands import PlaceOrder
 from sim.engine.events import OrderAccepted, OrderFilled, OrderRejected

@@ -11,9 +11,9 @@ import pytest
 from adapters.pricepath import CandleSeries, MarketData
 from adapters.specs import SpecBook
 from config.settings import Settings
-from sim.cli.render import fmt
 from sim.desk.replaying import Player
 from sim.desk.session import DeskOptions, DeskSession
+from sim.display import fmt
 from sim.engine.events import FeedStale, OrderDenied, OrderFilled, WalletCredited
 from sim.engine.market import LastTrade, MarkPrice
 from sim.errors import InputError
