@@ -11,7 +11,7 @@ from sim.cli import render
 from sim.cli.render import ts_text
 
 if TYPE_CHECKING:
-    from sim.cli.replay_cmd import ReplayResult
+    from sim.orders_replay import ReplayResult
 
 POSITION_COLUMNS = ["symbol", "side", "contracts", "× size", "entry", "mark", "lev.", "mode",
                     "uPnL", "liq. price", "margin ratio"]  # fmt: skip
