@@ -55,6 +55,12 @@ FromOpt = Annotated[
 UntilOpt = Annotated[
     str | None, typer.Option("--until", help="replay bars before this UTC time (ISO)")
 ]
+MakerFeeOpt = Annotated[
+    str | None, typer.Option("--maker-fee", help="maker fee rate, e.g. 0.0002 (0.02 %)")
+]
+TakerFeeOpt = Annotated[
+    str | None, typer.Option("--taker-fee", help="taker fee rate, e.g. 0.0005 (0.05 %)")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output", metavar="")]
 
 
@@ -158,12 +164,22 @@ def _fail_with_traceback(e: loader.StrategyError) -> None:
         render.stderr.print(e.user_traceback.rstrip(), highlight=False, markup=False)
 
 
-def _options(exchange: str | None, balance: str | None, db: Path | None) -> RunOptions:
+def _options(
+    exchange: str | None,
+    balance: str | None,
+    db: Path | None,
+    fees: tuple[str | None, str | None] = (None, None),
+) -> RunOptions:
+    from dataclasses import replace
+
+    from sim.cli.replay_cmd import fee_rate
     from sim.strategy.run import RunOptions
 
     settings = context.settings()
     ex = exchange or settings.exchange.default
-    return RunOptions.from_settings(settings, ex, parse_balance(balance), db)
+    options = RunOptions.from_settings(settings, ex, parse_balance(balance), db)
+    maker, taker = fee_rate("--maker-fee", fees[0]), fee_rate("--taker-fee", fees[1])
+    return replace(options, maker_fee=maker, taker_fee=taker)
 
 
 def register(app: typer.Typer) -> None:
@@ -195,6 +211,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
         since: FromOpt = None,
         until: UntilOpt = None,
+        maker_fee: MakerFeeOpt = None,
+        taker_fee: TakerFeeOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Run a strategy on recorded candles (--replay) or the live paper feed (--live)."""
@@ -207,7 +225,8 @@ def register(app: typer.Typer) -> None:
         loaded = loader.load(strategy)
         overrides = P.parse_pairs(loaded.cls, param or [])
         settings = context.settings()
-        options = _options(exchange, balance, db or settings.data.journal_path)
+        journal = db or settings.data.journal_path
+        options = _options(exchange, balance, journal, (maker_fee, taker_fee))
         started_ms = int(datetime.now(tz=UTC).timestamp() * 1000) - 1000
         try:
             if replay is not None:

@@ -29,6 +29,7 @@ from sim.engine.money import ZERO
 from sim.errors import InputError
 from sim.guards import GuardLimits, Guards
 from sim.journal import Journal
+from sim.orders_replay import with_fees
 from sim.session import JournalLink, Session
 from sim.strategy import params as P
 from sim.strategy.api import Bar
@@ -56,6 +57,8 @@ class RunOptions:
     risk_pct: Decimal
     guards: GuardLimits
     db: Path | None
+    maker_fee: Decimal | None = None  # --maker-fee / --taker-fee: None keeps the market's rate
+    taker_fee: Decimal | None = None
 
     @classmethod
     def from_settings(
@@ -105,7 +108,8 @@ class StrategyRun:
         self.strategy = loaded.cls(**overrides)
         self.name = self.strategy.strategy_name()
         symbols = [book.get(s).symbol for s in self.strategy.markets()]
-        self.specs = {s: book.get(s) for s in symbols}
+        fees = (options.maker_fee, options.taker_fee)
+        self.specs = {s: with_fees(book.get(s), *fees) for s in symbols}
         self.primary = symbols[0]
         self.currency = self.specs[self.primary].settle
         self.options = options
