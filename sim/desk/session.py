@@ -329,7 +329,8 @@ class DeskSession:
         return Reply(lines=[self.clock.command(intent.word, intent.value)])
 
     def _command(self, cmd: Any, what: str | None = None) -> Reply:
-        return Reply(events=self._log(self.kernel.submit(cmd), what))
+        events = self._log(self.kernel.submit(cmd), what)
+        return Reply(events=events, ok=not any(isinstance(e, OrderDenied) for e in events))
 
     def place(self, orders: Sequence[PlaceOrder]) -> Reply:
         """Echo, guard and send each order (a scale ladder sends several)."""
