@@ -21,9 +21,12 @@ from sim.engine.commands import Deposit, PlaceOrder
 from sim.engine.events import Event, TradeClosed
 from sim.engine.spec import ContractSpec, MarginTier
 from sim.errors import InputError
+from sim.guards import GuardLimits
 from sim.interrupt import DeferredInterrupt
 from sim.runner import CandleReplay, Runner, RunStats
 from sim.session import JournalLink, Session
+
+GUARDS_KEY = "replay_guards"  # where the guards' memory sits in the journal's snapshot
 
 if TYPE_CHECKING:
     from adapters.pricepath import MarketData
@@ -47,6 +50,7 @@ class ReplayOptions:
     tier: MarginTier | None = None
     maker_fee: Decimal | None = None
     taker_fee: Decimal | None = None
+    limits: GuardLimits | None = None  # discipline guards (``--guards``); None: orders as written
 
 
 @dataclass
@@ -274,7 +278,7 @@ def _replay(
         link = JournalLink(
             journal, account.name, journal.start_session(account.name, "replay", params)
         )
-    session = Session(account, journal=link)
+    session = Session(account, limits=options.limits, guards_key=GUARDS_KEY, journal=link)
     events: list[Event] = []
     session.subscribe(events.extend)
     try:
@@ -317,7 +321,7 @@ def _result(
                 "reason": e.reason,  # type: ignore[attr-defined]
             }
             for e in events
-            if e.kind in ("OrderRejected", "CommandRejected")
+            if e.kind in ("OrderRejected", "CommandRejected", "OrderDenied")
         ],
         notes=list(notes),
         stats=stats,

@@ -27,7 +27,7 @@ from sim.bus import Bus
 from sim.engine.account import Account
 from sim.engine.events import Event
 from sim.engine.market import LastTrade
-from sim.engine.triggers import PriceTape, TouchIndex, bar_ranges, level_array, next_due_ms
+from sim.engine.triggers import PriceTape, TouchIndex, bar_ranges, level_array
 from sim.interrupt import DeferredInterrupt
 from sim.session import RunStats, Session
 
@@ -193,7 +193,7 @@ class CandleReplay:
         """First bar at or after ``g`` that must be played; the ones before are skipped."""
         bars = self.bars
         limit = len(bars)
-        due = next_due_ms(self.account)
+        due = self.runner.session.next_due_ms()
         for t in (t_next, due):
             if t is not None:
                 limit = min(limit, int(np.searchsorted(bars.end_max, t, side="left")))
@@ -341,7 +341,7 @@ class TickReplay:
     def _skip(self, g: int, t_next: int | None) -> int:
         tape = self.tape
         limit = len(tape)
-        for t in (t_next, next_due_ms(self.account)):
+        for t in (t_next, self.runner.session.next_due_ms()):
             if t is not None:
                 at = int(np.searchsorted(tape.ts_max, t - self._shift, side="left"))
                 limit = min(limit, at)

@@ -33,8 +33,9 @@ from sim.engine.commands import AmendOrder, CancelOrder, PlaceOrder
 from sim.engine.events import Event
 from sim.engine.money import ZERO
 from sim.engine.sizing import quote_liquidation
+from sim.engine.triggers import next_due_ms
 from sim.errors import InputError
-from sim.guards import GuardLimits, Guards, GuardState, is_exit
+from sim.guards import DAY_MS, GuardLimits, Guards, GuardState, is_exit
 
 if TYPE_CHECKING:
     from sim.engine.orders import Order
@@ -117,6 +118,19 @@ class Session:
     @property
     def now_ms(self) -> int:
         return self.account.now_ms
+
+    def next_due_ms(self) -> int | None:
+        """The next time something happens without a price: funding, an expiry, or the guards'
+        clock (a lock ending, a new UTC day); a replay never skips prices past it."""
+        times = [t for t in (next_due_ms(self.account), self._guards_due()) if t is not None]
+        return min(times) if times else None
+
+    def _guards_due(self) -> int | None:
+        if self.guards is None or self.guards.state.day < 0:
+            return None
+        state = self.guards.state
+        day_end = (state.day + 1) * DAY_MS
+        return day_end if state.locked_until_ms is None else min(day_end, state.locked_until_ms)
 
     def subscribe(self, subscriber: Subscriber) -> None:
         """Receive every batch after it is committed (registration order)."""

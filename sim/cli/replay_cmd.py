@@ -34,12 +34,15 @@ def run_replay(
     tier: MarginTier | None = None,
     maker_fee: Decimal | None = None,
     taker_fee: Decimal | None = None,
+    guards: bool = False,
 ) -> ReplayResult:
     """Read the settings, then replay through :func:`sim.orders_replay.run_orders`."""
     from adapters.specs import load_spec_book
+    from sim.guards import GuardLimits
     from sim.orders_replay import ReplayInterrupted, ReplayOptions, run_orders
 
     settings = context.settings()
+    limits = GuardLimits.from_risk(settings.risk, settings.account.currency) if guards else None
     options = ReplayOptions(
         exchange=exchange,
         balance=balance if balance is not None else settings.account.starting_balance,
@@ -52,6 +55,7 @@ def run_replay(
         tier=tier,
         maker_fee=maker_fee,
         taker_fee=taker_fee,
+        limits=limits,
     )
     book = load_spec_book(exchange, settings)
     try:
@@ -126,6 +130,9 @@ def register(app: typer.Typer) -> None:
         taker_fee: Annotated[
             str | None, typer.Option("--taker-fee", help="taker fee rate, e.g. 0.0005 (0.05 %)")
         ] = None,
+        guards: Annotated[
+            bool, typer.Option("--guards", help="apply the [risk] discipline guards to the orders")
+        ] = False,
         every_bar: Annotated[
             bool, typer.Option("--every-bar", help="play every bar (no skipping; slower)")
         ] = False,
@@ -152,6 +159,7 @@ def register(app: typer.Typer) -> None:
                 tier,
                 fee_rate("--maker-fee", maker_fee),
                 fee_rate("--taker-fee", taker_fee),
+                guards,
             )
         except KeyboardInterrupt as e:  # typer would exit 130 without a word
             render.stderr.print(str(e) or "interrupted", markup=False, soft_wrap=True)
