@@ -26,13 +26,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")
 
 
 def data_home() -> Path:
-    data = context.settings().data
-    return getattr(data, "home_path", None) or data.write_path  # TEMP until main's DataSettings
+    return context.settings().data.home_path
 
 
 def downloads_root() -> Path:
-    data = context.settings().data
-    return getattr(data, "downloads_path", None) or data.write_path / "downloads"  # TEMP
+    return context.settings().data.downloads_path
 
 
 # -- download ---------------------------------------------------------------------------------
@@ -193,27 +191,21 @@ def count_gaps(ts_ms: Any, step_ms: int) -> int:
 
 
 def _sources() -> list[tuple[str, Path]]:
-    """(source, folder) in search order, without duplicates."""
-    data = context.settings().data
+    """(source, folder) in search order: downloaded venues, data folders, the bundled sample."""
+    from config.settings import bundled_dir
+
+    downloads, bundled = downloads_root(), bundled_dir()
     found: list[tuple[str, Path]] = []
-    downloads = downloads_root()
     if downloads.is_dir():
         found += [("downloaded", d) for d in sorted(downloads.iterdir()) if d.is_dir()]
-    bundled: Path | None = None
-    try:
-        from adapters.bundled import bundled_dir
-
-        bundled = bundled_dir()
-    except ImportError:  # the bundled sample is not part of this build
-        pass
-    for d in data.data_dirs:
-        if d.is_dir():
-            found.append(("bundled" if bundled is not None and d == bundled else "data dir", d))
+    for d in context.settings().data.data_dirs:
+        if d.is_dir() and d != downloads:
+            found.append(("bundled" if d == bundled else "data dir", d))
     seen: set[Path] = set()
     out = []
     for source, d in found:
         key = d.resolve()
-        if key not in seen and not any(key.is_relative_to(s) for s in seen):
+        if key not in seen:
             seen.add(key)
             out.append((source, d))
     return out

@@ -26,7 +26,7 @@ WEEK = ("--from", "2025-03-10", "--until", "2025-03-17")
 @contextlib.contextmanager
 def _serve_cli(shared_data: Path, home: Path, *extra: str) -> Iterator[str]:
     """`microfut exchange serve --venue binanceusdm --data <shared data>` as the issue runs it."""
-    env = {**os.environ, "MICROFUT_HOME": str(home), "MICROFUT_DATA__WRITE_DIR": str(home)}
+    env = {**os.environ, "MICROFUT_HOME": str(home)}
     args = ["exchange", "serve", "--venue", "binanceusdm", "--data", str(shared_data), *extra]
     proc = subprocess.Popen(
         [*CLI, *args, "--port", "0"],
