@@ -75,9 +75,15 @@ def _download(
                         f"{exchange} has no {job.label} between {_text(start_ms)} and "
                         f"{_text(end_ms)}; choose a range the venue traded in"
                     )
-            if exchange == "bybit":
-                path, n = dl.save_risk_limits(ex, exchange, symbol, root)
-                result.risk_limits.append({"symbol": symbol, "tiers": n, "path": path})
+            if exchange == "bybit":  # an extra: a refusal is a warning, not a failed download
+                try:
+                    path, n = dl.save_risk_limits(ex, exchange, symbol, root)
+                    note = ""
+                except DataError as e:
+                    path, n, note = None, 0, str(e)
+                result.risk_limits.append(
+                    {"symbol": symbol, "tiers": n, "path": path, "error": note}
+                )
     return result
 
 
@@ -158,7 +164,7 @@ def download(
         if r["tiers"]:
             render.stdout.print(f"risk-limit tiers for {r['symbol']}: {r['tiers']} in {r['path']}")
         else:
-            render.warn(f"{exchange} served no risk-limit tiers for {r['symbol']}")
+            render.warn(r["error"] or f"{exchange} served no risk-limit tiers for {r['symbol']}")
 
 
 def _when(value: datetime | None) -> str:
