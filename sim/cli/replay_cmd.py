@@ -193,12 +193,14 @@ def _market(
     return market
 
 
-def _check_raw_times(data: Path, rows: list[tuple[int, PlaceOrder]], where: str) -> None:
+def _check_raw_times(
+    data: Path, rows: list[tuple[int, PlaceOrder]], where: str, exchange: str
+) -> None:
     """Orders outside a raw recording's receipt-time span stop the run, as with candles."""
     from adapters.pricepath import check_order_times
     from adapters.replay import recorded_span
 
-    span = recorded_span(data)
+    span = recorded_span(data, default_venue=exchange)  # -e when the folder names no venue
     spans = {o.symbol: span for _, o in rows}
     check_order_times(spans, ((f"{where} row {n}", o.symbol, o.ts_ms) for n, o in rows))
 
@@ -210,6 +212,7 @@ def _play(
     symbols: list[str],
     timed: list[tuple[int, int, object]],
     fast: bool,
+    exchange: str,
 ) -> tuple[RunStats, list[str]]:
     """Play the recorded data with the orders merged in; Ctrl-C lands between two inputs."""
     from adapters.pricepath import capture_notes, replay_notes
@@ -219,7 +222,7 @@ def _play(
     with _DeferredInterrupt() as guard:
         _interruptible(runner, guard)
         if market is None:
-            source = open_replay(data, symbols=symbols)
+            source = open_replay(data, symbols=symbols, default_venue=exchange)
             stats = runner.run_merged(source, timed)
             return stats, capture_notes(data.name) + source.notes()
         stats = CandleReplay(runner, list(market.candles.values()), timed, fast=fast).run()
@@ -257,7 +260,7 @@ def run_replay(
     symbols = sorted(specs)
     if is_raw_recording(data):
         market = None
-        _check_raw_times(data, rows, where)
+        _check_raw_times(data, rows, where, exchange)
     else:
         market = _market(data, exchange, rows, where, timeframe)
     specs, tier_notes = _with_tiers(exchange, specs, tier)  # data first: no --mmr for nothing
@@ -297,7 +300,7 @@ def run_replay(
             session = _attach_journal(journal, bus, account, amount, params)
         runner = Runner(account, bus)
         try:
-            stats, notes = _play(runner, data, market, symbols, timed, fast)
+            stats, notes = _play(runner, data, market, symbols, timed, fast, exchange)
         except KeyboardInterrupt:
             if journal is not None and session is not None:
                 journal.set_session_status(session, "interrupted")
