@@ -25,8 +25,8 @@ from pydantic_settings import (
 
 from sim.errors import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = Path(__file__).resolve().parent / "default.toml"
+HOME_ENV = "MICROFUT_HOME"
 
 
 class _Section(BaseModel):
@@ -58,26 +58,55 @@ class FillSettings(_Section):
 
 
 class DataSettings(_Section):
-    dirs: list[str] = Field(default_factory=lambda: ["../shared/data"])
-    write_dir: str = "data"
-    journal: str = "data/journal.sqlite"
-
-    def resolve(self, path: str) -> Path:
-        """Resolve a configured path against the project folder."""
-        p = Path(path).expanduser()
-        return p if p.is_absolute() else (PROJECT_ROOT / p).resolve()
+    home: str = Field("", description="data home; empty = $MICROFUT_HOME or the user data folder")
+    dirs: list[str] = Field(default_factory=list, description="extra recorded-data folders")
+    journal: str = Field("journal.sqlite", min_length=1, description="journal, under home")
 
     @property
-    def data_dirs(self) -> list[Path]:
-        return [self.resolve(d) for d in self.dirs]
+    def home_path(self) -> Path:
+        """Where microfut writes: $MICROFUT_HOME, else ``[data] home``, else the platform's.
+
+        Never the installation: a wheel installed into site-packages must stay untouched.
+        """
+        chosen = os.environ.get(HOME_ENV) or self.home
+        if chosen:
+            return Path(chosen).expanduser().resolve()
+        return default_home()
 
     @property
     def write_path(self) -> Path:
-        return self.resolve(self.write_dir)
+        """The data home (specs/, recordings/, logs/, sweeps/ and downloads/ live under it)."""
+        return self.home_path
+
+    @property
+    def downloads_path(self) -> Path:
+        """Market data fetched with ``microfut data download``."""
+        return self.home_path / "downloads"
 
     @property
     def journal_path(self) -> Path:
-        return self.resolve(self.journal)
+        p = Path(self.journal).expanduser()
+        return p if p.is_absolute() else self.home_path / p
+
+    @property
+    def data_dirs(self) -> list[Path]:
+        """Read-only data folders, searched in order: configured, downloaded, bundled sample."""
+        configured = [Path(d).expanduser().resolve() for d in self.dirs]
+        return [*configured, self.downloads_path, bundled_dir()]
+
+
+def default_home() -> Path:
+    """The platform's user data folder for microfut (e.g. ~/.local/share/microfut)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("microfut", appauthor=False))
+
+
+def bundled_dir() -> Path:
+    """The compact real-data sample shipped inside the package (specs, tiers, BTC/ETH month)."""
+    from microfut_data import SAMPLE_DIR
+
+    return SAMPLE_DIR
 
 
 class FeedSettings(_Section):

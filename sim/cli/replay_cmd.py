@@ -231,7 +231,7 @@ def _play(
 
 def run_replay(
     exchange: str,
-    data: Path,
+    data: Path | None,
     orders_path: Path,
     balance: Decimal | None,
     timeframe: str | None = None,
@@ -253,9 +253,13 @@ def run_replay(
     rows = read_order_rows(orders_path)
     if not rows:
         raise InputError(f"{where} has no order rows")
+    specs, rows = _resolve(exchange, rows, where)
+    if data is None:
+        from adapters.candles import default_root
+
+        data = default_root(settings.data.data_dirs, sorted(specs), timeframe)
     if not data.exists():
         raise InputError(f"--data {data} does not exist; point it at a recorded file or folder")
-    specs, rows = _resolve(exchange, rows, where)
     orders = [o for _, o in rows]
     symbols = sorted(specs)
     if is_raw_recording(data):
@@ -376,11 +380,15 @@ def register(app: typer.Typer) -> None:
 
     @app.command("replay")
     def replay(
-        data: Annotated[
-            Path,
-            typer.Option("--data", help="recorded candles (file or folder) or a raw capture"),
-        ],
         orders: Annotated[Path, typer.Option("--orders", help="ORDERS.csv to run")],
+        data: Annotated[
+            Path | None,
+            typer.Option(
+                "--data",
+                help="recorded candles (file or folder) or a raw capture "
+                "(default: the first data folder with candles for the orders' symbols)",
+            ),
+        ] = None,
         exchange: Annotated[
             str | None, typer.Option("--exchange", "-e", help="ccxt id (default from config)")
         ] = None,
