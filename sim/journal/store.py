@@ -232,6 +232,24 @@ class Journal:
                 {"p": _json(params), "i": session_id},
             )
 
+    def reopen_session(self, session_id: int) -> None:
+        """An interrupted session continues in this process: its end mark is cleared, the
+        process recorded, and ``resumed`` counts the restarts (``sim.journal.resume``)."""
+        with self._tx() as conn:
+            row = conn.execute(
+                sql("SELECT params FROM sessions WHERE id = :i"), {"i": session_id}
+            ).first()
+            if row is None:
+                raise InvariantError(f"no session {session_id} in journal {self.path}")
+            params = json.loads(row[0]) if row[0] else {}
+            params.pop("status", None)
+            params.update(run_marker())
+            params["resumed"] = int(params.get("resumed", 0)) + 1
+            conn.execute(
+                sql("UPDATE sessions SET params = :p WHERE id = :i"),
+                {"p": _json(params), "i": session_id},
+            )
+
     def session_statuses(self) -> dict[str, str]:
         """Each account's latest session status: "completed", "interrupted" (marked, or its
         process is gone without marking: killed), "running", or "" when nothing is known."""
