@@ -41,7 +41,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sim.engine.events import Event
 from sim.errors import InputError, InvariantError, JournalError
 from sim.journal import migrations
-from sim.journal.restore import decode_event, event_classes
+from sim.journal.restore import decode_event, event_classes, run_marker, session_state
 from sim.journal.sqlite_file import explain, inspect_file, make_engine, sql_has_table
 from sim.journal.writer import write_batch
 
@@ -54,6 +54,16 @@ class AccountInfo:
     venue: str
     currency: str
     starting_balance: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    id: int
+    account: str
+    kind: str
+    params: dict[str, Any]
+    started_ms: int
+    state: str  # restore.session_state: completed, interrupted, running or ""
 
 
 def _now_ms() -> int:
@@ -191,7 +201,9 @@ class Journal:
         ]
 
     def start_session(self, account: str, kind: str, params: dict[str, Any]) -> int:
-        """Record the start of a run (replay, demo, paper) and return its id."""
+        """Record the start of a run (replay, demo, paper) and return its id; the params also
+        name the process (``restore.run_marker``) so a killed run shows as interrupted."""
+        params = {**params, **run_marker()}
         with self._tx() as conn:
             result = conn.execute(
                 sql(
@@ -220,16 +232,48 @@ class Journal:
                 {"p": _json(params), "i": session_id},
             )
 
+    def reopen_session(self, session_id: int) -> None:
+        """An interrupted session continues in this process: its end mark is cleared, the
+        process recorded, and ``resumed`` counts the restarts (``sim.journal.resume``)."""
+        with self._tx() as conn:
+            row = conn.execute(
+                sql("SELECT params FROM sessions WHERE id = :i"), {"i": session_id}
+            ).first()
+            if row is None:
+                raise InvariantError(f"no session {session_id} in journal {self.path}")
+            params = json.loads(row[0]) if row[0] else {}
+            params.pop("status", None)
+            params.update(run_marker())
+            params["resumed"] = int(params.get("resumed", 0)) + 1
+            conn.execute(
+                sql("UPDATE sessions SET params = :p WHERE id = :i"),
+                {"p": _json(params), "i": session_id},
+            )
+
     def session_statuses(self) -> dict[str, str]:
-        """Each account's latest session status ("completed", "interrupted"; "" when unmarked)."""
-        rows = self.query(sql("SELECT account, params FROM sessions ORDER BY id"))
-        out: dict[str, str] = {}
-        for account, params in rows:
+        """Each account's latest session status: "completed", "interrupted" (marked, or its
+        process is gone without marking: killed), "running", or "" when nothing is known."""
+        return {s.account: s.state for s in self.sessions()}
+
+    def sessions(self, kind: str | None = None) -> list[SessionInfo]:
+        """Every session (of ``kind``), oldest first, with its params and state."""
+        rows = self.query(
+            sql("SELECT id, account, kind, params, started_ms FROM sessions ORDER BY id")
+        )
+        out = []
+        for sid, account, sess_kind, params, started in rows:
+            if kind is not None and sess_kind != kind:
+                continue
             try:
-                status = json.loads(params).get("status", "") if params else ""
-            except (ValueError, AttributeError):
-                status = ""
-            out[account] = str(status)
+                data = json.loads(params) if params else {}
+            except ValueError:
+                data = {}
+            data = data if isinstance(data, dict) else {}
+            out.append(
+                SessionInfo(
+                    int(sid), account, sess_kind, data, int(started), session_state(sess_kind, data)
+                )
+            )
         return out
 
     # events and snapshots
