@@ -117,6 +117,7 @@ def _attach_journal(
     currency = next(iter(sorted({s.settle for s in account.specs.values()})), "")
     journal.ensure_account(account.name, account.venue, currency, opening)
     session = journal.start_session(account.name, "replay", params)
+    journal.group()  # several batches per commit; appends go through it, close() commits
 
     def write(events: Sequence[Event]) -> None:
         journal.append(account.name, events, account.snapshot(), session_id=session)

@@ -156,6 +156,8 @@ class StrategyRun:
         name = self.account.name
         journal.ensure_account(name, self.account.venue, self.currency, self.options.balance)
         session = journal.start_session(name, "strategy", params)
+        if params.get("source") != "live":  # a replay: several batches per commit (close commits)
+            journal.group()
         self.session_id = session
 
         def write(events: Iterable[Event]) -> None:
