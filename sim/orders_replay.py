@@ -312,6 +312,7 @@ def _replay(
         if session_id is None:  # a new run; a resumed one continues its session
             session_id = journal.start_session(account.name, "replay", params)
         link = JournalLink(journal, account.name, session_id)
+        journal.group()  # several batches per commit (see sim/journal/group.py); close() commits
     session = Session(account, limits=options.limits, guards_key=GUARDS_KEY, journal=link)
     events: list[Event] = []
     session.subscribe(events.extend)
