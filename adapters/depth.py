@@ -47,6 +47,16 @@ class LevelBook:
         """Ask levels as Decimals (price → contracts); built on each call, for checks."""
         return {Decimal(p): Decimal(q) for p, q in self._asks.values()}
 
+    def bid_qty(self, price: Decimal) -> Decimal | None:
+        """The bid quantity at ``price`` (None: no level), without building the whole side."""
+        level = self._bids.get(float(price))
+        return None if level is None else Decimal(level[1])
+
+    def ask_qty(self, price: Decimal) -> Decimal | None:
+        """The ask quantity at ``price`` (None: no level), without building the whole side."""
+        level = self._asks.get(float(price))
+        return None if level is None else Decimal(level[1])
+
     def replace(self, bids: Iterable[AnyLevel], asks: Iterable[AnyLevel]) -> None:
         """Start over from a full snapshot."""
         self.clear()
