@@ -35,6 +35,7 @@ def run_replay(
     maker_fee: Decimal | None = None,
     taker_fee: Decimal | None = None,
     guards: bool = False,
+    resume: bool = False,
 ) -> ReplayResult:
     """Read the settings, then replay through :func:`sim.orders_replay.run_orders`."""
     from adapters.specs import load_spec_book
@@ -56,6 +57,7 @@ def run_replay(
         maker_fee=maker_fee,
         taker_fee=taker_fee,
         limits=limits,
+        resume=resume,
     )
     book = load_spec_book(exchange, settings)
     try:
@@ -146,6 +148,14 @@ def register(app: typer.Typer) -> None:
         every_bar: Annotated[
             bool, typer.Option("--every-bar", help="play every bar (no skipping; slower)")
         ] = False,
+        resume: Annotated[
+            bool,
+            typer.Option(
+                "--resume",
+                help="continue the interrupted replay of these same settings in --db (a plain "
+                "rerun does too; --resume fails when there is nothing to continue)",
+            ),
+        ] = False,
         as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     ) -> None:
         """Replay ORDERS.csv against recorded real candles; print balances, positions, trades."""
@@ -170,6 +180,7 @@ def register(app: typer.Typer) -> None:
                 fee_rate("--maker-fee", maker_fee),
                 fee_rate("--taker-fee", taker_fee),
                 guards,
+                resume,
             )
         except KeyboardInterrupt as e:  # typer would exit 130 without a word
             render.stderr.print(str(e) or "interrupted", markup=False, soft_wrap=True)

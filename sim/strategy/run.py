@@ -159,6 +159,8 @@ class StrategyRun:
         name = self.account.name
         journal.ensure_account(name, self.account.venue, self.currency, self.options.balance)
         self.session_id = journal.start_session(name, "strategy", params)
+        if params.get("source") != "live":  # recorded data: several batches per commit
+            journal.group()
         return JournalLink(journal, name, self.session_id)
 
     def start(self, ts_ms: int) -> None:
