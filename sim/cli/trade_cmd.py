@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from sim.cli import context, render
-from sim.cli.render import fmt, grid_table, kv_table, ts_text
+from sim.cli.render import fmt, kv_table, ts_text
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -295,15 +295,31 @@ def trade(
             from adapters.live import open_feed
 
             feed = open_feed(venue, wanted, settings, endpoint=endpoint)
-        from sim.desk.app import DeskApp
+        from sim.desk.app import Confirm, DeskApp
 
-        app = DeskApp(desk, wanted, feed, subtitle=f"{options.account} · {venue} · {where}")
+        confirm = Confirm(settings.risk.confirm_notional_x_equity, settings.risk.confirm_leverage)
+        app = DeskApp(desk, wanted, feed, subtitle=f"{options.account} · {venue} · {where}",
+                      confirm=confirm)  # fmt: skip
         app.run()
     finally:
         desk.close()
     if app.fatal is not None:
         raise app.fatal
     _print_account(desk, as_json)
+    _check_exit(app)
+
+
+def _check_exit(app: Any) -> None:
+    """A desk that crashed or hit internal errors exits non-zero (70) with one line."""
+    from sim.errors import InvariantError
+
+    if app.internal_errors:
+        raise InvariantError(
+            f"the desk hit {app.internal_errors} internal error(s), shown in its log; "
+            "the journal holds every committed event"
+        )
+    if app.return_code:
+        raise InvariantError(f"the desk stopped with an error (exit code {app.return_code})")
 
 
 def _print_account(desk: DeskSession, as_json: bool) -> None:
@@ -326,6 +342,7 @@ def _print_account(desk: DeskSession, as_json: bool) -> None:
         ("working orders", str(len(acct.open_orders()))),
     ]))  # fmt: skip
     if acct.positions():
-        from sim.desk.app import POSITION_COLUMNS, position_rows
+        from sim.desk.panels import position_rows, position_table
 
-        render.stdout.print(grid_table("open positions", POSITION_COLUMNS, position_rows(desk)))
+        render.stdout.print("open positions", style="bold")
+        render.stdout.print(position_table(position_rows(desk), render.stdout.width))

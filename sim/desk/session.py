@@ -123,6 +123,7 @@ class DeskSession:
         self.logged = 0  # lines ever logged (the deque keeps the last 500)
         self.resumed = False
         self.clock: Any = None  # the replay's clock (pacing.ReplayClock) when replaying
+        self.cmd_ms = 0  # time of the last typed command: each gets a distinct, later instant
 
     @classmethod
     def open(
@@ -190,7 +191,7 @@ class DeskSession:
 
     @property
     def now_ms(self) -> int:
-        return self.account.now_ms
+        return max(self.account.now_ms, self.cmd_ms)
 
     def wallet(self) -> Decimal:
         return self.account.wallets().get(self.options.currency, ZERO)
@@ -288,6 +289,9 @@ class DeskSession:
     def submit(self, line: str) -> Reply:
         """Parse and execute one typed line; bad input is a one-line reply, never an exception."""
         self.note(f"> {line.strip()}")
+        # a paused replay's clock stands still: commands get its time + 1 ms each, so two
+        # trades typed at one bar still happen in order, at distinct instants
+        self.cmd_ms = max(self.account.now_ms, self.cmd_ms + 1) if self.cmd_ms else self.now_ms
         intent = parse(line, self.book.get, self.now_ms)
         try:
             reply = self.execute(intent)
