@@ -297,6 +297,10 @@ class DeskApp(App[None]):
             self.query_one("#help", Static).toggle_class("shown")
             self._say("help panel open (Esc or help closes it)")
             return
+        words = line.lower().split()
+        if words in (["close", "all"], ["cancel", "all"]):
+            self._all(words[0])
+            return
         why = self.needs_confirm(line)
         if why is not None:
             self.pending = line
@@ -306,6 +310,24 @@ class DeskApp(App[None]):
             self._say(f"CONFIRM: {why}; type y to send, anything else cancels")
             return
         self._send(line)
+
+    def _all(self, verb: str) -> None:
+        """``close all`` (every position at market) or ``cancel all`` (every working order)."""
+        acct = self.desk.account
+        if verb == "close":
+            targets = [p.symbol for p in acct.positions()]
+        else:  # entries first: a bracket child goes with its parent
+            targets = [o.order_id for o in acct.open_orders() if not o.parent_id]
+            targets += [o.order_id for o in acct.open_orders() if o.parent_id]
+        self.desk.note(f"> {verb} all")
+        if not targets:
+            self._say(f"nothing to {verb}: no {'positions' if verb == 'close' else 'orders'}")
+            return
+        for target in targets:
+            if verb == "cancel" and target not in {o.order_id for o in acct.open_orders()}:
+                continue  # went with its parent
+            self._send(f"{verb} {target}")
+        self.refresh_view()
 
     def _send(self, line: str) -> None:
         reply = self.desk.submit(line)

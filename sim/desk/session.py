@@ -354,7 +354,7 @@ class DeskSession:
                 reply.ok = False
                 continue
             batch += self.guards.warnings(
-                order, echo.leverage, echo.liquidation_price, order.stop_loss
+                order, echo.leverage, echo.shown(echo.liquidation_price), order.stop_loss
             )
             events = self.account.apply(order)
             batch += events
@@ -398,4 +398,5 @@ class DeskSession:
             leverage=self.leverage_of(symbol)[0],
         )  # fmt: skip
         side = "sell" if req.notional > 0 else "buy"
-        return Reply(lines=hedge_text(result, side), proposal=result)
+        return Reply(lines=hedge_text(result, side, self.position_contracts(symbol)),
+                     proposal=result)  # fmt: skip

@@ -201,3 +201,29 @@ async def test_layout_keeps_every_risk_number_on_screen(
         log_start = next(i for i, line in enumerate(lines) if line.startswith("──"))
         assert len([line for line in lines[log_start + 1 : -1] if line.strip()]) >= 3
         assert all(len(line) <= size[0] for line in lines)
+
+
+async def test_close_all_and_cancel_all(desk: DeskSession) -> None:
+    app = DeskApp(desk, [BTC, ETH])
+    async with app.run_test(size=(80, 24)) as pilot:
+        for line in ("buy 0.01 BTC stop 55000 tp 66000", "sell 0.1 ETH", "buy 0.1 ETH limit 2900",
+                     "sell 0.01 BTC limit 70000"):  # fmt: skip
+            await keys(pilot, line)
+            await pilot.press("enter")
+        await pilot.pause()
+        assert len(desk.account.open_orders()) == 4
+        assert len(desk.account.positions()) == 2
+
+        await keys(pilot, "cancel all")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert desk.account.open_orders() == []
+        assert len(desk.account.positions()) == 2
+        await keys(pilot, "close all")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert desk.account.positions() == []
+        await keys(pilot, "close all")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert desk.log[-1] == "nothing to close: no positions"
