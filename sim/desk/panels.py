@@ -15,9 +15,9 @@ from decimal import Decimal
 from rich.table import Table
 from rich.text import Text
 
-from sim.cli.render import fmt
 from sim.desk.describe import money, pricer
 from sim.desk.session import DeskSession
+from sim.display import fmt
 from sim.engine.orders import Order
 from sim.engine.positions import PositionView
 

@@ -13,7 +13,6 @@ from textual.widgets import Input, RichLog, Static
 
 from adapters.specs import SpecBook
 from config.settings import Settings
-from sim.cli.render import fmt
 from sim.desk.app import (
     DeskApp,
     countdown,
@@ -25,6 +24,7 @@ from sim.desk.app import (
 )
 from sim.desk.describe import money, pricer, px
 from sim.desk.session import DeskOptions, DeskSession
+from sim.display import fmt
 from sim.engine.events import OrderFilled
 from sim.engine.market import FundingRate, LastTrade, MarkPrice
 
