@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from sim.cli import context, render
+from sim.cli.flags import DB_HELP
 from sim.cli.render import fmt, kv_table, ts_text
 from sim.errors import InputError
 
@@ -30,7 +31,7 @@ NO_TERMINAL = (
 )
 DbOpt = Annotated[
     Path | None,
-    typer.Option("--db", help="journal file \\[default: from config: data.journal]"),
+    typer.Option("--db", help=DB_HELP),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output", metavar="")]
 
