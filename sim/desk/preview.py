@@ -160,6 +160,14 @@ def ladder_position(
     return held, entry
 
 
+def _held_for(desk: DeskSession, order: PlaceOrder) -> Decimal:
+    """The position an order acts on: a ladder rung's includes the rungs before it."""
+    held = desk.position_contracts(order.symbol)
+    if order.tag and order.tag.startswith("scale "):
+        held, _ = ladder_position(desk, order, held, None)
+    return held
+
+
 def preview(desk: DeskSession, order: PlaceOrder) -> Echo:
     """The echo of ``order`` before sending."""
     spec = desk.account.specs.get(order.symbol)
@@ -186,8 +194,8 @@ def preview(desk: DeskSession, order: PlaceOrder) -> Echo:
         notional=notional, leverage=lev, margin_mode=mode, margin=margin,
         liquidation_price=liq, currency=spec.settle, exact=exact, note=note,
         price_step=price_places(spec),
-        effect=position_effect(desk.position_contracts(order.symbol), order.side,
-                               order.contracts, order.reduce_only),
+        effect=position_effect(_held_for(desk, order), order.side, order.contracts,
+                               order.reduce_only),
     )  # fmt: skip
 
 

@@ -54,6 +54,12 @@ def test_demo_json_shows_stop_funding_and_liquidation_from_the_engine(
         D(btc_16["contracts"]) * D(btc_16["mark_price"]) * D(btc_16["rate"])
     )
     assert D(btc_16["amount"]) < 0  # the long paid
+    # the lesson first: one contract (the multiplier), standard vs micro size in money
+    lesson = doc["scenes"][0]["say"]
+    assert "one BTC/USDT:USDT contract is 1 BTC (multiplier ×1)" in lesson
+    assert "A standard size of 1 BTC is 89,770 USDT of exposure" in lesson  # 15:00 price
+    assert "a micro size of 0.01 BTC is 898 USDT" in lesson
+    assert "smallest order (0.001 contracts) is 90 USDT" in lesson
     # the 50x long was liquidated as `microfut replay` would: the last price stands in for
     # mark between the recorded 8h marks, so the first 1h bar (from 09:00, the entry) whose low
     # reaches the liquidation price liquidates it at that low, a quarter into the bar (low first)
