@@ -275,6 +275,8 @@ def trade(
         where = f"replay {replay} {pace}"
     else:
         start_ms, where = int(time.time() * 1000), f"live {endpoint or venue}"
+    if replay is None:
+        _check_online(venue, settings, endpoint)
     options = DeskOptions.from_settings(
         settings, account=account, exchange=venue, mark_from_last=replay is not None
     )
@@ -309,6 +311,16 @@ def trade(
         raise app.fatal
     _print_account(desk, as_json)
     _check_exit(app)
+
+
+def _check_online(venue: str, settings: Settings, endpoint: str | None) -> None:
+    """A live desk that cannot reach the venue at all says so and exits 4 before opening (the
+    feed would retry forever behind a screen of '-'); drops later are shown on the desk."""
+    import asyncio
+
+    from adapters.live import check_reachable
+
+    asyncio.run(check_reachable(venue, settings, endpoint))
 
 
 def _check_exit(app: Any) -> None:

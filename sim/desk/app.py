@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -49,6 +50,24 @@ __all__ = [
     "liq_distance", "next_funding_ms", "order_rows", "position_rows", "price_rows", "wallet_text",
 ]  # fmt: skip
 SPARK_POINTS = 240
+SILENT_S = 10.0  # a live feed quiet this long is shown as NO DATA (it keeps reconnecting)
+FEED_LOGGERS = ("adapters.stream", "adapters.binance.feed", "adapters.bybit.feed",
+                "microfut.feed")  # fmt: skip
+
+
+class DeskLogHandler(logging.Handler):
+    """The feed's own warnings (reconnecting, book gap) as desk log lines, so a dropped
+    connection is seen on the screen instead of only in a log file."""
+
+    def __init__(self, desk: DeskSession) -> None:
+        super().__init__(logging.WARNING)
+        self.desk = desk
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.desk.note(f"feed: {record.getMessage()}")
+        except Exception:
+            self.handleError(record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +114,15 @@ class DeskApp(App[None]):
         self.confirm = confirm or Confirm()
         self.shown = 0
         self.feed_error: str | None = None
-        self.feed_state = "LIVE"
+        self.feed_state = "CONNECTING" if feed is not None else "NO FEED"
         self.fatal: MicrofutError | None = None
         self.internal_errors = 0
         self.pending: str | None = None  # a line waiting for its `y`
         self.history: dict[str, deque[Decimal]] = {s: deque(maxlen=SPARK_POINTS) for s in symbols}
         self._feed_task: asyncio.Task[None] | None = None
         self._seen = (0, 0.0)  # (desk.now_ms, monotonic time when it was reached)
+        self._heard = time.monotonic()  # when the feed last delivered an input
+        self._log_handler: DeskLogHandler | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="status")
@@ -123,6 +144,10 @@ class DeskApp(App[None]):
         self.refresh_view()
         self.query_one("#command", CommandLine).focus()
         if self.feed_source is not None:
+            if self.desk.clock is None:
+                self._log_handler = DeskLogHandler(self.desk)
+                for name in FEED_LOGGERS:
+                    logging.getLogger(name).addHandler(self._log_handler)
             self._feed_task = asyncio.create_task(self._pump())
         self.set_interval(0.25, self.refresh_view)
 
@@ -134,6 +159,11 @@ class DeskApp(App[None]):
             async for inp in self.feed_source:
                 self.desk.feed(inp)
                 self._remember(inp)
+                self._heard = time.monotonic()
+                if self.feed_state in ("CONNECTING", "NO DATA"):
+                    if self.feed_state == "NO DATA":
+                        self.desk.note("feed: data flowing again")
+                    self.feed_state = "LIVE"
         except JournalError as e:
             self._fail(e)
         except MicrofutError as e:
@@ -177,6 +207,17 @@ class DeskApp(App[None]):
             self._seen = (now, t)
         return now + int((t - self._seen[1]) * 1000)
 
+    def _watch_live(self) -> None:
+        """A live feed silent for ``SILENT_S``: say so once (the feed keeps reconnecting)."""
+        if self.desk.clock is not None or self.feed_source is None:
+            return
+        if self.feed_state in ("CONNECTING", "LIVE"):
+            quiet = time.monotonic() - self._heard
+            if quiet >= SILENT_S:
+                self.feed_state = "NO DATA"
+                self.desk.note(f"feed: no market data for {quiet:.0f} s; still trying to connect "
+                               "(prices on screen are old; Ctrl-C quits)")  # fmt: skip
+
     def status_text(self) -> str:
         """Replay clock (UTC), pace and state in capitals: PAUSED / RUNNING / LIVE / STALE."""
         desk = self.desk
@@ -219,6 +260,7 @@ class DeskApp(App[None]):
         except NoMatches:
             return
         desk = self.desk
+        self._watch_live()
         now = self.now_ms()
         width = self.size.width
         status.update(self.status_text())
@@ -336,6 +378,9 @@ class DeskApp(App[None]):
             self.exit()
 
     async def on_unmount(self) -> None:
+        if self._log_handler is not None:
+            for name in FEED_LOGGERS:
+                logging.getLogger(name).removeHandler(self._log_handler)
         if self._feed_task is not None:
             self._feed_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

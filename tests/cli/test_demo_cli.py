@@ -478,3 +478,40 @@ def test_a_command_that_crashes_is_logged_and_the_desk_exits_70(
         "error: the desk hit 1 internal error(s), shown in its log; the journal holds every "
         "committed event"
     )
+
+
+@pytest.mark.usefixtures("terminal")
+def test_a_live_desk_that_cannot_reach_the_venue_says_so_and_exits_4(
+    run_cli, shared_data: Path, tmp_path: Path
+) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    result = run_cli("trade", "--exchange", "bybit", "--symbols", "BTC,ETH", "--endpoint",
+                     f"http://127.0.0.1:{port}", "--db", str(tmp_path / "j.sqlite"))  # fmt: skip
+
+    assert result.exit_code == 4
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: cannot reach bybit")
+    assert f"127.0.0.1:{port}" in line
+    assert "Connection refused" in line
+    assert not (tmp_path / "j.sqlite").exists()  # nothing journaled for a desk that never ran
+
+
+def test_the_live_desk_checks_the_venue_before_opening() -> None:
+    import socket
+
+    from config.settings import load_settings
+    from sim.cli.trade_cmd import _check_online
+    from sim.errors import FeedError
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    with pytest.raises(FeedError, match=rf"bybit: cannot reach 127.0.0.1:{port} \(") as caught:
+        _check_online("bybit", load_settings(), f"http://127.0.0.1:{port}")
+    assert caught.value.exit_code == 4

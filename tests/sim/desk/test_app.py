@@ -238,3 +238,46 @@ async def test_live_feed_from_the_loopback_exchange_drives_the_desk(
             assert Decimal(echoed.group(1).replace(",", "")) == fill.price
             assert rows(app, "#prices")[0][3] != "-"  # bid shown from the live book
     desk.close()
+
+
+async def test_a_dropped_live_connection_is_logged_and_prices_never_go_back(
+    options: DeskOptions, book: SpecBook, desk_settings: Settings, shared_data: Path,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    from adapters.live import open_feed
+    from adapters.loopback.faults import Fault
+    from adapters.loopback.server import LoopbackExchange
+
+    desk = DeskSession.open(options, book, tmp_path / "j.sqlite", start_ms=T0)
+    trades: list[int] = []
+    async with LoopbackExchange(
+        "binanceusdm", [shared_data], symbols=["BTCUSDT"], pace_s=0.002, max_frames=500,
+        faults=[Fault("drop", 200)],
+    ) as lb:  # fmt: skip
+        feed = open_feed("binanceusdm", [BTC], desk_settings, endpoint=lb.base_url)
+
+        async def watched() -> AsyncIterator[object]:
+            async for inp in feed:
+                if isinstance(inp, LastTrade):
+                    trades.append(inp.ts_ms)
+                yield inp
+
+        app = DeskApp(desk, [BTC], watched())
+        async with app.run_test(size=(80, 24)) as pilot:
+
+            async def until_done() -> None:
+                while lb.faults.fired == [] or len(trades) < 5 or lb.connections_opened < 4:
+                    await pilot.pause(0.05)
+                await pilot.pause(0.5)
+
+            await asyncio.wait_for(until_done(), 20)
+            app.refresh_view()
+            status = app.status_text()
+
+    log = "\n".join(desk.log)
+    assert lb.faults.fired[0][1] == "drop"
+    assert "feed: " in log
+    assert "reconnecting" in log  # the drop is on the desk, not only in a log file
+    assert trades == sorted(trades)  # the replay went on after the reconnect: no jump back
+    assert "LIVE" in status
+    desk.close()
