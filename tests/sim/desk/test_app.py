@@ -281,3 +281,33 @@ async def test_a_dropped_live_connection_is_logged_and_prices_never_go_back(
     assert trades == sorted(trades)  # the replay went on after the reconnect: no jump back
     assert "LIVE" in status
     desk.close()
+
+
+async def test_a_silent_live_feed_shows_no_data_then_live(
+    options: DeskOptions, book: SpecBook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sim.desk.app as app_module
+
+    monkeypatch.setattr(app_module, "SILENT_S", 0.2)
+    desk = open_desk(options, book, tmp_path / "j.sqlite")
+    go = asyncio.Event()
+
+    async def feed() -> AsyncIterator[object]:
+        await go.wait()
+        yield synthetic_trade(BTC, "60010", T0 + 1000)
+        await asyncio.Event().wait()  # a live feed stays open
+
+    app = DeskApp(desk, [BTC, ETH], feed())
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert "CONNECTING" in app.status_text()
+        await pilot.pause(0.6)
+        silent = app.status_text()
+        go.set()
+        await pilot.pause(0.3)
+        flowing = app.status_text()
+
+    assert "NO DATA" in silent
+    assert any(line.startswith("feed: no market data for ") for line in desk.log)
+    assert "feed: data flowing again" in desk.log
+    assert "LIVE" in flowing
+    desk.close()
