@@ -302,7 +302,9 @@ def trade(
         from sim.desk.app import Confirm, DeskApp
 
         confirm = Confirm(settings.risk.confirm_notional_x_equity, settings.risk.confirm_leverage)
-        app = DeskApp(desk, wanted, feed, subtitle=f"{options.account} · {venue} · {where}",
+        # the pace lives in the status line (it changes); the subtitle names what never does
+        source = f"replay {replay.name}" if replay is not None else f"live {endpoint or venue}"
+        app = DeskApp(desk, wanted, feed, subtitle=f"{options.account} · {venue} · {source}",
                       confirm=confirm)  # fmt: skip
         app.run()
     finally:

@@ -47,13 +47,18 @@ def position_effect(held: Decimal, side: str, contracts: Decimal, reduce_only: b
     name = "long" if held > 0 else "short"
     after = held + signed
     if held * signed > 0:
-        return "" if reduce_only else f"adds to {name} {fmt(abs(held))} → {fmt(abs(after))}"
+        return "" if reduce_only else f"adds to {name} {_n(held)} → {_n(after)}"
     if after == 0 or (reduce_only and held * after < 0):
-        return f"closes {name} {fmt(abs(held))}"
+        return f"closes {name} {_n(held)}"
     if held * after > 0:
-        return f"reduces {name} {fmt(abs(held))} → {fmt(abs(after))}"
+        return f"reduces {name} {_n(held)} → {_n(after)}"
     other = "short" if held > 0 else "long"
-    return f"flips {name} {fmt(abs(held))} → {other} {fmt(abs(after))}"
+    return f"flips {name} {_n(held)} → {other} {_n(after)}"
+
+
+def _n(contracts: Decimal) -> str:
+    """A size without sign or trailing zeros (0.100 → 0.1)."""
+    return fmt(abs(contracts).normalize())
 
 
 def pricer(spec: ContractSpec | None) -> Price:
