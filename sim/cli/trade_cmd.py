@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from sim.cli import context, render
-from sim.cli.render import fmt, grid_table, kv_table, ts_text
+from sim.cli.flags import DB_HELP
+from sim.cli.render import fmt, kv_table, ts_text
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ NO_TERMINAL = (
 )
 DbOpt = Annotated[
     Path | None,
-    typer.Option("--db", help="journal file \\[default: from config: data.journal]"),
+    typer.Option("--db", help=DB_HELP),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output", metavar="")]
 
@@ -274,6 +275,8 @@ def trade(
         where = f"replay {replay} {pace}"
     else:
         start_ms, where = int(time.time() * 1000), f"live {endpoint or venue}"
+    if replay is None:
+        _check_online(venue, settings, endpoint)
     options = DeskOptions.from_settings(
         settings, account=account, exchange=venue, mark_from_last=replay is not None
     )
@@ -296,15 +299,43 @@ def trade(
             from adapters.live import open_feed
 
             feed = open_feed(venue, wanted, settings, endpoint=endpoint)
-        from sim.desk.app import DeskApp
+        from sim.desk.app import Confirm, DeskApp
 
-        app = DeskApp(desk, wanted, feed, subtitle=f"{options.account} · {venue} · {where}")
+        confirm = Confirm(settings.risk.confirm_notional_x_equity, settings.risk.confirm_leverage)
+        # the pace lives in the status line (it changes); the subtitle names what never does
+        source = f"replay {replay.name}" if replay is not None else f"live {endpoint or venue}"
+        app = DeskApp(desk, wanted, feed, subtitle=f"{options.account} · {venue} · {source}",
+                      confirm=confirm)  # fmt: skip
         app.run()
     finally:
         desk.close()
     if app.fatal is not None:
         raise app.fatal
     _print_account(desk, as_json)
+    _check_exit(app)
+
+
+def _check_online(venue: str, settings: Settings, endpoint: str | None) -> None:
+    """A live desk that cannot reach the venue at all says so and exits 4 before opening (the
+    feed would retry forever behind a screen of '-'); drops later are shown on the desk."""
+    import asyncio
+
+    from adapters.live import check_reachable
+
+    asyncio.run(check_reachable(venue, settings, endpoint))
+
+
+def _check_exit(app: Any) -> None:
+    """A desk that crashed or hit internal errors exits non-zero (70) with one line."""
+    from sim.errors import InvariantError
+
+    if app.internal_errors:
+        raise InvariantError(
+            f"the desk hit {app.internal_errors} internal error(s), shown in its log; "
+            "the journal holds every committed event"
+        )
+    if app.return_code:
+        raise InvariantError(f"the desk stopped with an error (exit code {app.return_code})")
 
 
 def _print_account(desk: DeskSession, as_json: bool) -> None:
@@ -327,6 +358,7 @@ def _print_account(desk: DeskSession, as_json: bool) -> None:
         ("working orders", str(len(acct.open_orders()))),
     ]))  # fmt: skip
     if acct.positions():
-        from sim.desk.app import POSITION_COLUMNS, position_rows
+        from sim.desk.panels import position_rows, position_table
 
-        render.stdout.print(grid_table("open positions", POSITION_COLUMNS, position_rows(desk)))
+        render.stdout.print("open positions", style="bold")
+        render.stdout.print(position_table(position_rows(desk), render.stdout.width))
