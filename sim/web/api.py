@@ -180,6 +180,12 @@ async def candles(request: Request) -> JSONResponse:
     return JSONResponse({"symbol": symbol, "period_ms": desk.candles.period_ms, "bars": bars})
 
 
+async def fills(request: Request) -> JSONResponse:
+    desk, q = _desk(request), request.query_params
+    symbol = desk.resolve(q["symbol"]) if q.get("symbol") else None
+    return JSONResponse(views.fills_view(desk, symbol, 500))
+
+
 # ---- the replay clock -----------------------------------------------------------------------
 async def step(request: Request) -> JSONResponse:
     """Step N bars (pausing first if running) and answer once they have been played."""
@@ -226,6 +232,7 @@ ROUTES = [
     Route("/api/trades/{trade_id}/tags", tag, methods=["POST"]),
     Route("/api/report", report),
     Route("/api/candles", candles),
+    Route("/api/fills", fills),
     Route("/api/replay/step", step, methods=["POST"]),
     Route("/api/replay/pause", _pace("pause"), methods=["POST"]),
     Route("/api/replay/resume", _pace("resume"), methods=["POST"]),

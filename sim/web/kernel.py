@@ -65,6 +65,7 @@ class WebDesk:
         self.feed_state = "waiting" if feed is not None else "no feed"
         self.fatal: MicrofutError | None = None
         self.version = 0
+        self.fills = 0  # fills seen since start: the pages refetch their markers when it moves
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -91,6 +92,7 @@ class WebDesk:
         """Run one line of the desk's order language, exactly as typed at the terminal desk."""
         before = self.session.logged
         reply = self.session.submit(text)
+        self._count(reply.events)
         lines = [line for line in self.session.lines_since(before) if not line.startswith("> ")]
         self.touch()
         return Outcome(reply.ok, lines, reply.echoes, reply)
@@ -147,7 +149,7 @@ class WebDesk:
             async for inp in self.feed_source:
                 if isinstance(inp, LastTrade):
                     self.candles.observe(inp.symbol, inp.ts_ms, inp.price, inp.qty)
-                self.session.feed(inp)
+                self._count(self.session.feed(inp))
                 self.touch()
         except JournalError as e:
             self.fatal, self.feed_state = e, f"journal failed: {e}"
@@ -159,6 +161,9 @@ class WebDesk:
             self.feed_state = "ended"
             self.session.note("feed ended: the recording is over (the desk stays open)")
         self.touch()
+
+    def _count(self, events: list[Any]) -> None:
+        self.fills += sum(type(e).__name__ == "OrderFilled" for e in events)
 
     # ---- subscribers ------------------------------------------------------------------------
     def touch(self) -> None:

@@ -106,6 +106,7 @@ def state_view(desk: WebDesk, log_from: int = 0) -> dict[str, Any]:
         "positions": positions_view(desk),
         "orders": orders_view(desk),
         "prices": to_jsonable(last),
+        "fills": desk.fills,
         "log": s.lines_since(log_from) if log_from < s.logged else [],
         "logged": s.logged,
     }
@@ -154,6 +155,19 @@ def trades_view(
     if outcome:
         out = [r for r in out if r["outcome"] == outcome]
     return to_jsonable(out)
+
+
+def fills_view(desk: WebDesk, symbol: str | None, n: int) -> list[dict[str, Any]]:
+    """The account's last ``n`` fills (oldest first), for the chart's markers."""
+    from sqlalchemy import select
+
+    from sim.review.frames import FILLS, _records
+
+    stmt = select(FILLS).where(FILLS.c.account == desk.session.options.account)
+    if symbol:
+        stmt = stmt.where(FILLS.c.symbol == symbol)
+    rows = _records(desk.session.journal, FILLS, stmt.order_by(FILLS.c.seq.desc()).limit(n))
+    return to_jsonable(rows[::-1])
 
 
 def _unclaimed(desk: WebDesk, table: str, symbol: str) -> list[dict[str, Any]]:
@@ -248,4 +262,7 @@ def report_view(desk: WebDesk, risk_pct: Decimal) -> dict[str, Any]:
     locks, denials = frames.guard_times(journal, name)
     rep = stats.account_report(trades, name, start, risk_pct, locks, denials)
     rep = replace(rep, status=journal.session_statuses().get(name, ""))
-    return to_jsonable(rep)
+    out = to_jsonable(rep)
+    # where the equity curve starts: the starting balance when the first trade opened
+    out["first_open_ms"] = int(trades["open_ts_ms"].min()) if len(trades) else None
+    return out

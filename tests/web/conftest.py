@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+MAIN = "from sim.cli.main import main; main()"
 URL = re.compile(r"microfut web: (http://\S+)")
 
 
@@ -65,10 +66,8 @@ class Server:
 def start_server(tmp_path: Path, shared: Path, *args: str) -> Server:
     """`microfut web ARGS --port 0` as a subprocess; its printed URL."""
     env = os.environ | web_env(tmp_path, shared)
-    cmd = [sys.executable, "-c", "from sim.cli.main import main; main()", "web", "--port", "0", *args]
-    proc = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    cmd = [sys.executable, "-c", MAIN, "web", "--port", "0", *args]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     deadline = time.monotonic() + 60
     line = ""

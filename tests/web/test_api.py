@@ -39,7 +39,8 @@ def test_bad_lines_are_400_with_the_desks_one_line_message(client):
     assert client.post("/api/orders", json={"text": ""}).status_code == 400
     assert client.post("/api/orders", content=b"not json").status_code == 400
     r = client.post("/api/preview", json={"text": "buy -1 ETH"})
-    assert r.status_code == 400 and "\n" not in r.json()["error"]
+    assert r.status_code == 400
+    assert "\n" not in r.json()["error"]
 
 
 def test_step_plays_bars_and_candles_never_run_ahead_of_the_clock(client):
@@ -146,9 +147,11 @@ def test_replay_clock_pause_resume_speed(client):
 def test_pages_and_the_vendored_chart_are_served(client):
     for path in ("/", "/trades", "/trades/1", "/report"):
         r = client.get(path)
-        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/html")
     lib = client.get("/static/vendor/lightweight-charts.standalone.production.js")
-    assert lib.status_code == 200 and "LightweightCharts" in lib.text
+    assert lib.status_code == 200
+    assert "LightweightCharts" in lib.text
 
 
 def test_websocket_pushes_state_after_a_change(client):
