@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
+
+import pytest
 
 from sim.desk.parse import HELP
 
@@ -166,3 +169,34 @@ def test_websocket_pushes_state_after_a_change(client):
                 break
         assert state["positions"][0]["contracts"] == "0.01"
         assert any("o1 filled" in line for line in state["log"])
+
+
+def test_token_gate_covers_the_api_and_the_websocket(client):
+    from starlette.testclient import TestClient
+    from starlette.websockets import WebSocketDisconnect
+
+    from sim.web.app import build_app
+
+    gated = TestClient(build_app(client.desk, token="t0k"))
+    assert gated.get("/api/account").status_code == 401
+    assert gated.get("/", params={"token": "nope"}).status_code == 401
+    assert gated.get("/api/account", headers={"Authorization": "Bearer t0k"}).status_code == 200
+    with pytest.raises(WebSocketDisconnect), gated.websocket_connect("/ws") as ws:
+        ws.receive_json()
+    with gated.websocket_connect("/ws?token=t0k") as ws:
+        assert ws.receive_json()["account"]["account"] == "main"
+
+
+def test_every_static_file_is_package_data():
+    """A wheel install must serve the pages and the vendored chart (pyproject package-data)."""
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["sim.web"]
+    static = root / "sim" / "web" / "static"
+    files = [p.relative_to(static.parent).as_posix() for p in static.rglob("*") if p.is_file()]
+    assert "static/vendor/lightweight-charts.standalone.production.js" in files
+    assert [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)] == []

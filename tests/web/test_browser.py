@@ -94,10 +94,15 @@ def test_desk_ticket_positions_journal_and_trade_pages(
         page.fill("#ticket-input", "buy 0.2 ETH limit 1822")
         page.press("#ticket-input", "Enter")
         page.wait_for_function("document.querySelectorAll('#orders tr').length === 4")
+        page.fill("#orders [data-amend=o4]", "1821")
+        page.click("#orders [data-do-amend=o4]")
+        page.wait_for_function("document.getElementById('orders').textContent.includes('1,821')")
         page.fill("#ticket-input", "sell 0.1 ETH limit 1845 reduce")
         page.wait_for_function("document.getElementById('echo').textContent.startsWith('→')")
         page.wait_for_timeout(800)
         shoot(page, tmp_path, "desk")
+        page.click("#orders [data-cancel=o4]")
+        page.wait_for_function("document.querySelectorAll('#orders tr').length === 3")
 
         # the journal lists it as open; its trade page loads with its chart
         page.click("nav a[data-page=trades]")

@@ -23,8 +23,7 @@ def run_loopback(shared: Path, ready: queue.Queue, stop: threading.Event) -> Non
             "binanceusdm", [shared], symbols=["BTCUSDT"], pace_s=0.005, max_frames=2000
         ) as lb:
             ready.put(lb.base_url)
-            while not stop.is_set():
-                await asyncio.sleep(0.05)
+            await asyncio.to_thread(stop.wait)
 
     asyncio.run(main())
 
