@@ -60,7 +60,7 @@ def web(
         raise
     try:
         app = build_app(desk, token=token, risk_pct=settings.risk.risk_pct)
-        serve(app, sock, url_of(sock, host, token))
+        serve(app, sock, url_of(sock, host, token), desk)
     except KeyboardInterrupt:
         pass
     finally:

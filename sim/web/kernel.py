@@ -64,6 +64,7 @@ class WebDesk:
         self.feed_source = feed
         self.feed_state = "waiting" if feed is not None else "no feed"
         self.fatal: MicrofutError | None = None
+        self.on_fatal: Any = None  # called once the journal failed (the server then stops)
         self.version = 0
         self.fills = 0  # fills seen since start: the pages refetch their markers when it moves
         self._changed = asyncio.Event()
@@ -154,6 +155,8 @@ class WebDesk:
         except JournalError as e:
             self.fatal, self.feed_state = e, f"journal failed: {e}"
             self.session.note(f"journal failed: {e}")
+            if self.on_fatal is not None:
+                self.on_fatal()
         except MicrofutError as e:
             self.feed_state = f"stopped: {e}"
             self.session.note(f"feed stopped: {e}")

@@ -99,12 +99,15 @@ def url_of(sock: socket.socket, host: str, token: str | None) -> str:
     return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
 
 
-def serve(app: Any, sock: socket.socket, url: str, log_level: str = "warning") -> None:
-    """Run uvicorn on the bound socket until Ctrl-C; the URL goes to stdout first."""
+def serve(
+    app: Any, sock: socket.socket, url: str, desk: WebDesk, log_level: str = "warning"
+) -> None:
+    """Run uvicorn on the bound socket until Ctrl-C (or the journal fails); URL to stdout first."""
     import uvicorn
 
     config = uvicorn.Config(app, log_level=log_level, lifespan="on", ws="auto")
     server = uvicorn.Server(config)
+    desk.on_fatal = lambda: setattr(server, "should_exit", True)
     print(f"microfut web: {url}", flush=True)
     print("Ctrl-C stops the desk (the journal keeps everything)", file=sys.stderr, flush=True)
     asyncio.run(server.serve(sockets=[sock]))

@@ -142,3 +142,32 @@ def test_desk_ticket_positions_journal_and_trade_pages(
     finally:
         stop_server(srv)
     assert problems == []
+
+
+def test_chart_follows_a_running_replay_without_errors(
+    tmp_path: Path, shared_data: Path, browser_page
+):
+    page, problems = browser_page
+    replay = shared_data / "ohlcv" / "binance_usdm"
+    srv = start_server(tmp_path, shared_data, "--replay", str(replay), "--speed", "600")
+    try:
+        page.goto(srv.url)
+        page.wait_for_selector("#chart canvas")
+        page.wait_for_function("document.getElementById('clock-state').textContent === 'PLAY ×600'")
+        first = page.text_content("#clock-time")
+        page.click("#tabs button:has-text('BTC')")
+        page.wait_for_timeout(1500)
+        page.select_option("#speed", "3600")
+        page.wait_for_function(
+            "document.getElementById('clock-state').textContent.includes('3600')"
+        )
+        page.click("#tabs button:has-text('ETH')")
+        page.wait_for_timeout(1500)
+        page.click("#btn-pause")
+        page.wait_for_function("document.getElementById('clock-state').textContent === 'PAUSED'")
+        assert page.text_content("#clock-time") > first  # the clock moved on
+        bars = page.evaluate("fetch('/api/candles?symbol=ETH&n=5000').then(r => r.json())")
+        assert len(bars["bars"]) > 30  # ≥ 30 one-minute bars played in 3 s at ×600/×3600
+    finally:
+        stop_server(srv)
+    assert problems == []
