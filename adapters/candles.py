@@ -1,9 +1,10 @@
 """Recorded candle, mark and funding-rate series (freqtrade/ccxt OHLCV files) as checked frames.
 
-Files are named like ``BTC_USDT_USDT-1m-futures.feather`` (or ``.csv``): the ccxt symbol with
-``/`` and ``:`` as ``_``, the timeframe, and the kind (``futures`` trade candles, ``mark``
-candles, ``funding_rate``). Feather files are the recorded originals; their CSV twins are derived
-and are read only when no feather file exists. Every frame has an int64 ``ts_ms`` column, strictly
+Files are named like ``BTC_USDT_USDT-1m-futures.feather`` (or ``.parquet``, ``.csv``): the ccxt
+symbol with ``/`` and ``:`` as ``_``, the timeframe, and the kind (``futures`` trade candles,
+``mark`` candles, ``funding_rate``). Feather files are the recorded originals, Parquet the bundled
+sample and downloads; CSV twins are derived and are read only when no binary file exists. Every
+frame has an int64 ``ts_ms`` column, strictly
 ascending, so the engine never sees NaN, a non-positive price or time going backwards.
 """
 
@@ -22,6 +23,8 @@ from sim.errors import DataError
 
 SeriesKind = Literal["futures", "mark", "funding_rate"]
 PRICE_COLUMNS = ("open", "high", "low", "close")
+# Preferred file format when one folder holds twins of the same series (lower wins).
+SUFFIX_RANK = {".feather": 0, ".parquet": 1, ".csv": 2}
 TIMEFRAME_MS = {"1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": 3_600_000, "4h": 14_400_000,
                 "8h": 28_800_000, "1d": 86_400_000}  # fmt: skip
 
@@ -43,7 +46,7 @@ def file_stem(symbol: str) -> str:
 
 def parse_name(path: Path) -> SeriesFile | None:
     """Read symbol, timeframe and kind from a series file name; None when it is not one."""
-    if path.suffix not in (".feather", ".csv"):
+    if path.suffix not in SUFFIX_RANK:
         return None
     parts = path.stem.split("-")
     if len(parts) != 3 or parts[2] not in ("futures", "mark", "funding_rate"):
@@ -57,7 +60,7 @@ def parse_name(path: Path) -> SeriesFile | None:
 
 
 def list_series(root: Path) -> list[SeriesFile]:
-    """Every series file under ``root`` (file or folder); feather preferred over its CSV twin."""
+    """Every series file under ``root`` (file or folder); one per series, by SUFFIX_RANK."""
     paths = [root] if root.is_file() else sorted(root.rglob("*"))
     found: dict[tuple[Path, str], SeriesFile] = {}
     for p in paths:
@@ -65,7 +68,7 @@ def list_series(root: Path) -> list[SeriesFile]:
         if sf is None:
             continue
         key = (p.parent, p.stem)
-        if key not in found or p.suffix == ".feather":
+        if key not in found or SUFFIX_RANK[p.suffix] < SUFFIX_RANK[found[key].path.suffix]:
             found[key] = sf
     return list(found.values())
 
@@ -92,6 +95,8 @@ def _read_raw(path: Path) -> pd.DataFrame:
     try:
         if path.suffix == ".feather":
             return pd.read_feather(path)
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
         return pd.read_csv(path)
     except FileNotFoundError:
         raise DataError(f"data file {path} was not found") from None
@@ -115,7 +120,7 @@ def _ts_ms(df: pd.DataFrame, path: Path) -> np.ndarray:
             raise DataError(
                 f"data file {path} row {row + 2}: date {df['date'].iloc[row]!r} is not a date"
             )
-        return (dates.astype("int64") // 1_000_000).to_numpy(dtype="int64")
+        return dates.dt.as_unit("ms").astype("int64").to_numpy(dtype="int64")  # any resolution
     raise DataError(f"data file {path} has no 'timestamp_ms' or 'date' column")
 
 
@@ -208,3 +213,38 @@ def last_close(symbol: str, dirs: Sequence[Path]) -> tuple[Decimal, int, Path] |
             if best is None or ts > best[1]:
                 best = (Decimal(str(float(df["close"].iloc[-1]))), ts, sf.path)
     return best
+
+
+def candle_root(
+    dirs: Sequence[Path], symbols: Sequence[str] | None = None, timeframe: str | None = None
+) -> Path | None:
+    """The first data folder holding trade candles for every one of ``symbols`` (any if None).
+
+    This is where ``replay``, ``run`` and ``sweep`` look when no ``--data``/``--replay`` is
+    given: configured folders first, then downloads, then the bundled sample.
+    """
+    for d in dirs:
+        if not d.is_dir():
+            continue
+        have = {
+            sf.symbol
+            for sf in list_series(d)
+            if sf.kind == "futures" and (timeframe is None or sf.timeframe == timeframe)
+        }
+        if have and (symbols is None or set(symbols) <= have):
+            return d
+    return None
+
+
+def default_root(
+    dirs: Sequence[Path], symbols: Sequence[str] | None = None, timeframe: str | None = None
+) -> Path:
+    """``candle_root`` or a DataError saying how to get data."""
+    root = candle_root(dirs, symbols, timeframe)
+    if root is not None:
+        return root
+    what = ", ".join(symbols) if symbols else "any symbol"
+    raise DataError(
+        f"no recorded trade candles for {what} in {', '.join(str(d) for d in dirs)}; "
+        "fetch them with `microfut data download` or pass --data/--replay PATH"
+    )

@@ -10,9 +10,6 @@ import difflib
 from typing import Any
 from urllib.parse import urlsplit
 
-import ccxt
-import ccxt.pro
-
 from sim.errors import InputError
 
 # Binance REST keys that carry the futures market-data and trading paths.
@@ -40,15 +37,18 @@ _VENUE_OPTIONS: dict[str, dict[str, Any]] = {
 
 
 def known_exchanges() -> list[str]:
-    """Every ccxt exchange id this ccxt version ships."""
+    """Every ccxt exchange id this ccxt version ships (imports ccxt: only when needed)."""
+    import ccxt
+
     return list(ccxt.exchanges)
 
 
 def check_exchange_id(exchange_id: str) -> str:
     """Return the id when ccxt knows it; InputError with close matches otherwise."""
-    if exchange_id in ccxt.exchanges:
+    known = known_exchanges()
+    if exchange_id in known:
         return exchange_id
-    close = difflib.get_close_matches(exchange_id.lower(), ccxt.exchanges, n=3, cutoff=0.6)
+    close = difflib.get_close_matches(exchange_id.lower(), known, n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise InputError(
         f"unknown exchange '{exchange_id}'{hint} (any ccxt id works, e.g. 'binanceusdm', 'bybit')"
@@ -89,7 +89,10 @@ def make_exchange(
     on except for loopback (127.0.0.1, localhost) and in-process (``*.invalid``) endpoints.
     """
     check_exchange_id(exchange_id)
-    module = ccxt.pro if pro else ccxt
+    if pro:
+        import ccxt.pro as module
+    else:
+        import ccxt as module
     cls = getattr(module, exchange_id, None)
     if cls is None:
         raise InputError(f"exchange '{exchange_id}' has no websocket (ccxt.pro) class")

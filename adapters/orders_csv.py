@@ -3,15 +3,18 @@
 Columns: time (ISO-8601 UTC), symbol (ccxt unified), side (buy/sell), type, contracts, price,
 trigger_price, callback_pct, reduce_only, leverage, margin_mode, stop_loss, take_profit, tag;
 optional extras: trigger_source (last/mark), time_in_force, close_position. A blank cell means
-"not set". A malformed row raises InputError naming the row (the header is row 1).
+"not set". A malformed row raises InputError naming the row (the header is row 1); so do a row
+with extra cells, an overlong cell or line, and an order past ``MAX_ROWS``.
 """
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TextIO
 
 from sim.engine.commands import (
     MARGIN_MODES,
@@ -38,6 +41,9 @@ KNOWN = (
     "time_in_force",
     "close_position",
 )
+MAX_ROWS = 100_000  # orders in one file: a hand-made list, not a tick stream
+MAX_CELL_CHARS = 1_000  # the longest meaningful cell is a tag
+MAX_LINE_CHARS = 64_000  # checked while reading, before the csv module sees the line
 TRUE = ("true", "yes", "1", "y")
 FALSE = ("false", "no", "0", "n", "")
 
@@ -139,29 +145,81 @@ def read_orders(path: Path) -> list[PlaceOrder]:
 
 
 def read_order_rows(path: Path) -> list[tuple[int, PlaceOrder]]:
-    """(row number, order) for every row, in time order; the number names the row in errors."""
+    """(row number, order) for every row, in time order; the number names the row in errors.
+
+    Streamed: a line longer than ``MAX_LINE_CHARS`` is refused before it is read whole, a cell
+    longer than ``MAX_CELL_CHARS`` or a file with more than ``MAX_ROWS`` orders is refused
+    naming the row, so a hostile file costs bounded memory. A UTF-8 byte-order mark (Excel's
+    "CSV UTF-8") is accepted; a row with more cells than the header is refused.
+    """
+    if path.is_dir():
+        raise InputError(f"orders file {path} is a folder; pass the CSV file itself")
     try:
-        with path.open(newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            header = [h.strip() for h in (reader.fieldnames or [])]
-            if not any(header):
-                raise InputError(
-                    f"{path.name} is empty; it needs a header row ({', '.join(REQUIRED)}, ...) "
-                    "and one row per order"
-                )
-            missing = [c for c in REQUIRED if c not in header]
-            if missing:
-                raise InputError(f"{path.name}: missing column(s) {', '.join(missing)}")
-            unknown = [h for h in header if h not in KNOWN]
-            if unknown:
-                raise InputError(
-                    f"{path.name}: unknown column(s) {', '.join(unknown)}; "
-                    f"known: {', '.join(KNOWN)}"
-                )
-            reader.fieldnames = header
-            orders = [(n, _order(_Row(path, n, row))) for n, row in enumerate(reader, start=2)]
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            return _parse(path, f)
     except FileNotFoundError:
         raise InputError(f"orders file {path} was not found") from None
     except UnicodeDecodeError:
         raise InputError(f"orders file {path} is not UTF-8 text") from None
+    except OSError as e:
+        raise InputError(f"orders file {path} cannot be read: {e.strerror or e}") from None
+
+
+def _lines(path: Path, f: TextIO) -> Iterator[str]:
+    """The file's lines, each read with a length cap (a 10 GB line is never held whole)."""
+    number = 0
+    while True:
+        line = f.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise InputError(
+                f"{path.name} line {number} is longer than {MAX_LINE_CHARS:,} characters; "
+                "is this an orders CSV?"
+            )
+        yield line
+
+
+def _parse(path: Path, f: TextIO) -> list[tuple[int, PlaceOrder]]:
+    reader = csv.reader(_lines(path, f))
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        if not any(header):
+            raise InputError(
+                f"{path.name} is empty; it needs a header row ({', '.join(REQUIRED)}, ...) "
+                "and one row per order"
+            )
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            raise InputError(f"{path.name}: missing column(s) {', '.join(missing)}")
+        unknown = [h for h in header if h not in KNOWN]
+        if unknown:
+            raise InputError(
+                f"{path.name}: unknown column(s) {', '.join(unknown)}; known: {', '.join(KNOWN)}"
+            )
+        orders: list[tuple[int, PlaceOrder]] = []
+        for number, cells in enumerate(reader, start=2):
+            if not cells:
+                continue  # a blank line
+            if number - 1 > MAX_ROWS:
+                raise InputError(
+                    f"{path.name} row {number}: more than {MAX_ROWS:,} orders in one file; split it"
+                )
+            if len(cells) > len(header):
+                raise InputError(
+                    f"{path.name} row {number}: {len(cells)} cells but the header has "
+                    f"{len(header)} columns (a stray comma?)"
+                )
+            long = next((i for i, c in enumerate(cells) if len(c) > MAX_CELL_CHARS), None)
+            if long is not None:
+                raise InputError(
+                    f"{path.name} row {number}: {header[long]} is longer than "
+                    f"{MAX_CELL_CHARS:,} characters"
+                )
+            orders.append(
+                (number, _order(_Row(path, number, dict(zip(header, cells, strict=False)))))
+            )
+    except csv.Error as e:
+        raise InputError(f"{path.name} line {reader.line_num}: not valid CSV ({e})") from None
     return sorted(orders, key=lambda o: o[1].ts_ms)

@@ -11,6 +11,8 @@ inputs the live feed produced:
 * Bybit public-websocket JSON lines (``bybit/ws_orderbook500_*.jsonl``); time is the frame's ``ts``.
 
 Candle files are not raw frames: they are read by ``adapters/pricepath.py``.
+A lost depth message does not stop trading: the book resynchronises from what the recording
+holds (``adapters/gap_resync.py``) and ``ReplaySource.notes()`` names every gap and stale span.
 Corrupt input never ends a replay with a traceback: a garbled line, a bad value (NaN, negative
 price), an out-of-order receipt time or a truncated gzip tail is skipped, counted in
 ``ReplaySource.stats`` and logged; a file that cannot be read at all is a one-line DataError.
@@ -37,6 +39,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 
 from adapters import record
 from adapters.ccxt_wire import decode_ccxt
+from adapters.gap_resync import GapResync
 from adapters.wire import VENUES as NATIVE_VENUES
 from adapters.wire import MarketDecoder
 from adapters.wire_errors import WireError
@@ -128,6 +131,20 @@ class ReplaySource:
         self._total_bytes = total
         self._decoders: dict[str, MarketDecoder] = {}
         self._hint: dict[str, str] = {}
+        self.gaps = GapResync()
+
+    def notes(self) -> list[str]:
+        """Summary lines: every book gap and how it was repaired, every stale span, and what was
+        skipped (after a full pass)."""
+        out = self.gaps.notes()
+        st = self.stats
+        if st.skipped or st.truncated_files:
+            out.append(
+                f"skipped {st.skipped} unreadable frame(s) (garbled {st.garbled}, bad values "
+                f"{st.bad_values}, out of order {st.out_of_order}), "
+                f"{st.truncated_files} truncated file(s)"
+            )
+        return out
 
     @property
     def kind(self) -> str:
@@ -155,6 +172,7 @@ class ReplaySource:
     def frames_with_inputs(self) -> Iterator[tuple[int, list[MarketInput]]]:
         """(receipt ns, inputs of that frame) for every frame, in receipt order (restarts clean)."""
         self.stats, self._decoders, self._hint = ReplayStats(), {}, {}
+        self.gaps = GapResync()
         with _ProgressBar(self._progress, self._total_bytes) as advance:
             for f in self.files:
                 self.stats.files += 1
@@ -212,7 +230,10 @@ class ReplaySource:
             if "ccxt" in frame:
                 out = decode_ccxt(venue, frame, recv_ns // 1_000_000)
             else:
-                out = self._decoder(venue).feed(frame, symbol_hint=self._symbol_hint(venue, frame))
+                decoder = self._decoder(venue)
+                out = decoder.feed(frame, symbol_hint=self._symbol_hint(venue, frame))
+                if out:
+                    out = self.gaps.after_frame(decoder, frame, out)
         except _DECODE_ERRORS as e:
             self._skip("bad_values", f"{venue} frame at {recv_ns}: {e}")
             return []

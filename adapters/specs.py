@@ -12,6 +12,11 @@ Offline sources, in order: the newest ``data/specs/<exchange>/*.json`` written b
   decimal-places form, 1 = 0.1; re-parsing ``info`` yields the TICK_SIZE form ccxt 4.5.90 uses).
 * mexc: ccxt has no ``parse_market`` for it, so the fixture's market dict goes in through
   ``set_markets`` as is (its precision is already tick-sized: price 0.1, amount 1 contract).
+* bingx: the raw ``info`` blocks of ``ccxt_static_markets/bingx_swap_subset.json`` through
+  ``parse_market`` (the fixture's own top-level contractSize 0 is an old parse and is ignored).
+
+The data folders end with the sample bundled in the package, so every venue above has specs
+on a fresh install with no other data.
 """
 
 from __future__ import annotations
@@ -24,12 +29,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import ccxt
-
+from adapters import spec_cache
 from adapters.datadirs import load_json
 from adapters.exchanges import check_exchange_id, make_exchange
-from adapters.loopback.rest import IN_PROCESS_BASE, attach_recorded
-from adapters.tiers import num, opt_num, recorded_tiers, tiers_from_ccxt
+from adapters.tiers import (
+    find_tier_file,
+    num,
+    opt_num,
+    recorded_tiers,
+    tiers_from_ccxt,
+)
 from config.settings import Settings
 from sim.engine.spec import ContractSpec, MarginTier
 from sim.errors import DataError, FeedError, InputError, SpecError
@@ -39,7 +48,14 @@ RECORDED_SERVED = {
     "bybit": "bybit/v5_instruments_info_items.json",
 }
 STATIC_FILE = "ccxt_static_markets/ccxt_static_subset.json"
-RECORDED_STATIC = {"binancecoinm": "binance", "mexc": "mexc", "weex": "weex"}
+BINGX_FILE = "ccxt_static_markets/bingx_swap_subset.json"
+# venue -> (fixture file, the venue's key inside it)
+RECORDED_STATIC = {
+    "binancecoinm": (STATIC_FILE, "binance"),
+    "mexc": (STATIC_FILE, "mexc"),
+    "weex": (STATIC_FILE, "weex"),
+    "bingx": (BINGX_FILE, "bingx"),
+}
 SNAPSHOT_DIR = "specs"
 # Venues whose ccxt amounts are base units although ccxt reports a contractSize != 1.
 # weex: ccxt sends the amount as the order ``quantity`` unchanged and its parse_position computes
@@ -67,7 +83,7 @@ def newest_snapshot(exchange_id: str, settings: Settings) -> Path | None:
 def recorded_source(exchange_id: str, data_dirs: Sequence[Path]) -> Path | None:
     """The recorded file this venue's offline specs come from, when one exists here."""
     rel = RECORDED_SERVED.get(exchange_id) or (
-        STATIC_FILE if exchange_id in RECORDED_STATIC else None
+        RECORDED_STATIC[exchange_id][0] if exchange_id in RECORDED_STATIC else None
     )
     for d in data_dirs if rel else ():
         if (d / rel).is_file():
@@ -221,6 +237,10 @@ def book_from_markets(
 
 def _served_markets(exchange_id: str, data_dirs: Sequence[Path]) -> list[dict[str, Any]]:
     """Run the real ccxt ``load_markets`` against the recorded payloads, in-process."""
+    import ccxt
+
+    from adapters.loopback.rest import IN_PROCESS_BASE, attach_recorded
+
     ex = make_exchange(exchange_id, endpoint=IN_PROCESS_BASE)
     attach_recorded(ex, exchange_id, data_dirs)
     try:
@@ -231,10 +251,13 @@ def _served_markets(exchange_id: str, data_dirs: Sequence[Path]) -> list[dict[st
 
 def _static_markets(exchange_id: str, path: Path) -> list[dict[str, Any]]:
     """The fixture entries for this venue, re-parsed from ``info`` where ccxt can."""
+    import ccxt
+
     data = load_json(path)
-    entries = data.get(RECORDED_STATIC[exchange_id]) if isinstance(data, dict) else None
+    key = RECORDED_STATIC[exchange_id][1]
+    entries = data.get(key) if isinstance(data, dict) else None
     if not isinstance(entries, dict):
-        raise DataError(f"{path} has no '{RECORDED_STATIC[exchange_id]}' markets")
+        raise DataError(f"{path} has no '{key}' markets")
     ex = make_exchange(exchange_id)
     out: list[dict[str, Any]] = []
     for entry in entries.values():
@@ -260,32 +283,59 @@ def read_snapshot(path: Path, exchange_id: str) -> dict[str, Any]:
 def load_spec_book(
     exchange_id: str, settings: Settings, *, endpoint: str | None = None
 ) -> SpecBook:
-    """The venue's specs: live from ``endpoint`` if given, else the newest offline source."""
-    check_exchange_id(exchange_id)
+    """The venue's specs: live from ``endpoint`` if given, else the newest offline source.
+
+    An offline book is read from the spec cache when one was built from the same files by the
+    same ccxt (no ccxt import then), and cached after it is parsed.
+    """
     dirs = settings.data.data_dirs
     if endpoint:
+        check_exchange_id(exchange_id)
         live = fetch_live(exchange_id, endpoint=endpoint, settings=settings)
         return book_from_markets(exchange_id, live.markets, endpoint, dirs, live.tiers)
     snap = newest_snapshot(exchange_id, settings)
-    if snap is not None:
-        data = read_snapshot(snap, exchange_id)
+    src = snap or recorded_source(exchange_id, dirs)
+    if src is None:
+        check_exchange_id(exchange_id)
+        raise SpecError(_no_specs(exchange_id, dirs))
+    tier_file = find_tier_file(exchange_id, dirs)
+    home = settings.data.home_path
+    key = spec_cache.cache_key(exchange_id, [src, tier_file])
+    cached = spec_cache.load(home, exchange_id, key, str(tier_file))
+    if cached is not None:
+        return SpecBook(exchange_id, cached[0], str(src), cached[1])
+    check_exchange_id(exchange_id)
+    book = _parse_offline(exchange_id, src, dirs, is_snapshot=snap is not None)
+    spec_cache.save(home, exchange_id, key, book.specs, book.skipped)
+    return book
+
+
+def _no_specs(exchange_id: str, dirs: Sequence[Path]) -> str:
+    hint = ""
+    if exchange_id in RECORDED_SERVED or exchange_id in RECORDED_STATIC:
+        where = ", ".join(str(d) for d in dirs) or "no data folder"
+        hint = f" (recorded data not found in {where})"
+    return (
+        f"no recorded specs for {exchange_id}{hint}; "
+        f"run `microfut specs refresh --exchange {exchange_id}` online"
+    )
+
+
+def _parse_offline(
+    exchange_id: str, src: Path, dirs: Sequence[Path], *, is_snapshot: bool
+) -> SpecBook:
+    """Parse a snapshot or a recorded file with ccxt (the slow path the cache saves)."""
+    import ccxt
+
+    if is_snapshot:
+        data = read_snapshot(src, exchange_id)
         try:
             ex = make_exchange(exchange_id)
             ex.set_markets(data["markets"])
             markets = list(ex.markets.values())
         except (ccxt.BaseError, KeyError, TypeError, AttributeError) as e:
-            raise DataError(f"{snap} holds markets ccxt cannot read: {e!r}") from None
-        return book_from_markets(exchange_id, markets, str(snap), dirs, data.get("tiers") or {})
-    src = recorded_source(exchange_id, dirs)
-    if src is None:
-        hint = ""
-        if exchange_id in RECORDED_SERVED or exchange_id in RECORDED_STATIC:
-            where = ", ".join(str(d) for d in dirs) or "no data folder"
-            hint = f" (recorded data not found in {where})"
-        raise SpecError(
-            f"no recorded specs for {exchange_id}{hint}; "
-            f"run `microfut specs refresh --exchange {exchange_id}` online"
-        )
+            raise DataError(f"{src} holds markets ccxt cannot read: {e!r}") from None
+        return book_from_markets(exchange_id, markets, str(src), dirs, data.get("tiers") or {})
     if exchange_id in RECORDED_SERVED:
         markets = _served_markets(exchange_id, dirs)
     else:
@@ -330,6 +380,8 @@ def fetch_live(exchange_id: str, *, endpoint: str | None, settings: Settings) ->
 
     A tier failure does not fail the fetch (markets alone are useful): it becomes a warning.
     """
+    import ccxt
+
     ex = make_exchange(exchange_id, endpoint=endpoint)
     try:
         markets = _contract_markets(list(ex.load_markets().values()))

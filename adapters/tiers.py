@@ -102,6 +102,12 @@ def _find(relpath: str, dirs: Sequence[Path]) -> Path | None:
     return None
 
 
+def find_tier_file(venue: str, data_dirs: Sequence[Path]) -> Path | None:
+    """The recorded tier file for ``venue`` in the data folders (first wins), if any."""
+    relpath = RECORDED_TIERS.get(venue)
+    return _find(relpath, data_dirs) if relpath else None
+
+
 def recorded_tiers(
     venue: str, symbols: Iterable[str], data_dirs: Sequence[Path]
 ) -> dict[str, tuple[tuple[MarginTier, ...], str]]:
@@ -109,8 +115,7 @@ def recorded_tiers(
 
     Only the symbols asked are converted; the file is parsed once per process.
     """
-    relpath = RECORDED_TIERS.get(venue)
-    path = _find(relpath, data_dirs) if relpath else None
+    path = find_tier_file(venue, data_dirs)
     if path is None:
         return {}
     data = _tiers_file(path)

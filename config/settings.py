@@ -6,23 +6,27 @@ environment variables < command flags (passed as ``overrides``).
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
 from sim.errors import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = Path(__file__).resolve().parent / "default.toml"
+HOME_ENV = "MICROFUT_HOME"
 
 
 class _Section(BaseModel):
@@ -54,26 +58,55 @@ class FillSettings(_Section):
 
 
 class DataSettings(_Section):
-    dirs: list[str] = Field(default_factory=lambda: ["../shared/data"])
-    write_dir: str = "data"
-    journal: str = "data/journal.sqlite"
-
-    def resolve(self, path: str) -> Path:
-        """Resolve a configured path against the project folder."""
-        p = Path(path).expanduser()
-        return p if p.is_absolute() else (PROJECT_ROOT / p).resolve()
+    home: str = Field("", description="data home; empty = $MICROFUT_HOME or the user data folder")
+    dirs: list[str] = Field(default_factory=list, description="extra recorded-data folders")
+    journal: str = Field("journal.sqlite", min_length=1, description="journal, under home")
 
     @property
-    def data_dirs(self) -> list[Path]:
-        return [self.resolve(d) for d in self.dirs]
+    def home_path(self) -> Path:
+        """Where microfut writes: $MICROFUT_HOME, else ``[data] home``, else the platform's.
+
+        Never the installation: a wheel installed into site-packages must stay untouched.
+        """
+        chosen = os.environ.get(HOME_ENV) or self.home
+        if chosen:
+            return Path(chosen).expanduser().resolve()
+        return default_home()
 
     @property
     def write_path(self) -> Path:
-        return self.resolve(self.write_dir)
+        """The data home (specs/, recordings/, logs/, sweeps/ and downloads/ live under it)."""
+        return self.home_path
+
+    @property
+    def downloads_path(self) -> Path:
+        """Market data fetched with ``microfut data download``."""
+        return self.home_path / "downloads"
 
     @property
     def journal_path(self) -> Path:
-        return self.resolve(self.journal)
+        p = Path(self.journal).expanduser()
+        return p if p.is_absolute() else self.home_path / p
+
+    @property
+    def data_dirs(self) -> list[Path]:
+        """Read-only data folders, searched in order: configured, downloaded, bundled sample."""
+        configured = [Path(d).expanduser().resolve() for d in self.dirs]
+        return [*configured, self.downloads_path, bundled_dir()]
+
+
+def default_home() -> Path:
+    """The platform's user data folder for microfut (e.g. ~/.local/share/microfut)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("microfut", appauthor=False))
+
+
+def bundled_dir() -> Path:
+    """The compact real-data sample shipped inside the package (specs, tiers, BTC/ETH month)."""
+    from microfut_data import SAMPLE_DIR
+
+    return SAMPLE_DIR
 
 
 class FeedSettings(_Section):
@@ -132,6 +165,56 @@ def _check_toml(path: Path) -> None:
         raise ConfigError(f"config file {path} could not be read: {e.strerror}") from None
 
 
+def _env_var(key: str) -> str | None:
+    """The MICROFUT_ environment variable that sets dotted ``key``, when one is set."""
+    want = "MICROFUT_" + key.replace(".", "__").upper()
+    return next((name for name in os.environ if name.upper() == want), None)
+
+
+def _json_kind(key: str) -> str:
+    """ "list" or "table" when dotted ``key`` is a setting read from the environment as JSON."""
+    model: Any = Settings
+    annotation: Any = None
+    for part in key.split("."):
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            return ""
+        annotation = fields[part].annotation
+        model = annotation
+    if get_origin(annotation) is list:
+        return "list"
+    is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    return "table" if is_model or get_origin(annotation) is dict else ""
+
+
+def _env_error(e: SettingsError) -> ConfigError:
+    """One line naming the environment variable pydantic-settings could not parse."""
+    found = re.search(r'field "(\w+)"', str(e))
+    section = found.group(1) if found else ""
+    prefix = f"MICROFUT_{section}".upper()
+    names = sorted(n for n in os.environ if n.upper().split("__")[0] == prefix)
+    for name in names:
+        key = name[len("MICROFUT_") :].lower().replace("__", ".")
+        kind = _json_kind(key)
+        if not kind:
+            continue
+        try:
+            json.loads(os.environ[name])
+        except ValueError as bad:
+            example = '["/path/to/data"]' if kind == "list" else '{"key": "value"}'
+            return ConfigError(
+                f"bad value for setting '{key}' (from environment variable {name}): "
+                f"not valid JSON ({getattr(bad, 'msg', bad)}); a {kind} is written as JSON, "
+                f"e.g. {name}='{example}'"
+            )
+    shown = ", ".join(names) or f"{prefix}*"
+    cause = e.__cause__ or e
+    return ConfigError(
+        f"bad value for setting '{section}' (from environment variable {shown}): "
+        f"{str(cause).splitlines()[0]}"
+    )
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Load the layered settings; raise ConfigError naming the key for anything wrong.
 
@@ -143,10 +226,14 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     Settings._user_file = config_file
     try:
         return Settings(**overrides)
+    except SettingsError as e:  # an environment variable that does not parse (JSON for lists)
+        raise _env_error(e) from None
     except ValidationError as e:
         err = e.errors()[0]
         key = ".".join(str(p) for p in err["loc"]) or "(root)"
-        where = f" in {config_file}" if config_file else ""
+        env = _env_var(key) or _env_var(key.split(".")[0])
+        where = f" in {config_file}" if config_file and not env else ""
+        where += f" (from environment variable {env})" if env else ""
         if err["type"] == "extra_forbidden":
             raise ConfigError(f"unknown setting '{key}'{where}") from None
         raise ConfigError(f"bad value for setting '{key}'{where}: {err['msg']}") from None

@@ -17,6 +17,12 @@ SHARED_DATA = Path(
 )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _data_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test writes into the real user data folder: the data home is a temporary one."""
+    os.environ["MICROFUT_HOME"] = str(tmp_path_factory.mktemp("home"))
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real recorded exchange data (../shared/data); the test skips when it is absent."""
@@ -36,9 +42,8 @@ class CliResult:
 
 @pytest.fixture
 def run_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Run `microfut ARGS...` in-process as a user would; data/ and the journal go to tmp_path."""
-    monkeypatch.setenv("MICROFUT_DATA__WRITE_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("MICROFUT_DATA__JOURNAL", str(tmp_path / "data" / "journal.sqlite"))
+    """Run `microfut ARGS...` in-process as a user would; the data home is tmp_path/data."""
+    monkeypatch.setenv("MICROFUT_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("MICROFUT_DATA__DIRS", f'["{SHARED_DATA}"]')
     monkeypatch.setenv("COLUMNS", "200")
 

@@ -1,7 +1,9 @@
-"""Faults the loopback exchange injects on demand: drop, garble, gap (skipped diff), silence.
+"""Faults the loopback exchange injects on demand: drop, garble, gap (skipped diff), silence, cut.
 
 Tests call ``ex.faults.drop()`` etc.; the CLI passes a spec such as ``drop@200,silence@400:3``
 (``kind@N[:seconds]``: fire before the N-th replayed frame, counted across the server).
+``cut@N`` is a REST fault: the server closes the connection instead of answering the N-th
+history request (klines, mark klines, funding rates), as a network failing mid-download does.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from typing import Literal
 
 from sim.errors import InputError
 
-FaultKind = Literal["drop", "garble", "gap", "silence"]
-KINDS: tuple[FaultKind, ...] = ("drop", "garble", "gap", "silence")
+FaultKind = Literal["drop", "garble", "gap", "silence", "cut"]
+KINDS: tuple[FaultKind, ...] = ("drop", "garble", "gap", "silence", "cut")
 GARBLED = '{"stream":"garbled","data":{"e":"trade","p":'  # truncated JSON, as a broken proxy sends
 
 
@@ -75,11 +77,27 @@ class Faults:
         """Send nothing for ``seconds`` from the next frame on (connections stay open)."""
         self._pending.append(Fault("silence", None, seconds))
 
+    def cut(self, at: int | None = None) -> None:
+        """Close the connection of the ``at``-th history request (None = the next one)."""
+        self._pending.append(Fault("cut", at))
+
+    def take_cut(self, request_no: int) -> bool:
+        """True (once) when a ``cut`` fault falls on history request number ``request_no``."""
+        for f in self._pending:
+            if f.kind == "cut" and (f.at is None or f.at <= request_no):
+                self._pending.remove(f)
+                self.fired.append((request_no, "cut"))
+                return True
+        return False
+
     def due(self, frame_no: int, is_diff: bool) -> list[Fault]:
         """Take the faults that fire before frame ``frame_no``; a gap waits for a depth diff."""
         fire: list[Fault] = []
         keep: list[Fault] = []
         for f in self._pending:
+            if f.kind == "cut":  # a REST fault: frames never fire it
+                keep.append(f)
+                continue
             ready = f.at is None or f.at <= frame_no
             if ready and (f.kind != "gap" or is_diff):
                 fire.append(f)

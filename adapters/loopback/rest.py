@@ -1,8 +1,11 @@
 """Serve the recorded REST payloads in each venue's own wire format (loopback or in-process).
 
 Only what was really recorded is served: Binance USDⓈ-M exchangeInfo (2022-02-19), depth
-snapshots and last trade / book ticker from the 2024-08-08 captures (USDⓈ-M and COIN-M), and
-Bybit v5 instruments-info. Anything else answers with the venue's own error payload.
+snapshots and last trade / book ticker from the 2024-08-08 captures (USDⓈ-M and COIN-M),
+Bybit v5 instruments-info, and the candle / mark / funding history of ``ohlcv/`` (see
+``adapters.loopback.history``). Anything else answers with the venue's own error payload.
+Bybit's risk-limit tiers are served from ``bybit/v5_risk_limit_items.json`` when such a recording
+exists, else as an empty list (no Bybit tiers were recorded).
 
 Two transports share one answer table: an aiohttp app (``rest_app`` / ``add_rest_routes``,
 for tests and the loopback exchange) and a ``requests`` transport adapter that lets the sync ccxt
@@ -15,7 +18,7 @@ import asyncio
 import gzip
 import json
 import threading
-import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from functools import cache
@@ -29,6 +32,8 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from adapters.datadirs import find_data_file, load_json
+from adapters.loopback import history as hist
+from adapters.loopback.faults import Faults
 from sim.errors import DataError
 
 Answer = tuple[int, Any]
@@ -45,6 +50,7 @@ BINANCE_CAPTURES = {
 BINANCE_PREFIX = {"binanceusdm": "/fapi/v1", "binancecoinm": "/dapi/v1"}
 BINANCE_EXCHANGE_INFO = {"binanceusdm": "binanceusdm/fapi_v1_exchangeInfo_2022-02-19.json"}
 BYBIT_INSTRUMENTS = "bybit/v5_instruments_info_items.json"
+BYBIT_RISK_LIMITS = "bybit/v5_risk_limit_items.json"
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 SERVED_VENUES = ("binanceusdm", "binancecoinm", "bybit")
 
@@ -68,17 +74,51 @@ def _capture_summary(path: Path) -> dict[str, Any]:
     return {k: (json.loads(v)["data"] if isinstance(v, str) else v) for k, v in out.items()}
 
 
-class RecordedVenue:
-    """Answers ``(path, query) → (status, JSON body)`` for one venue from the recorded files."""
+class ConnectionCut(Exception):
+    """A ``cut`` fault: the transport must close the connection instead of answering."""
 
-    def __init__(self, venue: str, data_dirs: Sequence[Path]) -> None:
+
+class RecordedVenue:
+    """Answers ``(path, query) → (status, JSON body)`` for one venue from the recorded files.
+
+    ``requests`` counts the requests per path (tests assert what a client asked for); a ``cut``
+    fault in ``faults`` drops the N-th history request (klines, mark klines, funding).
+    ``wire_test_candles`` (tests only) serves the recorded *Binance* candles under Bybit's routes
+    to check Bybit's wire format and paging: they are not Bybit data.
+    """
+
+    def __init__(
+        self,
+        venue: str,
+        data_dirs: Sequence[Path],
+        *,
+        faults: Faults | None = None,
+        wire_test_candles: bool = False,
+    ) -> None:
         if venue not in SERVED_VENUES:
             raise DataError(f"no recorded REST payloads for {venue}; served: {SERVED_VENUES}")
         self.venue = venue
         self.data_dirs = list(data_dirs)
+        self.faults = faults or Faults()
+        self.requests: Counter[str] = Counter()
+        self.history_requests = 0
         self.routes: dict[str, Handler] = {}
+        self.history_paths: set[str] = set()
+        source = "binanceusdm" if venue == "bybit" and wire_test_candles else venue
+        self.history = hist.RecordedHistory(source, venue, self.data_dirs)
         if venue == "bybit":
             self.routes["/v5/market/instruments-info"] = self._bybit_instruments
+            self.routes["/v5/market/risk-limit"] = self._bybit_risk_limit
+            self._add_history(
+                "/v5/market/kline", lambda q: hist.bybit_klines(self.history, q, "futures")
+            )
+            self._add_history(
+                "/v5/market/mark-price-kline", lambda q: hist.bybit_klines(self.history, q, "mark")
+            )
+            self._add_history(
+                "/v5/market/funding/history", lambda q: hist.bybit_funding(self.history, q)
+            )
+            self.history.symbols |= self._bybit_ids()
         else:
             prefix = BINANCE_PREFIX[venue]
             if venue in BINANCE_EXCHANGE_INFO:
@@ -87,9 +127,30 @@ class RecordedVenue:
             self.routes[f"{prefix}/ticker/price"] = self._binance_ticker_price
             self.routes[f"{prefix}/ticker/bookTicker"] = self._binance_book_ticker
             self.routes[f"{prefix}/premiumIndex"] = self._binance_premium_index
+            self.history.symbols |= set(BINANCE_CAPTURES[venue])
+            self._add_history(
+                f"{prefix}/klines", lambda q: hist.binance_klines(self.history, q, "futures")
+            )
+            self._add_history(
+                f"{prefix}/markPriceKlines", lambda q: hist.binance_klines(self.history, q, "mark")
+            )
+            self._add_history(
+                f"{prefix}/fundingRate", lambda q: hist.binance_funding(self.history, q)
+            )
+
+    def _add_history(self, path: str, handler: Handler) -> None:
+        self.routes[path] = handler
+        self.history_paths.add(path)
 
     def answer(self, path: str, query: dict[str, str]) -> Answer:
-        handler = self.routes.get(path.rstrip("/"))
+        """The venue's answer; ConnectionCut when a ``cut`` fault falls on this request."""
+        path = path.rstrip("/")
+        self.requests[path] += 1
+        if path in self.history_paths:
+            self.history_requests += 1
+            if self.faults.take_cut(self.history_requests):
+                raise ConnectionCut(path)
+        handler = self.routes.get(path)
         if handler is None:
             if self.venue == "bybit":
                 return 404, _bybit_envelope(10001, f"path {path} is not recorded", {})
@@ -164,6 +225,35 @@ class RecordedVenue:
         }
 
     # bybit --------------------------------------------------------------------------------
+    def _bybit_ids(self) -> set[str]:
+        """Every recorded Bybit instrument id (history for other ids is 'Symbol Is Invalid')."""
+        try:
+            items = load_json(find_data_file(BYBIT_INSTRUMENTS, self.data_dirs))
+        except DataError:
+            return set()
+        return {
+            str(r.get("symbol"))
+            for cat in ("linear", "inverse")
+            for r in (items.get(cat, []) if isinstance(items, dict) else [])
+        }
+
+    def _bybit_risk_limit(self, query: dict[str, str]) -> Answer:
+        category = query.get("category")
+        if category not in ("linear", "inverse"):
+            return 200, _bybit_envelope(10001, "params error: Category is invalid", {})
+        symbol = query.get("symbol", "").upper()
+        if symbol and symbol not in self._bybit_ids() | self.history.symbols:
+            return 200, _bybit_envelope(10001, "params error: Symbol Is Invalid", {})
+        rows: list[Any] = []
+        for d in self.data_dirs:
+            if (d / BYBIT_RISK_LIMITS).exists():
+                items = load_json(d / BYBIT_RISK_LIMITS)
+                rows = items.get(category, []) if isinstance(items, dict) else []
+                break
+        if symbol:
+            rows = [r for r in rows if r.get("symbol") == symbol]
+        return 200, _bybit_envelope(0, "OK", {"category": category, "list": rows})
+
     def _bybit_instruments(self, query: dict[str, str]) -> Answer:
         category = query.get("category")
         if category not in ("linear", "inverse"):
@@ -180,36 +270,46 @@ class RecordedVenue:
         return 200, _bybit_envelope(0, "OK", result)
 
 
-def _bybit_envelope(code: int, msg: str, result: Any) -> dict[str, Any]:
-    return {
-        "retCode": code,
-        "retMsg": msg,
-        "result": result,
-        "retExtInfo": {},
-        "time": int(time.time() * 1000),
-    }
+_bybit_envelope = hist.bybit_envelope
 
 
 # aiohttp transport --------------------------------------------------------------------------
-def add_rest_routes(app: web.Application, venue: str, data_dirs: Sequence[Path]) -> None:
-    """Mount the venue's recorded REST routes on an existing app (the loopback server does)."""
-    recorded = RecordedVenue(venue, data_dirs)
+RECORDED = web.AppKey("recorded", RecordedVenue)
 
-    async def handle(request: web.Request) -> web.Response:
+
+def add_rest_routes(
+    app: web.Application, venue: str, data_dirs: Sequence[Path], **options: Any
+) -> RecordedVenue:
+    """Mount the venue's recorded REST routes on an existing app (the loopback server does).
+
+    ``options`` go to :class:`RecordedVenue` (``faults``, ``wire_test_candles``); the returned
+    instance counts the requests it answered.
+    """
+    recorded = RecordedVenue(venue, data_dirs, **options)
+
+    async def handle(request: web.Request) -> web.StreamResponse:
         try:
-            status, body = recorded.answer(request.path, dict(request.query))
+            status, body = await asyncio.to_thread(
+                recorded.answer, request.path, dict(request.query)
+            )
+        except ConnectionCut:
+            if request.transport is not None:
+                request.transport.close()  # the client sees the server disconnect mid-request
+            return web.Response(status=500)
         except DataError as e:
             status, body = 500, {"code": -1000, "msg": str(e)}
         return web.json_response(body, status=status)
 
     for path in recorded.routes:
         app.router.add_get(path, handle)
+    app[RECORDED] = recorded
+    return recorded
 
 
-def rest_app(venue: str, data_dirs: Sequence[Path]) -> web.Application:
-    """An aiohttp app serving ``venue``'s recorded REST payloads."""
+def rest_app(venue: str, data_dirs: Sequence[Path], **options: Any) -> web.Application:
+    """An aiohttp app serving ``venue``'s recorded REST payloads (``app[RECORDED]`` counts)."""
     app = web.Application()
-    add_rest_routes(app, venue, data_dirs)
+    add_rest_routes(app, venue, data_dirs, **options)
     return app
 
 
@@ -269,7 +369,10 @@ class RecordedTransport(BaseAdapter):
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         parts = urlsplit(request.url or "")
-        status, body = self.recorded.answer(parts.path, dict(parse_qsl(parts.query)))
+        try:
+            status, body = self.recorded.answer(parts.path, dict(parse_qsl(parts.query)))
+        except ConnectionCut:
+            raise requests.ConnectionError("loopback fault: connection cut") from None
         response = requests.Response()
         response.status_code = status
         response._content = json.dumps(body).encode()

@@ -5,7 +5,8 @@ Binance: combined ``/stream?streams=a/b`` (also ``/public/stream``, ``/market/st
 ``{"method":"SUBSCRIBE",...,"id":N}`` is acked with ``{"result":null,"id":N}``.
 Bybit: ``/v5/public/linear|inverse`` with ``op`` subscribe/ping; the recorded
 ``orderbook.500`` topic is re-labelled to the depth the client asked for.
-REST comes from ``adapters.loopback.rest`` (recorded files); the depth snapshot is answered here
+REST comes from ``adapters.loopback.rest`` (recorded files, incl. candle/funding history,
+whose requests ``ex.rest.requests`` counts); the depth snapshot is answered here
 from the replay position so clients can resync mid-replay. Recipe: exchange-mechanics.md §B.6.
 
 Each captured symbol is one "market": it starts replaying when first subscribed and broadcasts
@@ -30,7 +31,7 @@ from aiohttp import WSMsgType, web
 
 from adapters.loopback.captures import Frame, find_captures, load_frames, stream_kind
 from adapters.loopback.faults import GARBLED, Fault, Faults
-from adapters.loopback.rest import add_rest_routes
+from adapters.loopback.rest import RecordedVenue, add_rest_routes
 from adapters.loopback.session import Conn, Market
 from sim.errors import DataError, InputError
 
@@ -82,6 +83,7 @@ class LoopbackExchange:
         self.frames_sent = 0
         self.connections_opened = 0
         self._quiet_until = 0.0
+        self.rest: RecordedVenue | None = None
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Condition()
 
@@ -117,7 +119,7 @@ class LoopbackExchange:
             await asyncio.to_thread(market.rewind)
             self.markets[vid] = market
         app = web.Application(middlewares=[self._depth_middleware])
-        add_rest_routes(app, self.venue, self.data_dirs)
+        self.rest = add_rest_routes(app, self.venue, self.data_dirs, faults=self.faults)
         paths = ("/stream", "/ws", "/ws/{tail}", "/{category}/ws", "/{category}/ws/{tail}")
         for path in (*paths, "/{category}/stream"):
             app.router.add_get(path, self._ws_handler)

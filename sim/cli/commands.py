@@ -21,6 +21,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "journal_cmd": ("journal",),
     "feed_cmd": ("record", "exchange"),
     "web_cmd": ("web",),
+    "data_cmd": ("data",),
 }
 
 _attached: dict[int, set[str]] = {}

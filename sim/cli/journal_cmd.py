@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from sim.journal import Journal
     from sim.review import stats
+    from sim.review.outputs import OutFolder
 
 journal_app = typer.Typer(help="The trade journal: list, show, note, tag, report, plot, export.")
 
@@ -243,30 +244,48 @@ def report(
         jr.print_report(rep)
 
 
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="write into an existing non-empty --out folder")
+]
+
+
 @journal_app.command("plot")
 def plot(
     account: AccountOpt = None,
     out: Annotated[Path | None, typer.Option("--out", help="folder for the PNGs")] = None,
     terminal: Annotated[bool, typer.Option("--terminal", help="draw in the terminal")] = False,
+    force: ForceOpt = False,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Equity with drawdown, P&L per trade and R distribution, as PNGs (and in the terminal)."""
-    from sim.review import plots
+    from sim.review import outputs, plots
 
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     reports = _reports(db, account, None, None)
     folder = out if out is not None else context.settings().data.write_path / "plots"
+    names = [plots.png_names(rep) for rep in reports]
+    where = outputs.prepare(
+        folder, [n for ns in names for n in ns], named=out is not None, force=force, what="plot"
+    )
     files: list[Path] = []
-    for rep in reports:
-        files += plots.write_pngs(rep, folder)
+    for rep, rep_names in zip(reports, names, strict=True):
+        files += plots.write_pngs(rep, folder, rep_names)
         if terminal and not as_json:
             print(plots.terminal(rep, color=color))
+    _say_written(where, files, as_json)
+
+
+def _say_written(where: OutFolder, files: list[Path], as_json: bool) -> None:
+    """Name the folder this command created (if any) and every file it wrote."""
     if as_json:
-        render.print_json({"files": files})
-    else:
-        for path in files:
-            render.stdout.print(f"wrote {path}", highlight=False)
+        created = where.path if where.created else None
+        render.print_json({"files": files, "created_folder": created})
+        return
+    if where.created:
+        render.stdout.print(f"created folder {where.path}", highlight=False)
+    for path in files:
+        render.stdout.print(f"wrote {path}", highlight=False)
 
 
 def _export_frames(journal: Journal) -> dict[str, pd.DataFrame]:
@@ -286,32 +305,37 @@ def _export_frames(journal: Journal) -> dict[str, pd.DataFrame]:
 def export(
     fmt_: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
     out: Annotated[Path | None, typer.Option("--out", help="folder for the files")] = None,
+    force: ForceOpt = False,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write trades, fills and funding as CSV (exact decimals) or Parquet (decimal columns)."""
+    from sim.review import outputs
+
     if fmt_ not in ("csv", "parquet"):
         raise InputError(f"--format must be 'csv' or 'parquet', was {fmt_!r}")
     folder = out if out is not None else context.settings().data.write_path / "export"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"cannot create export folder {folder}: {e.strerror}") from None
     with _open(db) as journal:
         tables = _export_frames(journal)
+    names = [f"{name}.{fmt_}" for name in tables]
+    where = outputs.prepare(folder, names, named=out is not None, force=force, what="export")
     written = []
-    for name, frame in tables.items():
-        path = folder / f"{name}.{fmt_}"
+    for (name, frame), file_name in zip(tables.items(), names, strict=True):
+        path = folder / file_name
         try:
             if fmt_ == "csv":
-                frame.to_csv(path, index=False)
+                with outputs.open_target(path, "w") as f:
+                    frame.to_csv(f, index=False)
             else:
-                frame.to_parquet(path, index=False)
+                with outputs.open_target(path, "wb") as fb:
+                    frame.to_parquet(fb, index=False)
         except OSError as e:
             raise InputError(f"cannot write {path}: {e.strerror}") from None
         written.append({"table": name, "rows": len(frame), "path": path})
     if as_json:
-        render.print_json({"files": written})
+        render.print_json({"files": written, "created_folder": folder if where.created else None})
         return
+    if where.created:
+        render.stdout.print(f"created folder {folder}", highlight=False)
     rows = [[w["table"], w["rows"], str(w["path"])] for w in written]
     render.stdout.print(grid_table("exported", ["table", "rows", "file"], rows))

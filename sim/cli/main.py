@@ -2,7 +2,7 @@
 
 Every failure a user can cause ends as one line on stderr and a non-zero exit (see
 ``sim/errors.py`` for the codes); an unexpected exception is logged with its traceback to
-``data/logs/microfut.log`` and reported as "internal error" (exit 70).
+``logs/microfut.log`` in the data home and reported as "internal error" (exit 70).
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ app = typer.Typer(
 def _version(value: bool) -> None:
     if value:
         print(f"microfut {__version__}")
+        try:
+            home = context.settings().data.home_path
+        except MicrofutError as e:
+            home = f"unknown ({e})"
+        print(f"data home: {home}")
         raise typer.Exit()
 
 
@@ -86,9 +91,9 @@ def _log_file() -> Path:
     try:
         base = context.settings().data.write_path
     except MicrofutError:
-        from config.settings import PROJECT_ROOT
+        from config.settings import default_home
 
-        base = PROJECT_ROOT / "data"
+        base = default_home()
     path = base / "logs" / "microfut.log"
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
@@ -96,6 +101,7 @@ def _log_file() -> Path:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    context.set_config_file(None)  # each invocation reads its own settings (tests call main twice)
     _register(sys.argv[1:] if argv is None else argv)
     try:
         # standalone mode: typer itself reports usage errors (exit 2) and handles --help/Exit.

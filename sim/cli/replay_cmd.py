@@ -219,15 +219,16 @@ def _play(
     with _DeferredInterrupt() as guard:
         _interruptible(runner, guard)
         if market is None:
-            stats = runner.run_merged(open_replay(data, symbols=symbols), timed)
-            return stats, capture_notes(data.name)
+            source = open_replay(data, symbols=symbols)
+            stats = runner.run_merged(source, timed)
+            return stats, capture_notes(data.name) + source.notes()
         stats = CandleReplay(runner, list(market.candles.values()), timed, fast=fast).run()
         return stats, replay_notes(market, symbols)
 
 
 def run_replay(
     exchange: str,
-    data: Path,
+    data: Path | None,
     orders_path: Path,
     balance: Decimal | None,
     timeframe: str | None = None,
@@ -249,9 +250,13 @@ def run_replay(
     rows = read_order_rows(orders_path)
     if not rows:
         raise InputError(f"{where} has no order rows")
+    specs, rows = _resolve(exchange, rows, where)
+    if data is None:
+        from adapters.candles import default_root
+
+        data = default_root(settings.data.data_dirs, sorted(specs), timeframe)
     if not data.exists():
         raise InputError(f"--data {data} does not exist; point it at a recorded file or folder")
-    specs, rows = _resolve(exchange, rows, where)
     orders = [o for _, o in rows]
     symbols = sorted(specs)
     if is_raw_recording(data):
@@ -372,11 +377,15 @@ def register(app: typer.Typer) -> None:
 
     @app.command("replay")
     def replay(
-        data: Annotated[
-            Path,
-            typer.Option("--data", help="recorded candles (file or folder) or a raw capture"),
-        ],
         orders: Annotated[Path, typer.Option("--orders", help="ORDERS.csv to run")],
+        data: Annotated[
+            Path | None,
+            typer.Option(
+                "--data",
+                help="recorded candles (file or folder) or a raw capture "
+                "(default: the first data folder with candles for the orders' symbols)",
+            ),
+        ] = None,
         exchange: Annotated[
             str | None, typer.Option("--exchange", "-e", help="ccxt id (default from config)")
         ] = None,

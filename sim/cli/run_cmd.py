@@ -20,6 +20,7 @@ from sim.errors import InputError
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from config.settings import Settings
     from sim.strategy import loader
     from sim.strategy.run import RunOptions, RunResult
     from sim.strategy.summary import RunSummary
@@ -320,6 +321,15 @@ def _options(exchange: str | None, balance: str | None, db: Path | None) -> RunO
     return RunOptions.from_settings(settings, ex, parse_balance(balance), db)
 
 
+def _replay_data(replay: Path | None, settings: Settings) -> Path:
+    """``--replay`` as given, else the first data folder with trade candles (bundled last)."""
+    if replay is not None:
+        return replay
+    from adapters.candles import default_root
+
+    return default_root(settings.data.data_dirs)
+
+
 def register(app: typer.Typer) -> None:
     """Attach `microfut run` and `microfut sweep` to the root app."""
 
@@ -329,7 +339,10 @@ def register(app: typer.Typer) -> None:
             str, typer.Argument(help="STRATEGY.py, or an example: breakout, hedged_bag")
         ],
         replay: Annotated[
-            Path | None, typer.Option("--replay", help="recorded candle file or folder")
+            Path | None,
+            typer.Option(
+                "--replay", help="recorded candle file or folder (default: the data folders)"
+            ),
         ] = None,
         live: Annotated[
             bool, typer.Option("--live", help="run on the live paper feed", metavar="")
@@ -356,11 +369,12 @@ def register(app: typer.Typer) -> None:
         from sim.strategy import loader
         from sim.strategy import params as P
 
-        if (replay is None) == (not live):
-            raise InputError("pass exactly one of --replay DATA or --live")
+        if replay is not None and live:
+            raise InputError("pass --replay DATA or --live, not both")
         loaded = loader.load(strategy)
         overrides = P.parse_pairs(loaded.cls, param or [])
         settings = context.settings()
+        replay = replay if live else _replay_data(replay, settings)
         options = _options(exchange, balance, db or settings.data.journal_path)
         started_ms = int(datetime.now(tz=UTC).timestamp() * 1000) - 1000
         try:
@@ -390,7 +404,12 @@ def register(app: typer.Typer) -> None:
         strategy: Annotated[
             str, typer.Argument(help="STRATEGY.py, or an example: breakout, hedged_bag")
         ],
-        replay: Annotated[Path, typer.Option("--replay", help="recorded candle file or folder")],
+        replay: Annotated[
+            Path | None,
+            typer.Option(
+                "--replay", help="recorded candle file or folder (default: the data folders)"
+            ),
+        ] = None,
         param: Annotated[
             list[str] | None,
             typer.Option(
@@ -419,6 +438,7 @@ def register(app: typer.Typer) -> None:
         loaded = loader.load(strategy)
         grid = P.parse_grid(loaded.cls, param or [])
         settings = context.settings()
+        replay = _replay_data(replay, settings)
         options = _options(exchange, balance, None)
         book = load_spec_book(options.exchange, settings)
         if out is None:

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from sim.desk.demo import DemoResult
     from sim.desk.session import DeskSession
 
-DEMO_DB = "demo-journal.sqlite"
 NO_TERMINAL = (
     "microfut trade needs an interactive terminal; use `microfut replay` or `microfut run` "
     "for scripted runs"
@@ -69,13 +68,19 @@ def _style(line: str) -> str:
     return ""
 
 
+def _review_hint(result: DemoResult, settings: Settings) -> str:
+    """The command that shows this demo's report again (--db only when not the default)."""
+    db = "" if result.journal == settings.data.journal_path else f" --db {result.journal}"
+    return f"microfut journal report -a {result.desk.options.account}{db}"
+
+
 def _print_demo(result: DemoResult, settings: Settings) -> None:
-    from sim.desk.demo import ACCOUNT
     from sim.desk.describe import money
 
+    account = result.desk.options.account
     out = render.stdout
     out.print(
-        f"microfut demo: account '{ACCOUNT}' on {result.desk.book.exchange}, recorded BTC and "
+        f"microfut demo: account '{account}' on {result.desk.book.exchange}, recorded BTC and "
         f"ETH 1h candles with the real 8h funding and mark series from {result.data}",
         markup=False, highlight=False,
     )  # fmt: skip
@@ -97,8 +102,8 @@ def _print_demo(result: DemoResult, settings: Settings) -> None:
     ]))  # fmt: skip
     from sim.cli import journal_cmd
 
-    journal_cmd.report(account=ACCOUNT, since=None, until=None, db=result.journal, as_json=False)
-    out.print(f"review it again: microfut journal report --db {result.journal}", markup=False)
+    journal_cmd.report(account=account, since=None, until=None, db=result.journal, as_json=False)
+    out.print(f"review it again: {_review_hint(result, settings)}", markup=False)
 
 
 def _of(events: Iterable[Any], kind: type) -> list[Any]:
@@ -106,7 +111,6 @@ def _of(events: Iterable[Any], kind: type) -> list[Any]:
 
 
 def _demo_json(result: DemoResult, settings: Settings) -> dict[str, Any]:
-    from sim.desk.demo import ACCOUNT
     from sim.engine.events import (
         FundingPaid,
         OrderDenied,
@@ -118,12 +122,13 @@ def _demo_json(result: DemoResult, settings: Settings) -> dict[str, Any]:
     from sim.journal import Journal
     from sim.review import frames, stats
 
+    account = result.desk.options.account
     with Journal.open(result.journal) as journal:
-        trades = frames.trades_frame(journal, ACCOUNT)
-        start = frames.starting_balances(journal).get(ACCOUNT)
-        locks, denials = frames.guard_times(journal, ACCOUNT)
+        trades = frames.trades_frame(journal, account)
+        start = frames.starting_balances(journal).get(account)
+        locks, denials = frames.guard_times(journal, account)
     report = stats.account_report(
-        trades, ACCOUNT, start or result.desk.options.starting_balance, settings.risk.risk_pct,
+        trades, account, start or result.desk.options.starting_balance, settings.risk.risk_pct,
         locks, denials,
     )  # fmt: skip
     ev = result.events
@@ -131,6 +136,7 @@ def _demo_json(result: DemoResult, settings: Settings) -> dict[str, Any]:
     return {
         "data": str(result.data),
         "journal": str(result.journal),
+        "account": account,
         "notes": result.notes,
         "scenes": [
             {"at": ts_text(s.at_ms), "at_ms": s.at_ms, "say": s.say, "log": s.log}
@@ -155,7 +161,7 @@ def demo(
     ] = None,
     db: Annotated[
         Path | None,
-        typer.Option("--db", help=f"journal file for the demo (default: data/{DEMO_DB}, rebuilt)"),
+        typer.Option("--db", help="journal file (default: the journal in the data home)"),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -170,18 +176,13 @@ def demo(
     root = find_demo_data(data, settings.data.data_dirs)
     spec_settings = _with_dirs(settings, root) if data is not None else settings
     book = load_spec_book("binanceusdm", spec_settings)
-    if db is None:
-        journal, fresh = settings.data.write_path / DEMO_DB, True
-    else:
-        journal, fresh = db, False
-        if db.exists():
-            with Journal.open(db) as existing:
-                if existing.last_seq(ACCOUNT):
-                    raise InputError(
-                        f"journal {db} already holds a '{ACCOUNT}' account; pass a new --db file"
-                    )
-    options = DeskOptions.from_settings(settings, account=ACCOUNT, exchange=book.exchange)
-    result = run_demo(options, book, root, journal, fresh=fresh)
+    journal = db if db is not None else settings.data.journal_path
+    account = ACCOUNT
+    if journal.exists():
+        with Journal.open(journal) as existing:
+            account = existing.free_account_name(ACCOUNT)
+    options = DeskOptions.from_settings(settings, account=account, exchange=book.exchange)
+    result = run_demo(options, book, root, journal, fresh=False, account=account)
     if as_json:
         render.print_json(_demo_json(result, settings))
         return

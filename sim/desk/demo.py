@@ -38,8 +38,8 @@ QUARTER_MS = 15 * 60 * 1000
 HOUR_MS = 60 * 60 * 1000
 WHERE_TO_GET = (
     "the demo plays the recorded Binance BTC/ETH candles (ohlcv/binance_usdm/"
-    "BTC_USDT_USDT-1h-futures.feather, with the 8h funding_rate and mark series); "
-    "put the shared data folder at ../shared/data (see its README.md) or pass --data PATH"
+    "BTC_USDT_USDT-1h-futures, with the 8h funding_rate and mark series), which ship with "
+    "microfut; pass --data PATH to a folder holding them"
 )
 
 
@@ -168,10 +168,16 @@ class DemoResult:
 
 
 def run_demo(
-    options: DeskOptions, book: SpecBook, data_root: Path, journal: Path, *, fresh: bool = True
+    options: DeskOptions,
+    book: SpecBook,
+    data_root: Path,
+    journal: Path,
+    *,
+    fresh: bool = True,
+    account: str = ACCOUNT,
 ) -> DemoResult:
-    """Play the scripted session into ``journal``; ``fresh`` deletes the file first (its own)."""
-    options = replace(options, account=ACCOUNT, mark_from_last=True)
+    """Play the scripted session into ``journal`` as ``account``; ``fresh`` deletes it first."""
+    options = replace(options, account=account, mark_from_last=True)
     data = discover(data_root, book.exchange, SYMBOLS, TIMEFRAME)
     notes = replay_notes(data, [s for s in SYMBOLS if s in data.candles])
     start = utc_ms("2025-03-06 11:00")

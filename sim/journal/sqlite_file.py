@@ -7,8 +7,9 @@ what the OS holds) nor a power cut loses a committed batch; an uncommitted one v
 
 Safety: a file that is not SQLite, is corrupt, belongs to another program (SQLite with its own
 tables) or was written by a newer microfut raises ``JournalError`` before anything writes to it;
-it is inspected through a read-only connection first. A new journal is created only where no file
-(or an empty one) exists.
+it is inspected through a read-only connection first (header, ``PRAGMA quick_check``, tables,
+schema version) that leaves no ``-wal``/``-shm`` beside a refused file. A new journal is created
+only where no file (or an empty one) exists.
 """
 
 from __future__ import annotations
@@ -72,8 +73,9 @@ def inspect_file(path: Path) -> int | None:
             f"{path} is not a microfut journal (not an SQLite file); pass --db to another file"
         )
     try:
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        con = _connect_read_only(path)
         try:
+            _check_integrity(con, path)
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
             if not tables:
                 return None
@@ -91,6 +93,33 @@ def inspect_file(path: Path) -> int | None:
     if apps != {APP_ID} or version is None:
         raise JournalError(f"{path} is an SQLite file of another program; pass --db elsewhere")
     return int(version)
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that cannot write ``path`` nor leave files beside it.
+
+    A read-only connection to a WAL file still creates ``-wal``/``-shm`` when they are absent, so
+    a file without a ``-wal`` (closed cleanly: no writer has it open) is opened ``immutable``.
+    With a ``-wal`` present (a writer is running, or one was killed) the WAL's frames are part
+    of the journal, so it is read through the usual locks; those files were there already.
+    """
+    uri = path.resolve().as_uri()
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists():
+        return sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+
+
+def _check_integrity(con: sqlite3.Connection, path: Path) -> None:
+    """``PRAGMA quick_check`` (every page's b-tree structure, not index contents): a damaged
+    journal is refused before anything writes to it, so it is never modified."""
+    rows = [str(r[0]) for r in con.execute("PRAGMA quick_check(1)")]
+    if rows != ["ok"]:
+        detail = " ".join(" ".join(rows).replace("*** in database main ***", "").split())
+        raise JournalError(
+            f"journal {path} is corrupt ({detail or 'integrity check failed'}); "
+            "it was not modified: move it aside or pass --db to another file"
+        )
 
 
 def sql_has_table(conn: Connection, name: str) -> bool:

@@ -14,6 +14,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from sim.errors import InputError
+from sim.review import outputs
 from sim.review.stats import AccountReport
 
 
@@ -38,14 +39,17 @@ def _title(report: AccountReport, what: str) -> str:
     return f"{report.account}: {what} ({report.currency or 'account currency'})"
 
 
-def write_pngs(report: AccountReport, out_dir: Path) -> list[Path]:
-    """Write equity+drawdown, P&L per trade and R distribution PNGs; return their paths."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"cannot create plot folder {out_dir}: {e.strerror}") from None
+def png_names(report: AccountReport, stamp: str | None = None) -> list[str]:
+    """File names of the three PNGs (equity, P&L, R) of ``report``, stamped with today (UTC)."""
+    stamp = stamp or datetime.now(tz=UTC).strftime("%Y%m%d")
+    return [f"{report.account}-{kind}-{stamp}.png" for kind in ("equity", "pnl", "r")]
+
+
+def write_pngs(report: AccountReport, out_dir: Path, names: list[str] | None = None) -> list[Path]:
+    """Write equity+drawdown, P&L per trade and R distribution PNGs into the existing folder
+    ``out_dir`` (checked by ``outputs.prepare``); return their paths."""
+    equity_name, pnl_name, r_name = names or png_names(report)
     data = series(report)
-    stamp = datetime.now(tz=UTC).strftime("%Y%m%d")
     paths = []
 
     fig = Figure(figsize=(10, 6))
@@ -56,7 +60,7 @@ def write_pngs(report: AccountReport, out_dir: Path) -> list[Path]:
     bottom.fill_between(range(len(data["drawdown"])), data["drawdown"], 0, color="tab:red")
     bottom.set_ylabel("drawdown")
     bottom.set_xlabel("trade #")
-    paths.append(_save(fig, out_dir / f"{report.account}-equity-{stamp}.png"))
+    paths.append(_save(fig, out_dir / equity_name))
 
     fig = Figure(figsize=(10, 4))
     ax = fig.subplots()
@@ -65,7 +69,7 @@ def write_pngs(report: AccountReport, out_dir: Path) -> list[Path]:
     ax.axhline(0, color="black", linewidth=0.5)
     ax.set_title(_title(report, "net P&L per trade"))
     ax.set_xlabel("trade #")
-    paths.append(_save(fig, out_dir / f"{report.account}-pnl-{stamp}.png"))
+    paths.append(_save(fig, out_dir / pnl_name))
 
     fig = Figure(figsize=(8, 4))
     ax = fig.subplots()
@@ -74,17 +78,18 @@ def write_pngs(report: AccountReport, out_dir: Path) -> list[Path]:
     ax.axvline(0, color="black", linewidth=0.5)
     ax.set_title(f"{report.account}: R-multiples (trades with a stop)")
     ax.set_xlabel("R")
-    paths.append(_save(fig, out_dir / f"{report.account}-r-{stamp}.png"))
+    paths.append(_save(fig, out_dir / r_name))
     return paths
 
 
 def _save(fig: Figure, path: Path) -> Path:
     FigureCanvasAgg(fig)
     fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=100)
-    except OSError as e:
-        raise InputError(f"cannot write plot {path}: {e.strerror}") from None
+    with outputs.open_target(path, "wb") as f:  # never through a symlink
+        try:
+            fig.savefig(f, dpi=100, format="png")
+        except OSError as e:
+            raise InputError(f"cannot write plot {path}: {e.strerror}") from None
     return path
 
 

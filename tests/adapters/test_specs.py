@@ -18,7 +18,7 @@ from sim.errors import DataError, InputError, SpecError
 @pytest.fixture
 def settings(shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("MICROFUT_DATA__DIRS", json.dumps([str(shared_data)]))
-    monkeypatch.setenv("MICROFUT_DATA__WRITE_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MICROFUT_HOME", str(tmp_path / "data"))
     return load_settings()
 
 
@@ -128,8 +128,8 @@ def test_unknown_symbol_suggests_the_closest(settings: Settings) -> None:
 
 
 def test_venue_without_recorded_specs_says_to_refresh(settings: Settings) -> None:
-    with pytest.raises(SpecError, match="no recorded specs for bingx; run `microfut specs refresh"):
-        load_spec_book("bingx", settings)
+    with pytest.raises(SpecError, match="no recorded specs for okx; run `microfut specs refresh"):
+        load_spec_book("okx", settings)
 
 
 def test_newest_snapshot_wins_over_recorded_data(settings: Settings) -> None:

@@ -115,12 +115,17 @@ def test_demo_prints_the_scenes_and_the_report(run_cli, shared_data: Path) -> No
     assert "discipline review" in out
 
 
-def test_demo_is_deterministic(run_cli, shared_data: Path) -> None:
-    first = run_cli("demo", "--json")
-    second = run_cli("demo", "--json")
+def test_demo_is_deterministic(run_cli, shared_data: Path, tmp_path: Path) -> None:
+    first = run_cli("demo", "--json", "--db", str(tmp_path / "one.sqlite"))
+    second = run_cli("demo", "--json", "--db", str(tmp_path / "two.sqlite"))
 
     assert first.exit_code == second.exit_code == 0
-    assert first.stdout == second.stdout
+    one, two = json.loads(first.stdout), json.loads(second.stdout)
+    assert (one.pop("journal"), two.pop("journal")) == (
+        str(tmp_path / "one.sqlite"),
+        str(tmp_path / "two.sqlite"),
+    )
+    assert one == two
 
 
 def test_demo_without_data_says_where_to_get_it(run_cli, tmp_path: Path) -> None:
@@ -131,20 +136,36 @@ def test_demo_without_data_says_where_to_get_it(run_cli, tmp_path: Path) -> None
 
     assert result.exit_code == 2
     assert "no recorded BTC/ETH 1h candles in" in result.stderr
-    assert "../shared/data" in result.stderr
+    assert "ship with microfut" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_demo_refuses_a_journal_that_already_holds_a_demo(
+def test_demo_again_keeps_the_first_demo_and_adds_an_account(
     run_cli, shared_data: Path, tmp_path: Path
 ) -> None:
     db = tmp_path / "mine.sqlite"
     assert run_cli("demo", "--db", str(db), "--json").exit_code == 0
+    first = json.loads(run_cli("journal", "report", "--db", str(db), "--json").stdout)
 
     again = run_cli("demo", "--db", str(db))
 
-    assert again.exit_code == 2
-    assert "already holds a 'demo' account" in again.stderr
+    assert again.exit_code == 0
+    assert "account 'demo-2'" in again.stdout
+    assert f"microfut journal report -a demo-2 --db {db}" in again.stdout
+    both = json.loads(run_cli("journal", "report", "--db", str(db), "--json").stdout)
+    assert [a["account"] for a in both["accounts"]] == ["demo", "demo-2"]
+    assert both["accounts"][0] == first["accounts"][0]
+
+
+def test_demo_writes_where_journal_looks(run_cli, shared_data: Path) -> None:
+    assert run_cli("demo").exit_code == 0
+
+    listed = run_cli("journal", "list")
+    report = json.loads(run_cli("journal", "report", "--json").stdout)
+
+    assert listed.exit_code == 0
+    assert "account demo" in listed.stdout
+    assert report["accounts"][0]["summary"]["trades"] == 3
 
 
 @pytest.fixture

@@ -51,7 +51,7 @@ def _read_until(proc: subprocess.Popen, marker: str, timeout: float = 30) -> str
 @pytest.fixture
 def serve(shared_data: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen, str]]:
     """`microfut exchange serve` as a user runs it; yields (process, base URL)."""
-    env = {**os.environ, "MICROFUT_DATA__WRITE_DIR": str(tmp_path / "serve-data")}
+    env = {**os.environ, "MICROFUT_HOME": str(tmp_path / "serve-data")}
     proc = subprocess.Popen(
         [
             *CLI,

@@ -140,9 +140,14 @@ def test_plot_writes_pngs_and_draws_in_the_terminal(run_cli, db: Path, tmp_path:
     out = tmp_path / "charts"
 
     result = run_cli("journal", "plot", "--out", str(out), "--terminal")
-    listed = json.loads(run_cli("journal", "plot", "--out", str(out), "--json").stdout)
+    again = run_cli("journal", "plot", "--out", str(out), "--json")
+    listed = json.loads(run_cli("journal", "plot", "--out", str(out), "--json", "--force").stdout)
 
     assert result.exit_code == 0
+    assert f"created folder {out}" in result.stdout
+    assert again.exit_code == 2  # the folder holds the first run's PNGs now
+    assert "is not empty; pass --force" in again.stderr
+    assert listed["created_folder"] is None
     assert "main: equity" in result.stdout
     assert "\x1b" not in result.stdout  # piped: no colour codes
     assert len(listed["files"]) == 3

@@ -57,7 +57,15 @@ def test_version_imports_no_heavy_module() -> None:
         "try:\n    m.main(['--version'])\nexcept SystemExit:\n    pass"
     )
 
-    assert not _modules_after(code) & set(HEAVY)
+    # the settings (pydantic) are read to say where the data home is; nothing else is loaded
+    assert not _modules_after(code) & (set(HEAVY) - {"pydantic"})
+
+
+def test_version_says_where_the_data_home_is(run_cli, tmp_path: Path) -> None:
+    result = run_cli("--version")
+
+    assert result.exit_code == 0
+    assert f"data home: {tmp_path / 'data'}" in result.stdout
 
 
 @pytest.mark.parametrize(

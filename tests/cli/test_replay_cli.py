@@ -559,7 +559,7 @@ def test_ctrl_c_says_where_the_replay_stopped_and_the_journal_keeps_that_much(
     capture = shared_data / "binanceusdm" / "ws_raw_btcusdt_20240808.gz"
     orders = _orders(tmp_path, "2024-08-08T23:54:30Z,BTC/USDT:USDT,buy,market,0.01,,,,,20,,,,\n")
     db = tmp_path / "j.sqlite"
-    env = {**os.environ, "MICROFUT_DATA__WRITE_DIR": str(tmp_path / "data")}
+    env = {**os.environ, "MICROFUT_HOME": str(tmp_path / "data")}
     cmd = [sys.executable, "-c", "from sim.cli.main import main; main()", "replay"]
     cmd += ["--data", str(capture), "--orders", str(orders), "--db", str(db)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

@@ -90,7 +90,7 @@ def test_a_strategy_error_prints_the_users_traceback_and_exits_1(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("run", "breakout"), "pass exactly one of --replay DATA or --live"),
+        (("run", "breakout", "--replay", "X", "--live"), "pass --replay DATA or --live, not both"),
         (("run", "breakout", "--replay", "X", "-p", "lookback=1"), "between 2 and 1000"),
         (("run", "nothere.py", "--live"), "strategy file nothere.py was not found"),
         (("run", "breakout", "--replay", "X", "--from", "May 4"), "--from expects an ISO date"),
@@ -219,7 +219,7 @@ def test_ctrl_c_says_where_the_run_stopped_and_the_journal_reports(
     import sys
 
     db = tmp_path / "j.sqlite"
-    env = {**os.environ, "MICROFUT_DATA__WRITE_DIR": str(tmp_path / "data")}
+    env = {**os.environ, "MICROFUT_HOME": str(tmp_path / "data")}
     cmd = [sys.executable, "-c", "from sim.cli.main import main; main()", "run", "breakout"]
     cmd += ["--replay", candles(shared_data), "--db", str(db)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)

@@ -114,7 +114,7 @@ def test_show_without_any_recorded_price_asks_for_one(run_cli, shared_data: Path
         (("BTC", "--price", "70000", "--leverage", "151"), "above the maximum 150x"),
         (("BTC", "--price", "70000", "--leverage", "0.5"), "--leverage must be at least 1"),
         (("BTC", "--exchange", "bybitt"), "unknown exchange 'bybitt'; did you mean 'bybit'"),
-        (("BTC", "--exchange", "bingx"), "no recorded specs for bingx"),
+        (("BTC", "--exchange", "okx"), "no recorded specs for okx"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

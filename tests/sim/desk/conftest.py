@@ -15,7 +15,7 @@ def desk_settings(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -
     """Default settings reading the recorded data and writing into a temporary folder."""
     out = tmp_path_factory.mktemp("desk")
     return load_settings(
-        data={"dirs": [str(shared_data)], "write_dir": str(out), "journal": str(out / "j.sqlite")}
+        data={"dirs": [str(shared_data)], "home": str(out), "journal": str(out / "j.sqlite")}
     )
 
 

@@ -33,7 +33,7 @@ def test_series_are_the_equity_drawdown_and_per_trade_results(
 
 
 def test_pngs_are_written(report: stats.AccountReport, tmp_path: Path) -> None:
-    paths = plots.write_pngs(report, tmp_path / "plots")
+    paths = plots.write_pngs(report, tmp_path)
 
     assert [p.name.split("-")[1] for p in paths] == ["equity", "pnl", "r"]
     assert all(p.read_bytes().startswith(PNG_MAGIC) for p in paths)
