@@ -22,8 +22,6 @@ def web_env(tmp_path: Path, shared: Path) -> dict[str, str]:
     home = tmp_path / "home"
     return {
         "MICROFUT_HOME": str(home),
-        "MICROFUT_DATA__WRITE_DIR": str(home),
-        "MICROFUT_DATA__JOURNAL": str(home / "journal.sqlite"),
         "MICROFUT_DATA__DIRS": f'["{shared}"]',
     }
 
