@@ -98,9 +98,17 @@ async def place(request: Request) -> JSONResponse:
 
 
 async def echo(request: Request) -> JSONResponse:
-    """The echo (notional, margin, liquidation price) of a line's orders, nothing sent."""
-    echoes = _desk(request).preview(_text(await _body(request)))
-    return JSONResponse({"echoes": [views.echo_view(e) for e in echoes]})
+    """The echo (notional, margin, liquidation price) of a line's orders, nothing sent.
+
+    A line still being typed is not a failed request: it answers 200 with ``ok`` false and the
+    desk's one-line message (a missing body is still a 400).
+    """
+    text = _text(await _body(request))
+    try:
+        echoes = _desk(request).preview(text)
+    except InputError as e:
+        return JSONResponse({"ok": False, "error": f"error: {e}", "echoes": []})
+    return JSONResponse({"ok": True, "echoes": [views.echo_view(e) for e in echoes]})
 
 
 async def cancel(request: Request) -> JSONResponse:

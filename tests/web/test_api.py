@@ -41,9 +41,12 @@ def test_bad_lines_are_400_with_the_desks_one_line_message(client):
     assert r.json()["error"] == f"error: unknown command 'bogus'; try: {HELP}"
     assert client.post("/api/orders", json={"text": ""}).status_code == 400
     assert client.post("/api/orders", content=b"not json").status_code == 400
-    r = client.post("/api/preview", json={"text": "buy -1 ETH"})
-    assert r.status_code == 400
+    r = client.post("/api/preview", json={"text": "buy -1 ETH"})  # a line being typed
+    assert r.status_code == 200
+    assert r.json()["ok"] is False
+    assert r.json()["error"].startswith("error: ")
     assert "\n" not in r.json()["error"]
+    assert client.post("/api/preview", json={}).status_code == 400
 
 
 def test_step_plays_bars_and_candles_never_run_ahead_of_the_clock(client):

@@ -71,8 +71,8 @@ def test_desk_ticket_positions_journal_and_trade_pages(
 
         # the ticket echoes the order (the desk's echo line) before it is sent
         order = "buy 0.5 ETH lev 10 isolated stop 1815 tp 1850"
-        page.fill("#ticket-input", order)
-        page.wait_for_function("document.getElementById('echo').textContent.startsWith('→')")
+        page.type("#ticket-input", order, delay=15)  # echoes every prefix as it is typed
+        page.wait_for_function("document.getElementById('echo').textContent.includes('10x')")
         echo = page.text_content("#echo")
         assert echo.startswith("→ buy 0.5 ETH/USDT:USDT (×1) market ≈ ")
         assert "notional" in echo

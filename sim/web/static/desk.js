@@ -180,12 +180,15 @@
 
   // ---- the ticket: echo as you type, send on Enter ----
   let echoTimer = null;
+  let echoSeq = 0;
   async function echo() {
     const text = $("ticket-input").value.trim();
     const el = $("echo");
+    const seq = ++echoSeq;
     if (!text) { el.textContent = ""; el.className = "echo"; return; }
     const r = await api("/api/preview", { method: "POST", body: { text } });
-    if (!r.ok) { el.textContent = r.data.error; el.className = "echo err"; return; }
+    if (seq !== echoSeq) return;  // a later keystroke's echo is on its way
+    if (!r.ok || !r.data.ok) { el.textContent = r.data.error; el.className = "echo err"; return; }
     el.className = "echo";
     el.textContent = r.data.echoes.length ? r.data.echoes.map((e) => e.line).join("\n") : "(no order to echo: press Enter to run it)";
   }
