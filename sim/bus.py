@@ -1,7 +1,8 @@
 """Synchronous publish/subscribe for engine events, delivered in registration order.
 
-The journal subscribes first (it commits before anything is shown), then guards, then screens.
-A subscriber never calls back into the account during a dispatch.
+The session kernel (``sim/session.py``) commits each batch to the journal before it publishes
+it here; subscribers are screens, collectors and strategy hooks. A subscriber never calls back
+into the account during a dispatch.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ The guards sit beside the account, fed the same time and the engine's events:
 While locked, exits (reduce-only, close-position, or an order that only shrinks the position) go
 through; entries become :class:`OrderDenied` events. A further breach after a lock ends starts a
 new lock. Locks, unlocks and warnings are events so the journal records them. The guards never
-call back into the account: the desk session asks them before it sends a command.
+call back into the account: the session kernel (``sim/session.py``) asks them about every
+command that can add exposure and cancels working entries while a lock holds.
 """
 
 from __future__ import annotations

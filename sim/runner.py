@@ -1,4 +1,4 @@
-"""Feed inputs into an Account in time order and publish its events on the bus.
+"""Input sources (candles, captures, live) fed in time order into the session kernel.
 
 A candle replay merges three streams by time: non-bar inputs (funding marks and rates,
 priority 0), user commands (priority 1) and the bars' path points (``adapters/pricepath.py``).
@@ -17,7 +17,7 @@ next row of every stream is played, since a moved level can already lie beyond t
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import numpy as np
@@ -27,39 +27,39 @@ from sim.bus import Bus
 from sim.engine.account import Account
 from sim.engine.events import Event
 from sim.engine.market import LastTrade
-from sim.engine.triggers import PriceTape, TouchIndex, bar_ranges, level_array, next_due_ms
+from sim.engine.triggers import PriceTape, TouchIndex, bar_ranges, level_array
+from sim.interrupt import DeferredInterrupt
+from sim.session import RunStats, Session
 
-
-@dataclass
-class RunStats:
-    """What a run did: bars/ticks played and skipped, inputs applied, events."""
-
-    bars_played: int = 0
-    bars_skipped: int = 0
-    ticks_played: int = 0
-    ticks_skipped: int = 0
-    inputs: int = 0
-    events: int = 0
-    event_counts: dict[str, int] = field(default_factory=dict)
+__all__ = ["CandleReplay", "RunStats", "Runner", "TickReplay"]
 
 
 class Runner:
-    """Apply inputs to the account one by one and publish each batch of events."""
+    """Drive a :class:`~sim.session.Session` from an input source, one input at a time.
 
-    def __init__(self, account: Account, bus: Bus | None = None) -> None:
-        self.account = account
-        self.bus = bus or Bus()
-        self.stats = RunStats()
+    Given a bare ``Account`` it opens a guard-free session over it (tests, benchmarks).
+    ``interrupt`` (a :class:`~sim.interrupt.DeferredInterrupt`) makes a Ctrl-C land between
+    two inputs, never inside one, so the account and the journal stop on the same input.
+    """
+
+    def __init__(
+        self,
+        target: Account | Session,
+        bus: Bus | None = None,
+        *,
+        interrupt: DeferredInterrupt | None = None,
+    ) -> None:
+        self.session = target if isinstance(target, Session) else Session(target, bus=bus)
+        self.account = self.session.account
+        self.bus = self.session.bus
+        self.stats = self.session.stats
+        self.interrupt = interrupt
 
     def feed(self, inp: object) -> list[Event]:
-        events = self.account.apply(inp)
-        self.stats.inputs += 1
-        if events:
-            self.stats.events += len(events)
-            for e in events:
-                self.stats.event_counts[e.kind] = self.stats.event_counts.get(e.kind, 0) + 1
-            self.bus.publish(events)
-        return events
+        if self.interrupt is None:
+            return self.session.feed(inp)
+        with self.interrupt.one_input():
+            return self.session.feed(inp)
 
     def run(self, inputs: Iterable[object]) -> RunStats:
         """Apply already time-ordered inputs (a live feed or a raw recording)."""
@@ -193,7 +193,7 @@ class CandleReplay:
         """First bar at or after ``g`` that must be played; the ones before are skipped."""
         bars = self.bars
         limit = len(bars)
-        due = next_due_ms(self.account)
+        due = self.runner.session.next_due_ms()
         for t in (t_next, due):
             if t is not None:
                 limit = min(limit, int(np.searchsorted(bars.end_max, t, side="left")))
@@ -341,7 +341,7 @@ class TickReplay:
     def _skip(self, g: int, t_next: int | None) -> int:
         tape = self.tape
         limit = len(tape)
-        for t in (t_next, next_due_ms(self.account)):
+        for t in (t_next, self.runner.session.next_due_ms()):
             if t is not None:
                 at = int(np.searchsorted(tape.ts_max, t - self._shift, side="left"))
                 limit = min(limit, at)

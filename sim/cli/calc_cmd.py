@@ -43,6 +43,14 @@ MmrOpt = Annotated[
 MaintOpt = Annotated[
     str | None, typer.Option("--maint-amount", help="maintenance amount (cum) with --mmr")
 ]
+MakerFeeOpt = Annotated[
+    str | None,
+    typer.Option("--maker-fee", help="maker fee rate instead of the spec's (0.0002 = 0.02 %)"),
+]
+TakerFeeOpt = Annotated[
+    str | None,
+    typer.Option("--taker-fee", help="taker fee rate instead of the spec's (0.0005 = 0.05 %)"),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output", metavar="")]
 
 
@@ -64,11 +72,26 @@ def _req(flag: str, value: str) -> Decimal:
     return number
 
 
-def _spec(exchange: str | None, symbol: str) -> ContractSpec:
+def _spec(
+    exchange: str | None, symbol: str, maker_fee: str | None = None, taker_fee: str | None = None
+) -> ContractSpec:
+    """The venue's spec, at the fee rates of ``--maker-fee``/``--taker-fee`` when given."""
     from adapters.specs import load_spec_book
+    from sim.engine.spec import with_fees
 
     settings = context.settings()
-    return load_spec_book(exchange or settings.exchange.default, settings).get(symbol)
+    spec = load_spec_book(exchange or settings.exchange.default, settings).get(symbol)
+    return with_fees(spec, _fee("--maker-fee", maker_fee), _fee("--taker-fee", taker_fee))
+
+
+def _fee(flag: str, value: str | None) -> Decimal | None:
+    """A fee rate flag: a fraction (zero allowed, unlike other numbers' 1e-12 floor)."""
+    if value is None:
+        return None
+    try:
+        return dec(value)
+    except InputError:
+        raise InputError(f"{flag} expects a number, was {value!r}") from None
 
 
 def _usd(value: Decimal) -> str:
@@ -129,6 +152,8 @@ def size(
     ] = None,
     mmr: MmrOpt = None,
     maint_amount: MaintOpt = None,
+    maker_fee: MakerFeeOpt = None,
+    taker_fee: TakerFeeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Size a trade so the loss at the stop is at most equity × risk %.
@@ -143,7 +168,7 @@ def size(
     if pct is not None and not 0 < pct <= 100:
         raise InputError(f"--risk-pct must be more than 0 and at most 100, was {risk_pct}")
     lev = _leverage(leverage)
-    spec = _spec(exchange, symbol)
+    spec = _spec(exchange, symbol, maker_fee, taker_fee)
     result = size_by_risk(
         spec,
         equity=_req("--equity", equity),
@@ -201,6 +226,8 @@ def liq(
     ] = None,
     mmr: MmrOpt = None,
     maint_amount: MaintOpt = None,
+    maker_fee: MakerFeeOpt = None,
+    taker_fee: TakerFeeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Liquidation and bankruptcy price of a position with the venue's own formula."""
@@ -211,7 +238,7 @@ def liq(
     if side not in ("long", "short"):
         raise InputError(f"--side must be 'long' or 'short', was {side!r}")
     lev = _leverage(leverage)
-    spec = _spec(exchange, symbol)
+    spec = _spec(exchange, symbol, maker_fee, taker_fee)
     result = quote_liquidation(
         spec,
         side=_side(side),

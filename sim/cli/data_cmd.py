@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich import box
+from rich.table import Table
 
 from sim.cli import context, render
 from sim.errors import DataError, InputError
@@ -238,6 +240,30 @@ def list_all() -> list[ListedSeries]:
     return out
 
 
+KIND_WORD = {"futures": "trades", "mark": "mark", "funding_rate": "funding"}
+
+
+def _series_table(title: str, items: list[ListedSeries]) -> Table:
+    """One folder's series, narrow enough for 80 columns: nothing a user types is cut."""
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for name in ("symbol", "series", "first UTC", "last UTC"):
+        table.add_column(name, no_wrap=True)
+    for name in ("rows", "gaps"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for s in items:
+        table.add_row(
+            s.symbol, f"{KIND_WORD.get(s.kind, s.kind)} {s.timeframe}", _when(s.first),
+            _when(s.last), f"{s.rows:,}", f"{s.gaps:,}",
+        )  # fmt: skip
+    return table
+
+
 @data_app.command("list")
 def list_cmd(as_json: JsonOpt = False) -> None:
     """Every candle, mark and funding series microfut can replay, and where the data home is."""
@@ -246,14 +272,12 @@ def list_cmd(as_json: JsonOpt = False) -> None:
     if as_json:
         render.print_json({"data_home": home, "downloads": downloads_root(), "series": series})
         return
-    render.stdout.print(f"data home: {home}")
-    columns = ("source", "venue", "symbol", "kind", "tf", "first", "last", "rows", "gaps")
-    rows = [
-        (s.source, s.venue, s.symbol, s.kind, s.timeframe, _when(s.first), _when(s.last),
-         s.rows, s.gaps)
-        for s in series
-    ]  # fmt: skip
-    render.stdout.print(render.grid_table("market data", columns, rows))
+    render.stdout.print(f"data home: {home}", markup=False, highlight=False)
+    groups: dict[tuple[str, str], list[ListedSeries]] = {}
+    for s in series:
+        groups.setdefault((s.source, s.venue), []).append(s)
+    for (source, venue), items in groups.items():
+        render.stdout.print(_series_table(f"{source} · {venue}", items))
     if not series:
         render.warn("no series found; run `microfut data download` to fetch some")
 

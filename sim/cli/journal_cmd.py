@@ -80,8 +80,8 @@ def list_trades(
     as_json: JsonOpt = False,
 ) -> None:
     """List closed trades (newest last) with their result and R-multiple, per account."""
+    from sim.display import compact, plural, short_time
     from sim.review import frames, stats
-    from sim.review.display import compact, plural, short_time
 
     since_ms, until_ms = parse_date(since, "--since"), parse_date(until, "--until", end=True)
     with _open(db) as journal:

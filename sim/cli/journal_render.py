@@ -37,14 +37,14 @@ def _tick(venue: str, symbol: str) -> Decimal | None:
 
 def px(row: dict[str, Any], value: Decimal | None) -> str:
     """A price of the row's market for display: to the tick."""
-    from sim.review.display import price
+    from sim.display import price
 
     return fmt(price(value, _tick(row.get("venue") or "", row["symbol"])))
 
 
 def cash(value: Decimal | None, currency: str) -> str:
     """Money for display: cents for USD-like currencies, satoshis for coins."""
-    from sim.review.display import money
+    from sim.display import money
 
     return "-" if value is None else format(money(value, currency), ",f")
 
@@ -66,7 +66,7 @@ def trade_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def story_tables(story: dict[str, Any]) -> None:
-    from sim.review.display import compact, short_time
+    from sim.display import compact, short_time
 
     t = story["trade"]
     cur = t["currency"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
@@ -13,6 +13,10 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from sim.display import fmt, ts_text
+
+__all__ = ["fmt", "ts_text"]  # re-exported: commands print through render
 
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
@@ -40,32 +44,6 @@ def to_jsonable(obj: Any) -> Any:
 def print_json(obj: Any) -> None:
     """Print machine-readable output (one JSON document) on stdout."""
     print(json.dumps(to_jsonable(obj), indent=2, sort_keys=False))
-
-
-def fmt(value: Any, places: int | None = None) -> str:
-    """Human form of a value: Decimals without exponent, thousands separators for big money."""
-    if value is None:
-        return "-"
-    if isinstance(value, Decimal):
-        if places is not None:
-            value = value.quantize(Decimal(1).scaleb(-places))
-        text = format(value.normalize() if value == value.to_integral() else value, "f")
-        if abs(value) >= 1000:
-            whole, _, frac = text.partition(".")
-            sign = "-" if whole.startswith("-") else ""
-            whole = f"{int(whole.lstrip('-')):,}"
-            text = f"{sign}{whole}" + (f".{frac}" if frac else "")
-        return text
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
-def ts_text(ts_ms: int | None) -> str:
-    """Epoch milliseconds as an ISO-like UTC string for display."""
-    if ts_ms is None:
-        return "-"
-    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def kv_table(title: str, rows: Iterable[tuple[str, Any]]) -> Table:

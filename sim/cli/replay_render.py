@@ -11,7 +11,7 @@ from sim.cli import render
 from sim.cli.render import ts_text
 
 if TYPE_CHECKING:
-    from sim.cli.replay_cmd import ReplayResult
+    from sim.orders_replay import ReplayResult
 
 POSITION_COLUMNS = ["symbol", "side", "contracts", "× size", "entry", "mark", "lev.", "mode",
                     "uPnL", "liq. price", "margin ratio"]  # fmt: skip
@@ -20,14 +20,14 @@ TRADE_COLUMNS = ["symbol", "side", "entry UTC", "entry", "exit UTC", "exit", "co
 
 
 def _compact(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Any:
-    from sim.review.display import compact
+    from sim.display import compact
 
     return compact(render.grid_table(title, columns, rows))
 
 
 def print_result(result: ReplayResult) -> None:
     """The final account as tables on stdout; rejections and notes go to stderr."""
-    from sim.review import display as d
+    from sim import display as d
 
     out = render.stdout
     tick = {s: spec.price_tick for s, spec in result.specs.items()}

@@ -13,18 +13,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sim.cli import context, render
+from sim.cli import context, render, run_render
 from sim.engine.money import dec
 from sim.errors import InputError
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
-
     from config.settings import Settings
     from sim.strategy import loader
     from sim.strategy.run import RunOptions, RunResult
-    from sim.strategy.summary import RunSummary
-    from sim.strategy.sweep import SweepResult
 
 # The names of sim.strategy.summary.METRICS, for --help without importing the strategy package
 # (tests/cli/test_run_cli.py checks the two lists agree).
@@ -60,6 +56,12 @@ FromOpt = Annotated[
 UntilOpt = Annotated[
     str | None, typer.Option("--until", help="replay bars before this UTC time (ISO)")
 ]
+MakerFeeOpt = Annotated[
+    str | None, typer.Option("--maker-fee", help="maker fee rate, e.g. 0.0002 (0.02 %)")
+]
+TakerFeeOpt = Annotated[
+    str | None, typer.Option("--taker-fee", help="taker fee rate, e.g. 0.0005 (0.05 %)")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output", metavar="")]
 
 
@@ -90,156 +92,6 @@ def parse_balance(text: str | None) -> Decimal | None:
     return amount
 
 
-def _progress(title: str) -> Progress:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    return Progress(
-        TextColumn(title),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=render.stderr,
-        transient=True,
-    )
-
-
-def _summary_rows(s: RunSummary) -> list[tuple[str, Any]]:
-    cur = s.currency
-    pct = f" ({render.fmt(s.max_drawdown_pct, 2)} %)" if s.max_drawdown_pct is not None else ""
-    return [
-        ("trades (won / lost)", f"{s.trades} ({s.wins} / {s.losses})"),
-        (f"net P&L of closed trades {cur}", render.fmt(s.net_pnl, 2)),
-        (
-            f"equity change {cur}",
-            f"{render.fmt(s.equity_change, 2)} ({render.fmt(s.return_pct, 2)} %)",
-        ),
-        (f"ending equity {cur}", render.fmt(s.ending_equity, 2)),
-        (f"max drawdown {cur}", render.fmt(s.max_drawdown, 2) + pct),
-        (f"fees {cur}", render.fmt(s.fees, 2)),
-        (f"funding {cur} (+ received)", render.fmt(s.funding, 2)),
-        ("liquidations", str(s.liquidations)),
-        ("guard denials / rejections", f"{s.denials} / {s.rejections}"),
-        ("open positions at the end", str(s.open_positions)),
-    ]
-
-
-def _print_run(r: RunResult) -> None:
-    params = ", ".join(f"{k}={v}" for k, v in r.params.items())
-    render.stdout.print(
-        render.kv_table(
-            f"{r.strategy} on {r.exchange} ({r.source}) · account {r.account}",
-            [("parameters", params), ("bars", str(r.bars)), *_summary_rows(r.summary)],
-        )
-    )
-    for line in r.messages:
-        render.stdout.print(f"{r.strategy}: {line}", highlight=False)
-    if r.journal:
-        render.stdout.print(
-            f"review: microfut journal report --db {r.journal} --account {r.account}",
-            highlight=False,
-        )
-    for note in r.notes:
-        render.stderr.print(f"note: {note}", highlight=False)
-
-
-def _run_json(r: RunResult) -> dict[str, Any]:
-    return {
-        "strategy": r.strategy,
-        "params": r.params,
-        "exchange": r.exchange,
-        "source": r.source,
-        "account": r.account,
-        "journal": r.journal,
-        "bars": r.bars,
-        "summary": r.summary,
-        "messages": r.messages,
-        "notes": r.notes,
-    }
-
-
-# optional sweep columns, dropped in this order when the table is wider than the terminal
-_SWEEP_OPTIONAL = ("equity chg", "funding", "liq.", "fees")
-
-
-def _sweep_cells(result: SweepResult) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the sweep table (journal as its run name, e.g. run-003)."""
-    names = list(result.axes)
-    columns = ["rank", *names, "trades", "net P&L", "equity chg", "max DD", "fees", "funding"]
-    columns += ["liq.", "journal"]
-    rows = []
-    for row in result.rows:
-        s = row.summary
-        values = [str(row.params.get(n, "")) for n in names]
-        run = Path(row.journal).stem
-        if s is None:
-            rows.append(["-", *values, "error", "", "", "", "", "", "", run])
-            continue
-        money = [s.net_pnl, s.equity_change, s.max_drawdown, s.fees, s.funding]
-        cells = [str(row.rank), *values, str(s.trades), *(render.fmt(m, 2) for m in money)]
-        rows.append([*cells, str(s.liquidations), run])
-    return columns, rows
-
-
-def _fit_columns(columns: list[str], rows: list[list[str]], width: int) -> list[int] | None:
-    """Indexes of the columns that fit ``width`` unabridged, or None when even the core won't."""
-    keep = list(range(len(columns)))
-    widths = [max([len(columns[i]), *(len(r[i]) for r in rows)]) for i in keep]
-
-    def needed() -> int:
-        return sum(widths[i] for i in keep) + 3 * (len(keep) - 1)  # " │ " without the bar
-
-    for name in _SWEEP_OPTIONAL:
-        if needed() <= width:
-            break
-        keep.remove(columns.index(name))
-    return keep if needed() <= width else None
-
-
-def _pack(pairs: list[str], width: int) -> list[str]:
-    """``pairs`` joined by two spaces into lines of at most ``width`` (never split a pair)."""
-    lines: list[str] = []
-    for pair in pairs:
-        if lines and len(lines[-1]) + 2 + len(pair) <= width:
-            lines[-1] += "  " + pair
-        else:
-            lines.append(pair if not lines else "    " + pair)
-    return lines
-
-
-def _print_sweep(result: SweepResult) -> None:
-    from rich import box
-    from rich.table import Table
-
-    columns, rows = _sweep_cells(result)
-    title = f"sweep of {result.strategy}, ranked by {result.metric}"
-    keep = _fit_columns(columns, rows, render.stdout.width)
-    if keep is None:  # too narrow for a table: one block per run
-        render.stdout.print(title, highlight=False)
-        for r in rows:
-            pairs = [f"{columns[i]} {r[i]}" for i in range(len(columns)) if r[i]]
-            for line in _pack(pairs, render.stdout.width):
-                render.stdout.print(line, highlight=False, soft_wrap=True)
-    else:
-        table = Table(
-            title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False
-        )
-        for i in keep:
-            right = columns[i] not in ("journal", *result.axes)
-            table.add_column(columns[i], justify="right" if right else "left", no_wrap=True)
-        for r in rows:
-            table.add_row(*(r[i] for i in keep))
-        render.stdout.print(table)
-    render.stdout.print(f"journals: {result.out}/run-NNN.sqlite", highlight=False, soft_wrap=True)
-    for row in result.failed:
-        render.warn(f"run {row.index} ({row.params}) failed: {row.error}")
-
-
 def _run_on_replay(
     loaded: loader.LoadedStrategy,
     overrides: dict[str, Any],
@@ -252,7 +104,7 @@ def _run_on_replay(
     from sim.strategy.run import run_replay
 
     book = load_spec_book(options.exchange, context.settings())
-    with _progress(f"{loaded.cls.strategy_name()} replay") as bar:
+    with run_render.progress(f"{loaded.cls.strategy_name()} replay") as bar:
         task = bar.add_task("bars", total=None)
 
         def advance(done: int, total: int) -> None:
@@ -313,12 +165,22 @@ def _fail_with_traceback(e: loader.StrategyError) -> None:
         render.stderr.print(e.user_traceback.rstrip(), highlight=False, markup=False)
 
 
-def _options(exchange: str | None, balance: str | None, db: Path | None) -> RunOptions:
+def _options(
+    exchange: str | None,
+    balance: str | None,
+    db: Path | None,
+    fees: tuple[str | None, str | None] = (None, None),
+) -> RunOptions:
+    from dataclasses import replace
+
+    from sim.cli.replay_cmd import fee_rate
     from sim.strategy.run import RunOptions
 
     settings = context.settings()
     ex = exchange or settings.exchange.default
-    return RunOptions.from_settings(settings, ex, parse_balance(balance), db)
+    options = RunOptions.from_settings(settings, ex, parse_balance(balance), db)
+    maker, taker = fee_rate("--maker-fee", fees[0]), fee_rate("--taker-fee", fees[1])
+    return replace(options, maker_fee=maker, taker_fee=taker)
 
 
 def _replay_data(replay: Path | None, settings: Settings) -> Path:
@@ -362,6 +224,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
         since: FromOpt = None,
         until: UntilOpt = None,
+        maker_fee: MakerFeeOpt = None,
+        taker_fee: TakerFeeOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
         """Run a strategy on recorded candles (--replay) or the live paper feed (--live)."""
@@ -375,7 +239,8 @@ def register(app: typer.Typer) -> None:
         overrides = P.parse_pairs(loaded.cls, param or [])
         settings = context.settings()
         replay = replay if live else _replay_data(replay, settings)
-        options = _options(exchange, balance, db or settings.data.journal_path)
+        journal = db or settings.data.journal_path
+        options = _options(exchange, balance, journal, (maker_fee, taker_fee))
         started_ms = int(datetime.now(tz=UTC).timestamp() * 1000) - 1000
         try:
             if replay is not None:
@@ -395,9 +260,9 @@ def register(app: typer.Typer) -> None:
             render.stderr.print(line, markup=False, soft_wrap=True)
             raise typer.Exit(130) from None
         if as_json:
-            render.print_json(_run_json(result))
+            render.print_json(run_render.run_json(result))
         else:
-            _print_run(result)
+            run_render.print_run(result)
 
     @app.command("sweep")
     def sweep(
@@ -444,7 +309,7 @@ def register(app: typer.Typer) -> None:
         if out is None:
             stamp = datetime.now(tz=UTC).strftime("%Y%m%d-%H%M%S")
             out = settings.data.write_path / "sweeps" / f"{loaded.cls.strategy_name()}-{stamp}"
-        with _progress(f"sweep {loaded.cls.strategy_name()}") as bar:
+        with run_render.progress(f"sweep {loaded.cls.strategy_name()}") as bar:
             task = bar.add_task("runs", total=len(grid))
 
             def advance(done: int, total: int) -> None:
@@ -466,6 +331,6 @@ def register(app: typer.Typer) -> None:
         if as_json:
             render.print_json(result)
         else:
-            _print_sweep(result)
+            run_render.print_sweep(result)
         if result.failed:
             raise typer.Exit(loader.STRATEGY_EXIT_CODE)

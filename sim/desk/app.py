@@ -19,10 +19,10 @@ from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.widgets import DataTable, Footer, Header, Input, RichLog, Static
 
-from sim.cli.render import fmt
 from sim.desk.describe import money, px
 from sim.desk.parse import HELP
 from sim.desk.session import DeskSession
+from sim.display import fmt
 from sim.engine.orders import Order
 from sim.engine.positions import PositionView
 from sim.errors import JournalError, MicrofutError

@@ -24,9 +24,9 @@ from pathlib import Path
 from adapters.candles import find_series
 from adapters.pricepath import discover, replay_notes
 from adapters.specs import SpecBook
-from sim.cli.render import fmt
 from sim.desk.replaying import Player
 from sim.desk.session import DeskOptions, DeskSession, Reply
+from sim.display import fmt
 from sim.engine.events import Event, OrderAccepted, PositionLiquidated
 from sim.engine.market import Heartbeat
 from sim.errors import DataError, InvariantError

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
-from sim.cli.render import fmt, ts_text
+from sim.display import fmt, ts_text
 from sim.engine import events as ev
 from sim.engine.messages import price_places
 from sim.engine.spec import ContractSpec

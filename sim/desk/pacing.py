@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sim.cli.render import fmt
+from sim.display import fmt
 from sim.errors import InputError
 
 

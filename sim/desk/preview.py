@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from sim.cli.render import fmt
 from sim.desk.describe import money
+from sim.display import fmt
 from sim.engine.account import Account
 from sim.engine.commands import PlaceOrder
 from sim.engine.events import OrderAccepted, OrderFilled, OrderRejected
@@ -23,7 +23,28 @@ from sim.engine.sizing import SizeResult, quote_liquidation
 from sim.errors import InputError
 
 if TYPE_CHECKING:
-    from sim.desk.session import DeskSession
+    from adapters.specs import SpecBook
+
+
+class DeskSession(Protocol):
+    """What an echo reads of the desk (kept a protocol so the desk session may import this)."""
+
+    @property
+    def account(self) -> Account: ...
+
+    @property
+    def book(self) -> SpecBook: ...
+
+    @property
+    def now_ms(self) -> int: ...
+
+    def wallet(self) -> Decimal: ...
+
+    def position_contracts(self, symbol: str) -> Decimal: ...
+
+    def leverage_of(self, symbol: str) -> tuple[Decimal, str]: ...
+
+    def reference_price(self, symbol: str, side: str | None = None) -> Decimal | None: ...
 
 
 @dataclass(frozen=True, slots=True)

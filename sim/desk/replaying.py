@@ -21,9 +21,9 @@ import numpy as np
 
 from adapters.pricepath import MarketData, bar_path, capture_notes, point_times
 from adapters.pricepath import replay_notes as candle_notes
-from sim.cli.render import ts_text
 from sim.desk.pacing import ReplayClock, as_async
 from sim.desk.session import DeskSession
+from sim.display import ts_text
 from sim.engine.market import FeedStatus, LastTrade
 from sim.engine.money import ZERO
 from sim.errors import InputError

@@ -1,9 +1,10 @@
-"""The desk's core without a screen: account + guards + journal, driven by lines and market inputs.
+"""The desk's core without a screen: typed lines and market inputs over the session kernel.
 
 Everything a trader does goes through :meth:`DeskSession.submit` (a typed line) or
 :meth:`DeskSession.feed` (a market input). Each order is echoed (notional, margin, liquidation
-price) before it is sent; the guards may deny it or warn; every batch of events is committed to
-the journal with the account snapshot before anything is shown, so a restart resumes exactly.
+price) before it is sent; then the kernel (``sim/session.py``) judges it with the guards,
+applies it and commits the batch with the account snapshot before the desk logs it, so a
+restart resumes exactly. The desk keeps only what a screen needs: quotes, the log, the echo.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from sim.desk.parse import (
 from sim.desk.preview import Echo, hedge_text, preview, size_as_echoed, size_text
 from sim.engine.account import DEFAULT_LEVERAGE, Account
 from sim.engine.commands import Deposit, PlaceOrder, SetLeverage
-from sim.engine.events import CommandRejected, Event
+from sim.engine.events import CommandRejected, Event, OrderDenied
 from sim.engine.hedge import beta_hedge
 from sim.engine.market import BookDepth, BookTop, FundingRate, LastTrade, MarkPrice
 from sim.engine.money import ZERO
@@ -43,6 +44,7 @@ from sim.errors import InputError, MicrofutError
 from sim.guards import GuardLimits, Guards, GuardState
 from sim.journal import Journal
 from sim.journal.restore import resume_point
+from sim.session import Estimate, JournalLink, Session
 
 GUARDS_KEY = "desk_guards"
 
@@ -110,14 +112,16 @@ class DeskSession:
 
     def __init__(
         self, options: DeskOptions, book: SpecBook, journal: Journal, account: Account,
-        guards_state: GuardState | None, session_id: int,
+        guards_state: GuardState | None, session_id: int, last_seq: int = 0,
     ) -> None:  # fmt: skip
         self.options = options
         self.book = book
         self.journal = journal
-        self.account = account
         self.session_id = session_id
-        self.guards = Guards(options.account, options.limits, self._next_seq, guards_state)
+        self.kernel = Session(
+            account, limits=options.limits, guard_state=guards_state, guards_key=GUARDS_KEY,
+            journal=JournalLink(journal, options.account, session_id), last_seq=last_seq,
+        )  # fmt: skip
         self.quotes: dict[str, Quote] = {}
         self.log: deque[str] = deque(maxlen=500)
         self.logged = 0  # lines ever logged (the deque keeps the last 500)
@@ -155,7 +159,6 @@ class DeskSession:
             account = Account.restore(point.snapshot, specs)
             if GUARDS_KEY in point.snapshot:
                 guards_state = GuardState.from_dict(point.snapshot[GUARDS_KEY])
-            account.seq = max(account.seq, point.last_seq)
         elif point.last_seq:
             raise InputError(
                 f"account '{options.account}' in {journal.path} has events but no snapshot the "
@@ -170,23 +173,28 @@ class DeskSession:
             options.account, book.exchange, options.currency, options.starting_balance
         )
         session_id = journal.start_session(options.account, kind, params)
-        desk = cls(options, book, journal, account, guards_state, session_id)
+        desk = cls(options, book, journal, account, guards_state, session_id, point.last_seq)
         desk.resumed = point.snapshot is not None
         if not desk.resumed:
             deposit = Deposit(
                 ts_ms=start_ms, currency=options.currency, amount=options.starting_balance,
                 reason="opening balance",
             )  # fmt: skip
-            desk._commit(desk._with_guards(deposit))
+            desk._log(desk.kernel.submit(deposit))
         return desk
 
     def close(self) -> None:
         self.journal.close()
 
     # ---- plumbing -------------------------------------------------------------------------
-    def _next_seq(self) -> int:
-        self.account.seq += 1
-        return self.account.seq
+    @property
+    def account(self) -> Account:
+        return self.kernel.account
+
+    @property
+    def guards(self) -> Guards:
+        assert self.kernel.guards is not None
+        return self.kernel.guards
 
     @property
     def now_ms(self) -> int:
@@ -200,9 +208,7 @@ class DeskSession:
 
     def snapshot(self) -> dict[str, Any]:
         """The account snapshot plus the guards' memory (``Account.restore`` ignores the extra)."""
-        snap = self.account.snapshot()
-        snap[GUARDS_KEY] = self.guards.state.to_dict()
-        return snap
+        return self.kernel.snapshot()
 
     def note(self, line: str) -> None:
         """Add a line to the desk log."""
@@ -214,30 +220,20 @@ class DeskSession:
         new = self.logged - count
         return list(self.log)[-new:] if new > 0 else []
 
-    def _commit(self, events: Sequence[Event], what: str | None = None) -> list[Event]:
-        """Journal the batch with the snapshot (before it is shown), then log it.
+    def _log(self, events: Sequence[Event], what: str | None = None) -> list[Event]:
+        """Log a batch the kernel has committed.
 
         ``what`` names the trader's request in a refusal ("margin mode change refused: ...").
         """
-        if events:
-            self.journal.append(self.options.account, list(events), self.snapshot(),
-                                self.session_id)  # fmt: skip
-            for e in events:
-                if isinstance(e, CommandRejected):
-                    line = refused(e, what)
-                else:
-                    line = describe(e, self.account.specs)
-                if line:
-                    self.note(line)
+        for e in events:
+            line = (
+                refused(e, what)
+                if isinstance(e, CommandRejected)
+                else describe(e, self.account.specs)
+            )
+            if line:
+                self.note(line)
         return list(events)
-
-    def _with_guards(self, inp: Any) -> list[Event]:
-        """Apply one input between the guards' clock tick and their look at the result."""
-        out = self.guards.tick(int(inp.ts_ms), self.wallet(), self.equity())
-        events = self.account.apply(inp)
-        out += events
-        out += self.guards.observe(events, self.wallet())
-        return out
 
     # ---- market ---------------------------------------------------------------------------
     def _quote(self, inp: Any) -> None:
@@ -260,7 +256,7 @@ class DeskSession:
     def feed(self, inp: Any) -> list[Event]:
         """Apply one market input and commit what it caused."""
         self._quote(inp)
-        return self._commit(self._with_guards(inp))
+        return self._log(self.kernel.feed(inp))
 
     def reference_price(self, symbol: str, side: str | None = None) -> Decimal | None:
         """Where a market order would start: the touch, else last, else mark."""
@@ -333,7 +329,8 @@ class DeskSession:
         return Reply(lines=[self.clock.command(intent.word, intent.value)])
 
     def _command(self, cmd: Any, what: str | None = None) -> Reply:
-        return Reply(events=self._commit(self._with_guards(cmd), what))
+        events = self._log(self.kernel.submit(cmd), what)
+        return Reply(events=events, ok=not any(isinstance(e, OrderDenied) for e in events))
 
     def place(self, orders: Sequence[PlaceOrder]) -> Reply:
         """Echo, guard and send each order (a scale ladder sends several)."""
@@ -343,19 +340,10 @@ class DeskSession:
             echo = preview(self, order)
             reply.echoes.append(echo)
             self.note(echo.line())
-            batch = self.guards.tick(self.now_ms, self.wallet(), self.equity())
-            denied = self.guards.check(order, self.position_contracts(order.symbol))
-            if denied is not None:
-                reply.events += self._commit([*batch, denied])
+            events = self.kernel.submit(order, Estimate(echo.leverage, echo.liquidation_price))
+            reply.events += self._log(events)
+            if any(isinstance(e, OrderDenied) for e in events):
                 reply.ok = False
-                continue
-            batch += self.guards.warnings(
-                order, echo.leverage, echo.liquidation_price, order.stop_loss
-            )
-            events = self.account.apply(order)
-            batch += events
-            batch += self.guards.observe(events, self.wallet())
-            reply.events += self._commit(batch)
         return reply
 
     def _close(self, symbol: str) -> Reply:

@@ -22,10 +22,11 @@ from sim.engine.commands import (
 )
 from sim.engine.margin import check_leverage
 from sim.engine.money import ZERO, is_multiple
+from sim.engine.risk import available
 from sim.engine.spec import ContractSpec
 
 if TYPE_CHECKING:
-    from sim.engine.account import Account
+    from sim.engine.state import AccountState
 
 
 def _num(x: Decimal) -> str:
@@ -36,7 +37,7 @@ def _when(ts_ms: int) -> str:
     return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def check_symbol(acct: Account, symbol: str, ts_ms: int) -> str | None:
+def check_symbol(acct: AccountState, symbol: str, ts_ms: int) -> str | None:
     """Unknown, expired or stale symbols take no orders."""
     spec = acct.specs.get(symbol)
     if spec is None:
@@ -105,7 +106,7 @@ def check_grid(spec: ContractSpec, cmd: PlaceOrder) -> str | None:
     return None
 
 
-def reference_price(acct: Account, cmd: PlaceOrder) -> Decimal | None:
+def reference_price(acct: AccountState, cmd: PlaceOrder) -> Decimal | None:
     """Price used for notional and margin checks: the limit, trigger, touch or last price."""
     if cmd.order_type in LIMIT_TYPES and cmd.price is not None:
         return cmd.price
@@ -114,7 +115,7 @@ def reference_price(acct: Account, cmd: PlaceOrder) -> Decimal | None:
     return acct.taker_base(cmd.symbol, cmd.side)
 
 
-def increase_of(acct: Account, cmd: PlaceOrder) -> Decimal:
+def increase_of(acct: AccountState, cmd: PlaceOrder) -> Decimal:
     """Contracts by which the order would grow the position (0 for a pure reduction)."""
     pos = acct.position(cmd.symbol)
     sign = 1 if cmd.side == "buy" else -1
@@ -125,7 +126,9 @@ def increase_of(acct: Account, cmd: PlaceOrder) -> Decimal:
     return cmd.contracts
 
 
-def check_position(acct: Account, spec: ContractSpec, cmd: PlaceOrder, ref: Decimal) -> str | None:
+def check_position(
+    acct: AccountState, spec: ContractSpec, cmd: PlaceOrder, ref: Decimal
+) -> str | None:
     """Reduce-only direction, min notional, margin mode and tier leverage."""
     pos = acct.position(cmd.symbol)
     sign = 1 if cmd.side == "buy" else -1
@@ -150,26 +153,105 @@ def check_position(acct: Account, spec: ContractSpec, cmd: PlaceOrder, ref: Deci
         return f"cannot switch {cmd.symbol} to {mode} margin while a position or order is open"
     leverage = cmd.leverage or pos.leverage
     resulting = abs(pos.contracts + sign * (cmd.contracts if not cmd.close_position else ZERO))
-    return check_leverage(spec, spec.notional(resulting, ref), leverage)
+    return (
+        check_leverage(spec, spec.notional(resulting, ref), leverage)
+        or (leverage_change(acct, cmd.symbol, leverage)[0])
+    )
 
 
-def check_margin(acct: Account, spec: ContractSpec, cmd: PlaceOrder, ref: Decimal) -> str | None:
-    """Enough available balance for the initial margin plus the opening fee."""
+def open_loss(
+    spec: ContractSpec, sign: int, contracts: Decimal, price: Decimal, mark: Decimal | None
+) -> Decimal:
+    """Loss the new contracts show at mark the moment they fill at ``price`` (≥ 0).
+
+    Binance counts it in an order's initial margin (COIN-M FAQ, exchange-mechanics.md §A.3:
+    "Open Loss = Number of Contract × Contract Multiplier × |min[0, direction × (1/order price
+    − 1/mark price)]|"; USDⓈ-M: contracts × CS × |min[0, direction × (mark − order price)]|).
+    A short at 48,525 with the mark at 51,630 starts 3,105 USDT per BTC down.
+    """
+    if mark is None or contracts <= 0 or price <= 0:
+        return ZERO
+    move = sign * (mark - price) if spec.linear else sign * (1 / price - 1 / mark)
+    return contracts * spec.contract_size * -min(ZERO, move)
+
+
+def order_margin(
+    acct: AccountState,
+    spec: ContractSpec,
+    sign: int,
+    added: Decimal,
+    ref: Decimal,
+    leverage: Decimal,
+) -> Decimal:
+    """What opening ``added`` contracts at ``ref`` needs: initial margin, taker fee, open loss."""
+    notional = spec.notional(added, ref)
+    loss = open_loss(spec, sign, added, ref, acct.marks.get(spec.symbol))
+    return notional / leverage + notional * spec.taker_fee + loss
+
+
+def check_margin(
+    acct: AccountState, spec: ContractSpec, cmd: PlaceOrder, ref: Decimal
+) -> str | None:
+    """Enough available balance for the initial margin, the opening fee and the open loss."""
     added = increase_of(acct, cmd)
     if added == 0 or cmd.order_type in TRIGGERED_TYPES:
         return None
     leverage = cmd.leverage or acct.position(cmd.symbol).leverage
-    needed = spec.notional(added, ref) / leverage + spec.notional(added, ref) * spec.taker_fee
-    available = acct.available(spec.settle)
-    if needed > available:
+    sign = 1 if cmd.side == "buy" else -1
+    needed = order_margin(acct, spec, sign, added, ref, leverage)
+    free = available(acct, spec.settle)
+    if needed > free:
         return (
             f"insufficient margin: the order needs {needed:.2f} {spec.settle}, "
-            f"available {available:.2f} {spec.settle}"
+            f"available {free:.2f} {spec.settle}"
         )
     return None
 
 
-def check_triggers(acct: Account, cmd: PlaceOrder, ref: Decimal) -> str | None:
+def leverage_change(
+    acct: AccountState, symbol: str, leverage: Decimal
+) -> tuple[str | None, Decimal]:
+    """Can ``symbol`` change to ``leverage`` now? (reason or None, isolated margin to add).
+
+    The venues refuse a lower leverage whose new initial margin is not covered
+    (exchange-mechanics.md §A.1): cross, the position's and its open orders' extra margin at
+    mark must fit in the available balance; isolated, the position's margin is topped up to
+    the new initial margin from the available balance (a higher leverage keeps the margin).
+    Example: cross 0.9 BTC at 50,000, 100x → 1x needs 44,550 USDT more: refused with less.
+    """
+    pos = acct.position(symbol)
+    spec = acct.specs[symbol]
+    if leverage == pos.leverage:
+        return None, ZERO
+    orders = sum(
+        (
+            spec.notional(o.remaining, o.price)
+            for o in acct.working_orders(symbol)
+            if o.is_limit and not o.reduce_only and o.price
+        ),
+        ZERO,
+    )
+    extra = orders * (1 / leverage - 1 / pos.leverage)
+    top_up = ZERO
+    mark = acct.mark(symbol) or pos.entry_price
+    if pos.contracts != 0 and mark:
+        exp = pos.exposure(spec)
+        if pos.margin_mode == "cross":
+            extra += exp.notional(mark) * (1 / leverage - 1 / pos.leverage)
+        else:
+            needed = acct.rules.isolated_margin(exp, leverage, spec.taker_fee)
+            top_up = max(ZERO, needed - pos.isolated_margin)
+            extra += top_up
+    free = available(acct, spec.settle)
+    if extra > 0 and extra > free:
+        return (
+            f"insufficient margin to change {symbol} to {_num(leverage)}x: it needs "
+            f"{extra:.2f} {spec.settle} more, available {free:.2f} {spec.settle}"
+        ), ZERO
+    return None, top_up
+
+
+def check_triggers(acct: AccountState, cmd: PlaceOrder, ref: Decimal) -> str | None:
     """Triggers already crossed, brackets on the wrong side, post-only orders that would take."""
     sign = 1 if cmd.side == "buy" else -1
     if cmd.stop_loss is not None and (cmd.stop_loss - ref) * sign >= 0:
@@ -194,7 +276,7 @@ def check_triggers(acct: Account, cmd: PlaceOrder, ref: Decimal) -> str | None:
     return None
 
 
-def check_order(acct: Account, cmd: PlaceOrder) -> str | None:
+def check_order(acct: AccountState, cmd: PlaceOrder) -> str | None:
     """Every exchange rule for a new order; the first failing reason, or None to accept."""
     reason = check_symbol(acct, cmd.symbol, cmd.ts_ms) or check_fields(cmd)
     if reason:

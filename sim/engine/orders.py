@@ -1,8 +1,8 @@
-"""Orders: one order's state, the table of its legal status moves, and how orders meet prices.
+"""Orders: one order's state, the table of its legal status moves, and trigger geometry.
 
 An order changes status only through :meth:`Order.apply` with an engine event; a move not in
-``TRANSITIONS`` is a bug and raises :class:`InvalidTransition`. :class:`OrderWork` (a mixin of
-the account) runs triggers, trailing stops, trade-throughs and taker fills at each price.
+``TRANSITIONS`` is a bug and raises :class:`InvalidTransition`. ``matching.py`` runs triggers,
+trailing stops, trade-throughs and taker fills at each price.
 """
 
 from __future__ import annotations
@@ -11,17 +11,31 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
-from sim.engine import liquidation as liq
-from sim.engine.checks import increase_of
 from sim.engine.commands import LIMIT_TYPES, TRIGGERED_TYPES, PlaceOrder
-from sim.engine.events import Event, OrderAmended, OrderFilled, OrderTriggered
-from sim.engine.fills import Book, taker_fills, walk
-from sim.engine.market import BookDepth, BookTop, LastTrade, MarkPrice
+from sim.engine.events import Event, OrderAmended, OrderFilled
 from sim.engine.money import ZERO
-from sim.engine.spec import ContractSpec
 from sim.errors import InvalidTransition
 
 WORKING = frozenset({"open", "triggered", "partially_filled"})
+
+# The fields an order carries from the command through OrderAccepted to the journal row:
+# one list, so no layer copies them by hand.
+ORDER_FIELDS = (
+    "side",
+    "order_type",
+    "contracts",
+    "price",
+    "trigger_price",
+    "trigger_source",
+    "callback_pct",
+    "time_in_force",
+    "reduce_only",
+    "close_position",
+    "stop_loss",
+    "take_profit",
+    "tag",
+    "source",
+)
 
 # (status, event kind) -> status. OrderFilled lands on "filled" when nothing remains.
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -89,6 +103,26 @@ class Order:
     @property
     def sign(self) -> int:
         return 1 if self.side == "buy" else -1
+
+    @classmethod
+    def from_command(cls, cmd: PlaceOrder, order_id: str) -> Order:
+        """The order a ``PlaceOrder`` asks for (close-position orders size at fill time)."""
+        order = cls(
+            order_id=order_id,
+            symbol=cmd.symbol,
+            ts_ms=cmd.ts_ms,
+            exit_reason=exit_reason_for(cmd.order_type),
+            **{name: getattr(cmd, name) for name in ORDER_FIELDS},
+        )
+        if cmd.close_position:
+            order.contracts, order.reduce_only = ZERO, True
+        return order
+
+    def accepted_fields(self) -> dict[str, Any]:
+        """What OrderAccepted (and so the journal's orders row) says about this order."""
+        out = {name: getattr(self, name) for name in ORDER_FIELDS}
+        out.update(order_id=self.order_id, parent_id=self.parent_id, oco_group=self.oco_group)
+        return out
 
     def apply(self, event: Event) -> None:
         """Move to the next status for ``event``; an illegal move is a bug."""
@@ -204,234 +238,3 @@ def exit_reason_for(order_type: str) -> str:
     if order_type.startswith("trailing"):
         return "trailing"
     return "manual"
-
-
-class OrderWork:
-    """How working orders meet prices: triggers, trade-throughs, taker fills, TIF, brackets.
-
-    A mixin of :class:`sim.engine.account.Account`: it reads and changes the account's state
-    (books, positions, orders) and books fills through ``Account.fill``. Kept apart so the
-    account module holds state and routing, this one the matching rules.
-    """
-
-    # Provided by Account.
-    specs: dict[str, ContractSpec]
-    orders: dict[str, Order]
-    books: dict[str, Book]
-    marks: dict[str, Decimal]
-    stale: set[str]
-    slippage_bps: Decimal
-    mark_from_last: bool
-    input_ts: int
-    _out: list[Event]
-
-    def _executable(self, order: Order) -> Decimal:
-        """Contracts the order may fill now; reduce-only orders shrink to the position."""
-        pos = self.position(order.symbol)
-        if order.reduce_only:
-            if pos.side != -order.sign:
-                self.cancel_order(order, "reduce_only_no_position")
-                return ZERO
-            target = order.filled + min(order.remaining, abs(pos.contracts))
-            if order.close_position:
-                target = order.filled + abs(pos.contracts)
-            if target != order.contracts:
-                order.apply(
-                    self.emit(OrderAmended, order.symbol, order_id=order.order_id, contracts=target)
-                )
-            return order.remaining
-        if order.order_type in TRIGGERED_TYPES and order.filled == 0:
-            spec = self.specs[order.symbol]
-            cmd = PlaceOrder(
-                ts_ms=self.input_ts,
-                symbol=order.symbol,
-                side=order.side,  # type: ignore[arg-type]
-                contracts=order.remaining,
-            )
-            ref = self.taker_base(order.symbol, order.side) or order.trigger_price or ZERO
-            added = increase_of(self, cmd)
-            needed = (
-                spec.notional(added, ref) * (1 / pos.leverage + spec.taker_fee) if ref else ZERO
-            )
-            if needed > self.available(spec.settle):
-                self.cancel_order(order, "insufficient_margin_at_trigger")
-                return ZERO
-        return order.remaining
-
-    def _take(self, order: Order, base: Decimal | None) -> None:
-        """Fill ``order`` as a taker from ``base`` (walking the depth when there is one)."""
-        qty = self._executable(order)
-        if qty <= 0:
-            return
-        spec = self.specs[order.symbol]
-        limit = order.price if order.is_limit else None
-        for price, q in taker_fills(
-            self.book(order.symbol), order.side, qty, limit, base, self.slippage_bps, spec
-        ):
-            if order.is_working:
-                self.fill(order, price, min(q, order.remaining), "taker")
-
-    def _work_limit(self, order: Order, base: Decimal | None, resting: bool = False) -> None:
-        """A new (or triggered, or amended) limit: take what crosses, rest or cancel the rest."""
-        marketable = (
-            base is not None
-            and order.price is not None
-            and (base <= order.price if order.side == "buy" else base >= order.price)
-        )
-        if order.time_in_force == "FOK" and not self._fok_fillable(order, base, marketable):
-            self.cancel_order(order, "fok_not_filled")
-            return
-        if marketable:
-            self._take(order, base)
-        if order.is_working and order.time_in_force in ("IOC", "FOK") and not resting:
-            self.cancel_order(order, "ioc_remainder")
-
-    def _fok_fillable(self, order: Order, base: Decimal | None, marketable: bool) -> bool:
-        book = self.book(order.symbol)
-        if not marketable:
-            return False
-        if not book.depth:
-            return True
-        levels = book.asks if order.side == "buy" else book.bids
-        ok = (lambda p: p <= order.price) if order.side == "buy" else (lambda p: p >= order.price)
-        return sum((q for p, q in levels if ok(p)), ZERO) >= order.remaining
-
-    def _on_last(self, inp: LastTrade) -> None:
-        book = self.book(inp.symbol)
-        prev = book.last
-        book.last = inp.price
-        if self.mark_from_last:
-            self.marks[inp.symbol] = inp.price
-        if inp.symbol in self.stale or inp.symbol not in self.specs:
-            return
-        self._price_point(inp.symbol, inp.price, prev, "last", liquidate=False)
-        if self.mark_from_last:
-            self._price_point(
-                inp.symbol, inp.price, prev, "mark", liquidate=True, liq_source="last"
-            )
-
-    def _on_mark(self, inp: MarkPrice) -> None:
-        prev = self.marks.get(inp.symbol)
-        self.marks[inp.symbol] = inp.price
-        if inp.symbol in self.stale or inp.symbol not in self.specs:
-            return
-        self._price_point(inp.symbol, inp.price, prev, "mark", liquidate=True)
-
-    def _on_book(self, inp: BookTop | BookDepth) -> None:
-        book = self.book(inp.symbol)
-        if isinstance(inp, BookTop):
-            book.set_top(inp)
-        else:
-            book.set_depth(inp)
-        if inp.symbol in self.stale or inp.symbol not in self.specs:
-            return
-        # Resting limits fill (as makers, at their price) against book levels at or through them.
-        for order in self.working_orders(inp.symbol):
-            if not order.is_working or not order.is_limit or order.needs_trigger:
-                continue
-            if order.price is None:
-                continue
-            want = self._executable(order)
-            if want <= 0:
-                continue
-            got = sum((q for _, q in walk(book, order.side, want, order.price)), ZERO)
-            if got > 0:
-                self.fill(order, order.price, got, "maker")
-        self.drop_finished()
-
-    def _price_point(
-        self,
-        symbol: str,
-        price: Decimal,
-        prev: Decimal | None,
-        source: str,
-        liquidate: bool,
-        liq_source: str = "mark",
-    ) -> None:
-        """Run triggers and limits at one price; a liquidation level reached first wins.
-
-        ``liq_source`` says which price liquidated: "last" when it stood in for mark.
-        """
-        if liquidate:
-            pos = self.position(symbol)
-            lp = liq.liquidation_price(self, symbol)
-            if pos.contracts != 0 and liq.crossed(pos.side, price, lp):
-                self._run_orders(symbol, price, prev, source, stop_at=(pos.side, lp))
-                for s in liq.to_liquidate(self, symbol):
-                    liq.liquidate(self, s, liq_source)
-        self._run_orders(symbol, price, prev, source)
-        self.drop_finished()
-
-    def _run_orders(
-        self,
-        symbol: str,
-        price: Decimal,
-        prev: Decimal | None,
-        source: str,
-        stop_at: tuple[int, Decimal | None] | None = None,
-    ) -> None:
-        before = {o.order_id for o in self.working_orders(symbol)}
-        self._run_some(self.working_orders(symbol), symbol, price, prev, source, stop_at)
-        # Brackets born at this price: the market moved on from their entry's fill to ``price``.
-        for child in [o for o in self.working_orders(symbol) if o.order_id not in before]:
-            fill = self._last_fill_price(child.parent_id)
-            self._run_some([child], symbol, price, fill or price, source, stop_at)
-
-    def _last_fill_price(self, order_id: str | None) -> Decimal | None:
-        for e in reversed(self._out):
-            if isinstance(e, OrderFilled) and e.order_id == order_id:
-                return e.price
-        return None
-
-    def _run_some(
-        self,
-        orders: list[Order],
-        symbol: str,
-        price: Decimal,
-        prev: Decimal | None,
-        source: str,
-        stop_at: tuple[int, Decimal | None] | None,
-    ) -> None:
-        for order in orders:
-            if not order.is_working:
-                continue
-            if stop_at is not None and self._beyond_liquidation(order, *stop_at):
-                continue
-            if order.needs_trigger:
-                if order.trigger_source != source:
-                    continue
-                base = trigger_base(order, price, prev)
-                if base is None:
-                    continue
-                level = trigger_level(order) or base
-                order.apply(
-                    self.emit(
-                        OrderTriggered,
-                        symbol,
-                        order_id=order.order_id,
-                        trigger_price=level,
-                        trigger_source=source,
-                        observed_price=price,
-                    )
-                )
-                if source == "mark" and not self.mark_from_last:
-                    # Mark only triggers; the order trades on the book or at the last price.
-                    base = self.taker_base(symbol, order.side) or base
-                if order.is_limit:
-                    self._work_limit(order, base, resting=True)
-                else:
-                    self._take(order, self._book_touch(symbol, order.side) or base)
-            elif order.is_limit and source == "last" and trades_through(order, price):
-                qty = self._executable(order)
-                if qty > 0 and order.price is not None:
-                    self.fill(order, order.price, qty, "maker")
-
-    def _book_touch(self, symbol: str, side: str) -> Decimal | None:
-        return self.book(symbol).touch(side)
-
-    @staticmethod
-    def _beyond_liquidation(order: Order, side: int, lp: Decimal | None) -> bool:
-        level = trigger_level(order) if order.needs_trigger else order.price
-        if level is None or lp is None:
-            return False
-        return level < lp if side > 0 else level > lp

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from sim.engine.events import OrderExpired, PositionSettled
+from sim.engine.ledger import Ledger
 from sim.engine.margin import pnl
 from sim.engine.money import ZERO
 from sim.engine.spec import ContractSpec
 from sim.engine.venues.base import Exposure
-
-if TYPE_CHECKING:
-    from sim.engine.account import Account
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,30 +48,32 @@ def settle(spec: ContractSpec, exp: Exposure, price: Decimal) -> SettlementResul
     )
 
 
-def settle_due(acct: Account) -> None:
+def settle_due(ledger: Ledger) -> None:
     """Settle every dated contract whose expiry has passed, at its last mark."""
+    acct = ledger.state
     for symbol in due(acct.dated, acct.expired, acct.input_ts):
-        settle_symbol(acct, symbol, acct.mark(symbol))
+        settle_symbol(ledger, symbol, acct.mark(symbol))
 
 
-def settle_symbol(acct: Account, symbol: str, price: Decimal | None) -> None:
+def settle_symbol(ledger: Ledger, symbol: str, price: Decimal | None) -> None:
     """Expire ``symbol``: its orders expire, its position closes at ``price``."""
+    acct = ledger.state
     acct.expired.add(symbol)
     for order in acct.working_orders(symbol):
-        order.apply(
-            acct.emit(OrderExpired, symbol, order_id=order.order_id, reason="contract expired")
-        )
+        ledger.record(order, OrderExpired, reason="contract expired")
     acct.drop_finished()
     pos = acct.positions_by_symbol.get(symbol)
     if pos is None or pos.contracts == 0 or price is None:
         return
     spec = acct.specs[symbol]
     res = settle(spec, pos.exposure(spec), price)
-    wallet = acct.balances.get(spec.settle, ZERO) + res.realized_pnl - res.fee
-    acct.balances[spec.settle] = wallet
-    acct.emit(
+    ledger.close_position(
+        pos,
+        price,
+        res.realized_pnl,
+        res.fee,
+        "settlement",
         PositionSettled,
-        symbol,
         contracts=pos.contracts,
         entry_price=pos.entry_price or ZERO,
         settle_price=price,
@@ -82,8 +81,3 @@ def settle_symbol(acct: Account, symbol: str, price: Decimal | None) -> None:
         fee=res.fee,
         currency=spec.settle,
     )
-    pos.exits.append((abs(pos.contracts), price))
-    pos.realized += res.realized_pnl
-    pos.fees += res.fee
-    pos.contracts, pos.entry_price = ZERO, None
-    acct.close_trade(pos, "settlement")

@@ -16,7 +16,7 @@ from sim.engine.leverage_checks import (
     leverage_error,
     refuse_instant_liquidation,
 )
-from sim.engine.margin import initial_margin, maintenance_margin
+from sim.engine.margin import initial_margin, liquidation_price, maintenance_margin
 from sim.engine.messages import money_places, price_places, show
 from sim.engine.money import ONE, ZERO, is_multiple
 from sim.engine.spec import ContractSpec, MarginTier
@@ -74,7 +74,7 @@ class LiqResult:
     wallet: Decimal
     initial_margin: Decimal
     maintenance_margin: Decimal
-    tier: int | None
+    tier: int | None  # tier, mmr, maint_amount: the bracket at the liquidation price
     mmr: Decimal
     maint_amount: Decimal
     liquidation_price: Decimal | None
@@ -82,6 +82,7 @@ class LiqResult:
     rule: str
     approximate: bool
     warnings: tuple[str, ...]
+    taker_fee: Decimal = ZERO  # the rate used (the spec's, or --taker-fee)
 
 
 def _q(value: Decimal | None, step: Decimal) -> Decimal | None:
@@ -133,14 +134,15 @@ def pick_tier(spec: ContractSpec, notional: Decimal, override: MarginTier | None
 
 
 def _isolated_liq(
-    spec: ContractSpec, pos: Exposure, leverage: Decimal, tier: MarginTier
-) -> Decimal | None:
+    spec: ContractSpec, pos: Exposure, leverage: Decimal, tier: MarginTier, override: bool
+) -> tuple[Decimal | None, MarginTier]:
+    """Isolated liquidation price with the engine's function (bracket at that price)."""
     rules = rules_for(spec.venue)
     wallet = rules.isolated_margin(pos, leverage, spec.taker_fee)
     ctx = MarginContext("isolated", wallet, leverage, tier, taker_fee=spec.taker_fee)
-    liq = rules.liquidation_price(pos, ctx)
+    liq, liq_tier = liquidation_price(rules, pos, ctx, () if override else spec.tiers)
     refuse_instant_liquidation(spec, pos, liq, tier, wallet, leverage)
-    return liq
+    return liq, liq_tier
 
 
 def _shown_raw(raw: Decimal, step: Decimal) -> str:
@@ -214,8 +216,8 @@ def size_by_risk(
             1 if chosen == "long" else -1, contracts, entry, spec.contract_size, spec.linear
         )
         margin_tier = pick_tier(spec, notional, tier)
-        tier_no = margin_tier.tier if tier is None else None
-        liq = _isolated_liq(spec, pos, leverage, margin_tier)
+        liq, liq_tier = _isolated_liq(spec, pos, leverage, margin_tier, tier is not None)
+        tier_no = liq_tier.tier if tier is None else None
         warnings += _size_warnings(spec, chosen, stop, liq, notional, leverage, equity)
     if leverage_warning is not None and leverage > leverage_warning:
         warnings.insert(
@@ -314,7 +316,7 @@ def quote_liquidation(
         wallet = rules.isolated_margin(pos, leverage, spec.taker_fee)
     _positive("wallet", wallet)
     ctx = MarginContext(margin_mode, wallet, leverage, margin_tier, taker_fee=spec.taker_fee)
-    liq = rules.liquidation_price(pos, ctx)
+    liq, liq_tier = liquidation_price(rules, pos, ctx, () if tier is not None else spec.tiers)
     refuse_instant_liquidation(spec, pos, liq, margin_tier, wallet, leverage)
     warnings: list[str] = []
     if spec.min_amount and contracts < spec.min_amount:
@@ -337,12 +339,13 @@ def quote_liquidation(
         wallet=_q(wallet, money) or ZERO,
         initial_margin=_q(initial_margin(pos, entry, leverage), money) or ZERO,
         maintenance_margin=_q(maintenance_margin(pos, entry, margin_tier), money) or ZERO,
-        tier=margin_tier.tier if tier is None else None,
-        mmr=margin_tier.mmr,
-        maint_amount=margin_tier.cum,
+        tier=liq_tier.tier if tier is None else None,
+        mmr=liq_tier.mmr,
+        maint_amount=liq_tier.cum,
         liquidation_price=_q(liq, price),
         bankruptcy_price=_q(rules.bankruptcy_price(pos, ctx), price),
         rule=rules.name,
         approximate=rules.approximate,
         warnings=tuple(warnings),
+        taker_fee=spec.taker_fee,
     )

@@ -6,7 +6,7 @@ read them. Per-symbol facts live here; per-venue formulas live in ``sim/engine/v
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
@@ -34,6 +34,10 @@ class MarginTier:
 
     def maintenance_margin(self, notional: Decimal) -> Decimal:
         return notional * self.mmr - self.cum
+
+    def holds(self, notional: Decimal) -> bool:
+        """floor <= notional < cap: Binance ``notionalFloor`` is inclusive, ``notionalCap`` not."""
+        return self.floor <= notional and (self.cap is None or notional < self.cap)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +90,15 @@ class ContractSpec:
         return contracts * self.contract_size
 
     def tier_for(self, notional: Decimal) -> MarginTier:
-        """The bracket the notional falls in (floor < notional <= cap, tax-bracket style)."""
+        """The bracket the notional falls in: floor <= notional < cap (tax-bracket style).
+
+        A notional exactly at a floor belongs to the upper bracket, as Binance's
+        ``notionalFloor`` (inclusive) / ``notionalCap`` (exclusive) say (exchange-mechanics §A.1).
+        """
         if not self.tiers:
             raise InputError(f"{self.symbol} on {self.venue} has no maintenance-margin tiers")
         for t in self.tiers:
-            if t.cap is None or notional <= t.cap:
+            if t.cap is None or notional < t.cap:
                 return t
         return self.tiers[-1]
 
@@ -107,3 +115,27 @@ class ContractSpec:
     def round_price(self, price: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:
         """Round to the price tick, as ccxt ``price_to_precision`` rounds."""
         return round_to_step(price, self.price_tick, rounding)
+
+
+def with_fees(
+    spec: ContractSpec, maker: Decimal | None = None, taker: Decimal | None = None
+) -> ContractSpec:
+    """``spec`` at another fee tier (``--maker-fee``/``--taker-fee``); None keeps the spec's.
+
+    Rates are fractions (0.0005 = 0.05 %), as ccxt's ``maker``/``taker``; a venue example at
+    another VIP tier is reproduced by passing its rates. Negative maker rates (rebates) are
+    allowed, a taker rate must be ≥ 0, and either must be below 1.
+    """
+    for name, rate in (("maker", maker), ("taker", taker)):
+        if rate is None:
+            continue
+        if not rate.is_finite() or rate >= 1 or rate <= -1 or (name == "taker" and rate < 0):
+            raise InputError(
+                f"--{name}-fee must be a fraction between {'0' if name == 'taker' else '-1'} "
+                f"and 1 (0.0005 = 0.05 %), was {rate}"
+            )
+    return replace(
+        spec,
+        maker_fee=spec.maker_fee if maker is None else maker,
+        taker_fee=spec.taker_fee if taker is None else taker,
+    )

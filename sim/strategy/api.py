@@ -25,11 +25,9 @@ the middle of another event's delivery), stamped with the time of the input that
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sim.engine.commands import Command
 from sim.engine.events import (
     Event,
     FundingPaid,
@@ -38,42 +36,10 @@ from sim.engine.events import (
     TradeClosed,
 )
 from sim.strategy import params as P
+from sim.strategy.values import Bar, Ticket
 
 if TYPE_CHECKING:
     from sim.strategy.context import Context
-
-
-@dataclass(frozen=True, slots=True)
-class Bar:
-    """One closed candle of ``symbol``: ``ts_ms`` is its start, ``close_ts_ms`` its last ms."""
-
-    symbol: str
-    timeframe: str
-    ts_ms: int
-    close_ts_ms: int
-    open: Decimal
-    high: Decimal
-    low: Decimal
-    close: Decimal
-
-
-@dataclass(slots=True)
-class Ticket:
-    """What became of one order action: queued, then accepted, rejected or denied.
-
-    ``order_id`` is known once the command was sent (right after the hook returns); ``events``
-    holds what the account answered. ``reason`` says why a rejection or denial happened.
-    """
-
-    command: Command
-    status: str = "queued"  # queued | accepted | rejected | denied | done
-    order_id: str | None = None
-    reason: str = ""
-    events: list[Event] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("queued", "accepted", "done")
 
 
 def _snake(name: str) -> str:

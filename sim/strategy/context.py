@@ -17,7 +17,7 @@ from sim.engine.hedge import HedgeResult, beta_hedge
 from sim.engine.sizing import SizeResult, size_by_risk
 from sim.engine.spec import ContractSpec
 from sim.errors import InputError
-from sim.strategy.api import Ticket
+from sim.strategy.values import Ticket
 from sim.strategy.views import History, Limits, Views
 
 Side = Literal["buy", "sell"]

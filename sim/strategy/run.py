@@ -10,7 +10,7 @@ between the recorded 8 h marks, as in ``microfut replay``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +21,6 @@ import numpy as np
 from adapters.pricepath import CandleSeries, bar_path, discover, point_times
 from adapters.specs import SpecBook
 from config.settings import Settings
-from sim.bus import Bus
 from sim.engine.account import Account
 from sim.engine.commands import Deposit
 from sim.engine.events import Event
@@ -30,14 +29,17 @@ from sim.engine.money import ZERO
 from sim.errors import InputError
 from sim.guards import GuardLimits, Guards
 from sim.journal import Journal
+from sim.orders_replay import with_fees
+from sim.session import JournalLink, Session
 from sim.strategy import params as P
 from sim.strategy.api import Bar
 from sim.strategy.context import Limits
 from sim.strategy.loader import LoadedStrategy
-from sim.strategy.session import Driver, GuardedRunner
+from sim.strategy.session import Driver
 from sim.strategy.summary import Collector, RunSummary
 
 Progress = Callable[[int, int], None]
+GUARDS_KEY = "strategy_guards"  # where the guards' memory sits in the journal's snapshot
 MARK_NOTE = (
     "mark price = the candle path's last price between the recorded 8 h marks (used at funding "
     "instants); intra-bar path: open, the extreme against the position, the other, close"
@@ -55,6 +57,8 @@ class RunOptions:
     risk_pct: Decimal
     guards: GuardLimits
     db: Path | None
+    maker_fee: Decimal | None = None  # --maker-fee / --taker-fee: None keeps the market's rate
+    taker_fee: Decimal | None = None
 
     @classmethod
     def from_settings(
@@ -104,7 +108,8 @@ class StrategyRun:
         self.strategy = loaded.cls(**overrides)
         self.name = self.strategy.strategy_name()
         symbols = [book.get(s).symbol for s in self.strategy.markets()]
-        self.specs = {s: book.get(s) for s in symbols}
+        fees = (options.maker_fee, options.taker_fee)
+        self.specs = {s: with_fees(book.get(s), *fees) for s in symbols}
         self.primary = symbols[0]
         self.currency = self.specs[self.primary].settle
         self.options = options
@@ -132,38 +137,29 @@ class StrategyRun:
             mark_from_last=True,
         )
         limits = replace(options.guards, currency=self.currency)
-        self.guards = Guards(self.account.name, limits, self._next_seq)
-        bus = Bus()
         self.params_text = P.as_text(self.strategy.params)
+        link = None
         if self.journal is not None:
-            self._attach_journal(
-                bus,
+            link = self._attach_journal(
                 {"strategy": self.name, "file": loaded.ref, "params": self.params_text, **source},
             )
+        self.kernel = Session(self.account, limits=limits, guards_key=GUARDS_KEY, journal=link)
         self.collector = Collector(self.currency, options.balance)
-        bus.subscribe(self.collector)
-        self.runner = GuardedRunner(self.account, bus, self.guards, self.currency)
+        self.kernel.subscribe(self.collector)
         ctx_limits = Limits(options.risk_pct, options.guards.leverage_warning)
-        self.driver = Driver(self.strategy, loaded.path, self.runner, ctx_limits, self.primary)
+        self.driver = Driver(self.strategy, loaded.path, self.kernel, ctx_limits, self.primary)
 
-    def _next_seq(self) -> int:
-        self.account.seq += 1
-        return self.account.seq
+    @property
+    def guards(self) -> Guards | None:
+        return self.kernel.guards
 
-    def _attach_journal(self, bus: Bus, params: dict[str, Any]) -> None:
+    def _attach_journal(self, params: dict[str, Any]) -> JournalLink:
         journal = self.journal
         assert journal is not None
         name = self.account.name
         journal.ensure_account(name, self.account.venue, self.currency, self.options.balance)
-        session = journal.start_session(name, "strategy", params)
-        self.session_id = session
-
-        def write(events: Iterable[Event]) -> None:
-            snap = self.account.snapshot()
-            snap["strategy_guards"] = self.guards.state.to_dict()
-            journal.append(name, list(events), snap, session_id=session)
-
-        bus.subscribe(write)
+        self.session_id = journal.start_session(name, "strategy", params)
+        return JournalLink(journal, name, self.session_id)
 
     def start(self, ts_ms: int) -> None:
         for cur in sorted({s.settle for s in self.specs.values()}):

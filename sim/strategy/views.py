@@ -14,7 +14,7 @@ from sim.engine.money import ZERO
 from sim.engine.orders import Order
 from sim.engine.spec import ContractSpec
 from sim.errors import InputError
-from sim.strategy.api import Bar, Ticket
+from sim.strategy.values import Bar, Ticket
 
 
 @dataclass(slots=True)

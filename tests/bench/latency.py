@@ -18,7 +18,7 @@ check sums all 25). Each sample sends one ``MarkPrice`` (symbols in turn, prices
 * ``apply_and_ratios``: the same plus ``Account.positions()``, every position's margin ratio,
   maintenance margin, uPnL and liquidation price, as the trade screen shows them.
 
-Numbers kept between marks (``sim.engine.margin.MarginCache``) are identical to a fresh
+Numbers kept between marks (``sim.engine.risk.MarginCache``) are identical to a fresh
 computation (tests/sim/engine/test_views_cache.py); the rows time the cached path.
 """
 
@@ -39,9 +39,9 @@ sys.path.insert(0, str(ROOT))
 
 from sim.engine.account import Account  # noqa: E402
 from sim.engine.commands import Deposit, PlaceOrder  # noqa: E402
-from sim.engine.liquidation import cross_terms  # noqa: E402
 from sim.engine.market import LastTrade, MarkPrice  # noqa: E402
-from sim.engine.positions import cross_ratio, position_view  # noqa: E402
+from sim.engine.risk import cross_ratio, cross_terms  # noqa: E402
+from sim.engine.views import position_view  # noqa: E402
 from tests.sim.engine._account_fixtures import synthetic_spec  # noqa: E402
 
 N_POSITIONS = 50

@@ -300,3 +300,51 @@ def test_calc_help_shows_where_defaults_come_from(run_cli: Any) -> None:
     assert "( risk_pct)" not in text
     assert "default: default" not in text
     assert "<bool>  machine" not in text
+
+
+# Issue 13 #1 (exchange-mechanics.md §A.1, Binance liquidation FAQ): 5.001 BTC at 60,000 is
+# 300,060 at entry (bracket 2) but the bracket at the liquidation price is 1: 54,216.87, the
+# price the engine acts on (not 54,211.07).
+def test_liq_uses_the_bracket_at_the_liquidation_price(shared_data: Path, run_cli: Any) -> None:
+    out = as_json(run_cli, f"{LIQ_BTC} --side long --entry 60000 --contracts 5.001 --leverage 10")
+
+    assert out["liquidation_price"] == "54216.87"
+    assert (out["tier"], out["mmr"]) == (1, "0.004")
+    assert out["maintenance_margin"] == "1200.30"  # at entry, bracket 2: 300,060 × 0.5 % − 300
+
+
+# Issue 13 #6: fees overridable so a page's example at its own fee tier is reproduced. Bybit
+# "Bankruptcy Price (USDT Contract)" (exchange-mechanics.md §A.4): 1 BTC long at 10,000, 50x,
+# taker 0.075 %: closing fee 1 × 9,800 × 0.075 % = 7.35, position margin IM 200 + 7.35.
+def test_liq_taker_fee_override_reproduces_bybit_bankruptcy_example(
+    shared_data: Path, run_cli: Any
+) -> None:
+    line = (
+        "calc liq -e bybit -s BTC/USDT:USDT --side long --entry 10000 --contracts 1 "
+        "--leverage 50 --mmr 0.005"
+    )
+    out = as_json(run_cli, f"{line} --taker-fee 0.00075")
+    assert (out["wallet"], out["bankruptcy_price"], out["taker_fee"]) == (
+        "207.35",
+        "9800.00",
+        "0.00075",
+    )
+    assert as_json(run_cli, f"{line} --taker-fee 0")["wallet"] == "200.00"
+
+
+def test_size_fee_override_changes_the_fee_risk(shared_data: Path, run_cli: Any) -> None:
+    line = f"{SIZE_BTC} --stop 69300 --equity 1000 --risk-pct 1 --include-fees"
+    free = as_json(run_cli, f"{line} --taker-fee 0")
+    assert (free["contracts"], free["max_loss"]) == ("0.014", "9.80")  # 10 / 700 → 0.014
+    # taker 0.1 %: per BTC 700 + 0.001 × (70,000 + 69,300) = 839.30 → 10 / 839.3 → 0.011
+    assert as_json(run_cli, f"{line} --taker-fee 0.001")["contracts"] == "0.011"
+
+
+def test_fee_override_out_of_range_is_one_line(shared_data: Path, run_cli: Any) -> None:
+    result = run(
+        run_cli, f"{LIQ_BTC} --side long --entry 60000 --contracts 0.01 --leverage 10 --taker-fee 2"
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: --taker-fee must be a fraction between 0 and 1 (0.0005 = 0.05 %), was 2"
+    ]

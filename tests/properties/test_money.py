@@ -18,7 +18,7 @@ from sim.engine.account import Account
 from sim.engine.commands import PlaceOrder
 from sim.engine.events import Event
 from sim.engine.market import FundingRate, LastTrade, MarkPrice
-from sim.engine.positions import cross_ratio
+from sim.engine.risk import cross_ratio
 from tests.properties.conftest import scenarios
 from tests.sim.engine._account_fixtures import synthetic_spec
 

@@ -63,6 +63,9 @@ class VenueRules(Protocol):
 
     name: ClassVar[str]
     approximate: ClassVar[bool]  # True when a venue has no documented rule and a close one is used
+    # True: the bracket is the one of the notional AT the liquidation price (Binance FAQ);
+    # False: the one of the notional at entry (Bybit's IM − MM form uses the entry value).
+    tier_at_liquidation: ClassVar[bool]
     trigger_sources: ClassVar[frozenset[str]]
 
     def liquidation_price(self, pos: Exposure, ctx: MarginContext) -> Decimal | None:

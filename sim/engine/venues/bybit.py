@@ -31,6 +31,7 @@ class BybitRules(GenericRules):
 
     name: ClassVar[str] = "bybit (IM − MM form, close at bankruptcy price + taker fee)"
     approximate: ClassVar[bool] = False
+    tier_at_liquidation: ClassVar[bool] = False
     trigger_sources: ClassVar[frozenset[str]] = frozenset({"last", "mark", "index"})
 
     def bankruptcy_price(self, pos: Exposure, ctx: MarginContext) -> Decimal | None:

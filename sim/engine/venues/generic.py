@@ -55,6 +55,7 @@ class GenericRules:
 
     name: ClassVar[str] = "generic (margin balance = maintenance margin)"
     approximate: ClassVar[bool] = True
+    tier_at_liquidation: ClassVar[bool] = True
     trigger_sources: ClassVar[frozenset[str]] = frozenset({"last", "mark"})
 
     def liquidation_price(self, pos: Exposure, ctx: MarginContext) -> Decimal | None:

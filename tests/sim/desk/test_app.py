@@ -13,10 +13,10 @@ from textual.widgets import DataTable, Input, RichLog, Static
 
 from adapters.specs import SpecBook
 from config.settings import Settings
-from sim.cli.render import fmt
 from sim.desk.app import DeskApp, countdown, liq_distance, next_funding_ms
 from sim.desk.describe import money, px
 from sim.desk.session import DeskOptions, DeskSession
+from sim.display import fmt
 from sim.engine.events import OrderFilled
 from sim.engine.market import FundingRate, LastTrade, MarkPrice
 

@@ -11,9 +11,9 @@ import pytest
 from adapters.pricepath import CandleSeries, MarketData
 from adapters.specs import SpecBook
 from config.settings import Settings
-from sim.cli.render import fmt
 from sim.desk.replaying import Player
 from sim.desk.session import DeskOptions, DeskSession
+from sim.display import fmt
 from sim.engine.events import FeedStale, OrderDenied, OrderFilled, WalletCredited
 from sim.engine.market import LastTrade, MarkPrice
 from sim.errors import InputError
@@ -361,4 +361,27 @@ def test_replay_clock_words_on_a_live_desk_say_they_need_a_replay(
     assert reply.lines == [
         "error: pause drives a replay; this desk is on live prices (start it with --replay DATA)"
     ]
+    desk.close()
+
+
+def test_a_lock_cancels_working_entries_so_an_amend_cannot_open_a_position(
+    options: DeskOptions, book: SpecBook, db: Path
+) -> None:
+    """Issue 13: under `LOCKED … exits only`, `amend o31 price 1806` was accepted and filled as
+    a new position. Now the lock cancels the working entry and the amend is refused."""
+    desk = open_desk(options, book, db)
+    entry = desk.submit("sell 0.5 ETH limit 3100").events[0].order_id  # type: ignore[attr-defined]
+    desk.submit("buy 0.05 BTC lev 10")
+    desk.feed(synthetic_trade(BTC, "59000", T0 + 1000))
+    closed = desk.submit("close BTC")  # −50 USDT and fees: over 3 % of 1,000
+    trades = desk.guards.state.trades_today
+
+    amend = desk.submit(f"amend {entry} price 3000")
+    desk.feed(synthetic_trade(ETH, "2990", T0 + 2000))
+
+    assert any(isinstance(e, GuardLocked) for e in closed.events)
+    assert f"{entry} cancelled (user)" in desk.log
+    assert [e.kind for e in amend.events] == ["CommandRejected"]
+    assert desk.position_contracts(ETH) == 0
+    assert desk.guards.state.trades_today == trades
     desk.close()

@@ -14,11 +14,11 @@ from decimal import Decimal as D
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.engine import liquidation as liq
+from sim.engine import risk as liq
 from sim.engine.account import Account
 from sim.engine.commands import Deposit, PlaceOrder
+from sim.engine.margin import liquidation_price as solve_liquidation
 from sim.engine.margin import (
-    MarginCache,
     maintenance_margin,
     margin_ratio,
     pnl,
@@ -27,7 +27,8 @@ from sim.engine.margin import (
 )
 from sim.engine.market import FundingRate, LastTrade, MarkPrice
 from sim.engine.money import ZERO
-from sim.engine.positions import PositionView, cross_ratio
+from sim.engine.positions import PositionView
+from sim.engine.risk import MarginCache, cross_ratio
 from sim.engine.spec import MarginTier
 from sim.engine.venues.base import MarginContext
 from tests.sim.engine._account_fixtures import synthetic_spec
@@ -87,7 +88,9 @@ def ref_lp(acct: Account, symbol: str) -> D | None:
     if ctx is None:
         return None
     pos = acct.positions_by_symbol[symbol]
-    return acct.rules.liquidation_price(pos.exposure(acct.specs[symbol]), ctx)
+    spec = acct.specs[symbol]
+    # The bracket at the liquidation price (Binance FAQ), through the one shared function.
+    return solve_liquidation(acct.rules, pos.exposure(spec), ctx, spec.tiers)[0]
 
 
 def ref_ratio(acct: Account, currency: str) -> D:

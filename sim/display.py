@@ -1,9 +1,9 @@
-"""Numbers for human eyes: prices to the tick, money to cents or satoshis, short dates.
+"""How numbers and times are shown on every screen (cli, desk, review, web).
 
 Display only: the engine, the journal and ``--json`` keep every digit. A liquidation price of
 97,355.33067729083665338645418 is exact but unreadable; shown to the market's tick it is what
-the exchange would show. Money is shown to 2 decimals in USD-like currencies and to 8 in coins
-(a BTC wallet moves in satoshis).
+the exchange would show. Money is shown to cents in dollar-like currencies and to satoshis in
+coins: the step comes from the engine's ``money_places`` so a message and a screen agree.
 """
 
 from __future__ import annotations
@@ -12,22 +12,62 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-USD_LIKE = frozenset({"USD", "USDT", "USDC", "BUSD", "FDUSD", "TUSD", "DAI", "USDE"})
+from sim.engine.messages import money_places as money_step
+
 CENT = Decimal("0.01")
 SATOSHI = Decimal("0.00000001")
 
+__all__ = [
+    "CENT",
+    "SATOSHI",
+    "compact",
+    "fmt",
+    "money",
+    "money_places",
+    "money_step",
+    "plural",
+    "price",
+    "short_time",
+    "ts_text",
+]
+
+
+def fmt(value: Any, places: int | None = None) -> str:
+    """Human form of a value: Decimals without exponent, thousands separators for big money."""
+    if value is None:
+        return "-"
+    if isinstance(value, Decimal):
+        if places is not None:
+            value = value.quantize(Decimal(1).scaleb(-places))
+        text = format(value.normalize() if value == value.to_integral() else value, "f")
+        if abs(value) >= 1000:
+            whole, _, frac = text.partition(".")
+            sign = "-" if whole.startswith("-") else ""
+            whole = f"{int(whole.lstrip('-')):,}"
+            text = f"{sign}{whole}" + (f".{frac}" if frac else "")
+        return text
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def ts_text(ts_ms: int | None) -> str:
+    """Epoch milliseconds as an ISO-like UTC string for display."""
+    if ts_ms is None:
+        return "-"
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
 
 def money_places(currency: str) -> int:
-    """2 for USD-like settle currencies, 8 for coins (and unknown currencies)."""
-    return 2 if currency.upper() in USD_LIKE else 8
+    """Decimal places of an amount in ``currency`` (2 for dollar-like, 8 for coins)."""
+    return -int(money_step(currency).as_tuple().exponent)
 
 
 def money(value: Decimal | None, currency: str) -> Decimal | None:
     """``value`` rounded for display in ``currency`` (None stays None)."""
     if value is None:
         return None
-    step = CENT if money_places(currency) == 2 else SATOSHI
-    return value.quantize(step, rounding=ROUND_HALF_EVEN)
+    return value.quantize(money_step(currency), rounding=ROUND_HALF_EVEN)
 
 
 def price(value: Decimal | None, tick: Decimal | None) -> Decimal | None:

@@ -1,0 +1,237 @@
+"""Matching: working orders against last, mark and book prices.
+
+Triggers (on last or mark), trailing stops, trade-throughs of resting limits, taker fills that
+walk the book, time in force, brackets born at a price, and the liquidation level reached first.
+Decides what fills; the ledger books it. Orders are read per symbol from the state's index.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sim.engine import liquidation as liq
+from sim.engine.checks import increase_of, order_margin
+from sim.engine.commands import TRIGGERED_TYPES, PlaceOrder
+from sim.engine.events import OrderAmended, OrderFilled, OrderTriggered
+from sim.engine.fills import taker_fills, walk
+from sim.engine.ledger import Ledger
+from sim.engine.market import BookDepth, BookTop, LastTrade, MarkPrice
+from sim.engine.money import ZERO
+from sim.engine.orders import Order, trades_through, trigger_base, trigger_level
+from sim.engine.risk import available, crossed, liquidation_price
+
+
+class Matching:
+    """Runs one account's working orders at each price the account sees."""
+
+    __slots__ = ("ledger", "st")
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.st = ledger.state
+
+    def _executable(self, order: Order) -> Decimal:
+        """Contracts the order may fill now; reduce-only orders shrink to the position."""
+        pos = self.st.position(order.symbol)
+        if order.reduce_only:
+            if pos.side != -order.sign:
+                self.ledger.cancel_order(order, "reduce_only_no_position")
+                return ZERO
+            target = order.filled + min(order.remaining, abs(pos.contracts))
+            if order.close_position:
+                target = order.filled + abs(pos.contracts)
+            if target != order.contracts:
+                self.ledger.record(order, OrderAmended, contracts=target)
+            return order.remaining
+        if order.order_type in TRIGGERED_TYPES and order.filled == 0:
+            spec = self.st.specs[order.symbol]
+            cmd = PlaceOrder(
+                ts_ms=self.st.input_ts,
+                symbol=order.symbol,
+                side=order.side,  # type: ignore[arg-type]
+                contracts=order.remaining,
+            )
+            ref = self.st.taker_base(order.symbol, order.side) or order.trigger_price or ZERO
+            added = increase_of(self.st, cmd)
+            needed = (
+                order_margin(self.st, spec, order.sign, added, ref, pos.leverage) if ref else ZERO
+            )
+            if needed > available(self.st, spec.settle):
+                self.ledger.cancel_order(order, "insufficient_margin_at_trigger")
+                return ZERO
+        return order.remaining
+
+    def take(self, order: Order, base: Decimal | None) -> None:
+        """Fill ``order`` as a taker from ``base`` (walking the depth when there is one)."""
+        qty = self._executable(order)
+        if qty <= 0:
+            return
+        spec = self.st.specs[order.symbol]
+        limit = order.price if order.is_limit else None
+        for price, q in taker_fills(
+            self.st.book(order.symbol), order.side, qty, limit, base, self.st.slippage_bps, spec
+        ):
+            if order.is_working:
+                self.ledger.fill(order, price, min(q, order.remaining), "taker")
+
+    def work_limit(self, order: Order, base: Decimal | None, resting: bool = False) -> None:
+        """A new (or triggered, or amended) limit: take what crosses, rest or cancel the rest."""
+        marketable = (
+            base is not None
+            and order.price is not None
+            and (base <= order.price if order.side == "buy" else base >= order.price)
+        )
+        if order.time_in_force == "FOK" and not self._fok_fillable(order, base, marketable):
+            self.ledger.cancel_order(order, "fok_not_filled")
+            return
+        if marketable:
+            self.take(order, base)
+        if order.is_working and order.time_in_force in ("IOC", "FOK") and not resting:
+            self.ledger.cancel_order(order, "ioc_remainder")
+
+    def _fok_fillable(self, order: Order, base: Decimal | None, marketable: bool) -> bool:
+        book = self.st.book(order.symbol)
+        if not marketable:
+            return False
+        if not book.depth:
+            return True
+        levels = book.asks if order.side == "buy" else book.bids
+        ok = (lambda p: p <= order.price) if order.side == "buy" else (lambda p: p >= order.price)
+        return sum((q for p, q in levels if ok(p)), ZERO) >= order.remaining
+
+    def on_last(self, inp: LastTrade) -> None:
+        book = self.st.book(inp.symbol)
+        prev = book.last
+        book.last = inp.price
+        if self.st.mark_from_last:
+            self.st.marks[inp.symbol] = inp.price
+        if inp.symbol in self.st.stale or inp.symbol not in self.st.specs:
+            return
+        self._price_point(inp.symbol, inp.price, prev, "last", liquidate=False)
+        if self.st.mark_from_last:
+            self._price_point(
+                inp.symbol, inp.price, prev, "mark", liquidate=True, liq_source="last"
+            )
+
+    def on_mark(self, inp: MarkPrice) -> None:
+        prev = self.st.marks.get(inp.symbol)
+        self.st.marks[inp.symbol] = inp.price
+        if inp.symbol in self.st.stale or inp.symbol not in self.st.specs:
+            return
+        self._price_point(inp.symbol, inp.price, prev, "mark", liquidate=True)
+
+    def on_book(self, inp: BookTop | BookDepth) -> None:
+        book = self.st.book(inp.symbol)
+        if isinstance(inp, BookTop):
+            book.set_top(inp)
+        else:
+            book.set_depth(inp)
+        if inp.symbol in self.st.stale or inp.symbol not in self.st.specs:
+            return
+        # Resting limits fill (as makers, at their price) against book levels at or through them.
+        for order in self.st.working_orders(inp.symbol):
+            if not order.is_working or not order.is_limit or order.needs_trigger:
+                continue
+            if order.price is None:
+                continue
+            want = self._executable(order)
+            if want <= 0:
+                continue
+            got = sum((q for _, q in walk(book, order.side, want, order.price)), ZERO)
+            if got > 0:
+                self.ledger.fill(order, order.price, got, "maker")
+        self.st.drop_finished()
+
+    def _price_point(
+        self,
+        symbol: str,
+        price: Decimal,
+        prev: Decimal | None,
+        source: str,
+        liquidate: bool,
+        liq_source: str = "mark",
+    ) -> None:
+        """Run triggers and limits at one price; a liquidation level reached first wins.
+
+        ``liq_source`` says which price liquidated: "last" when it stood in for mark.
+        """
+        if liquidate:
+            pos = self.st.position(symbol)
+            lp = liquidation_price(self.st, symbol)
+            if pos.contracts != 0 and crossed(pos.side, price, lp):
+                self._run_orders(symbol, price, prev, source, stop_at=(pos.side, lp))
+                for s in liq.to_liquidate(self.st, symbol):
+                    liq.liquidate(self.ledger, s, liq_source)
+        self._run_orders(symbol, price, prev, source)
+        self.st.drop_finished()
+
+    def _run_orders(
+        self,
+        symbol: str,
+        price: Decimal,
+        prev: Decimal | None,
+        source: str,
+        stop_at: tuple[int, Decimal | None] | None = None,
+    ) -> None:
+        before = {o.order_id for o in self.st.working_orders(symbol)}
+        self._run_some(self.st.working_orders(symbol), symbol, price, prev, source, stop_at)
+        # Brackets born at this price: the market moved on from their entry's fill to ``price``.
+        for child in [o for o in self.st.working_orders(symbol) if o.order_id not in before]:
+            fill = self._last_fill_price(child.parent_id)
+            self._run_some([child], symbol, price, fill or price, source, stop_at)
+
+    def _last_fill_price(self, order_id: str | None) -> Decimal | None:
+        for e in reversed(self.st.out):
+            if isinstance(e, OrderFilled) and e.order_id == order_id:
+                return e.price
+        return None
+
+    def _run_some(
+        self,
+        orders: list[Order],
+        symbol: str,
+        price: Decimal,
+        prev: Decimal | None,
+        source: str,
+        stop_at: tuple[int, Decimal | None] | None,
+    ) -> None:
+        for order in orders:
+            if not order.is_working:
+                continue
+            if stop_at is not None and self._beyond_liquidation(order, *stop_at):
+                continue
+            if order.needs_trigger:
+                if order.trigger_source != source:
+                    continue
+                base = trigger_base(order, price, prev)
+                if base is None:
+                    continue
+                level = trigger_level(order) or base
+                self.ledger.record(
+                    order,
+                    OrderTriggered,
+                    trigger_price=level,
+                    trigger_source=source,
+                    observed_price=price,
+                )
+                if source == "mark" and not self.st.mark_from_last:
+                    # Mark only triggers; the order trades on the book or at the last price.
+                    base = self.st.taker_base(symbol, order.side) or base
+                if order.is_limit:
+                    self.work_limit(order, base, resting=True)
+                else:
+                    self.take(order, self._book_touch(symbol, order.side) or base)
+            elif order.is_limit and source == "last" and trades_through(order, price):
+                qty = self._executable(order)
+                if qty > 0 and order.price is not None:
+                    self.ledger.fill(order, order.price, qty, "maker")
+
+    def _book_touch(self, symbol: str, side: str) -> Decimal | None:
+        return self.st.book(symbol).touch(side)
+
+    @staticmethod
+    def _beyond_liquidation(order: Order, side: int, lp: Decimal | None) -> bool:
+        level = trigger_level(order) if order.needs_trigger else order.price
+        if level is None or lp is None:
+            return False
+        return level < lp if side > 0 else level > lp
