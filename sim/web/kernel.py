@@ -1,9 +1,10 @@
 """The web desk's one door to the trading session: submit, preview, feed, subscribe, views.
 
-Everything the pages and the JSON API change goes through :class:`WebDesk`, which wraps the
-desk's session (``sim/desk/session.py``: the same order language, echo, guards, account engine
-and journal as ``microfut trade``). It is deliberately thin so it can sit on the session kernel
-(``sim/session.py``) instead once that lands: only this module knows which one is underneath.
+Everything the pages and the JSON API change goes through :class:`WebDesk`. It wraps the desk's
+session (``sim/desk/session.py``: the same order language, echo and log as ``microfut trade``),
+which drives THE session kernel (``sim/session.py``: command → guards → account → journal →
+subscribers). The web desk subscribes to the kernel, so every committed batch (a typed order, a
+market input, a guard's lock) wakes the pages after it is in the journal.
 
 All calls run on the server's event loop (the API's handlers are ``async``), so the session is
 never touched from two threads.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -69,6 +70,7 @@ class WebDesk:
         self.fills = 0  # fills seen since start: the pages refetch their markers when it moves
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        session.kernel.subscribe(self._committed)
 
     # ---- the session's parts the views read -------------------------------------------------
     @property
@@ -93,7 +95,6 @@ class WebDesk:
         """Run one line of the desk's order language, exactly as typed at the terminal desk."""
         before = self.session.logged
         reply = self.session.submit(text)
-        self._count(reply.events)
         lines = [line for line in self.session.lines_since(before) if not line.startswith("> ")]
         self.touch()
         return Outcome(reply.ok, lines, reply.echoes, reply)
@@ -150,8 +151,8 @@ class WebDesk:
             async for inp in self.feed_source:
                 if isinstance(inp, LastTrade):
                     self.candles.observe(inp.symbol, inp.ts_ms, inp.price, inp.qty)
-                self._count(self.session.feed(inp))
-                self.touch()
+                self.session.feed(inp)
+                self.touch()  # a new price moves marks and the chart even without events
         except JournalError as e:
             self.fatal, self.feed_state = e, f"journal failed: {e}"
             self.session.note(f"journal failed: {e}")
@@ -165,8 +166,10 @@ class WebDesk:
             self.session.note("feed ended: the recording is over (the desk stays open)")
         self.touch()
 
-    def _count(self, events: list[Any]) -> None:
+    def _committed(self, events: Sequence[Any]) -> None:
+        """The kernel's subscriber: a batch is in the journal; wake the pages."""
         self.fills += sum(type(e).__name__ == "OrderFilled" for e in events)
+        self.touch()
 
     # ---- subscribers ------------------------------------------------------------------------
     def touch(self) -> None:
