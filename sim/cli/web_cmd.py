@@ -21,7 +21,7 @@ def web(
     ] = None,
     port: Annotated[int, typer.Option("--port", "-p", help="port (0 = a free one)")] = 8000,
     host: Annotated[
-        str, typer.Option("--host", help="address to bind; not this machine needs --token")
+        str, typer.Option("--host", help="address to bind; any but 127.0.0.1 needs --token")
     ] = "127.0.0.1",
     token: Annotated[
         str | None, typer.Option("--token", help="secret every request must carry")
@@ -34,13 +34,15 @@ def web(
     ] = None,
     account: Annotated[str | None, typer.Option("--account", "-a", help="paper account")] = None,
     exchange: Annotated[
-        str | None, typer.Option("--exchange", "-e", help="ccxt id [default: exchange.default]")
+        str | None,
+        typer.Option("--exchange", "-e", help="ccxt id \\[default: from config: exchange.default]"),
     ] = None,
     endpoint: Annotated[
         str | None, typer.Option("--endpoint", help="base URL of a compatible exchange")
     ] = None,
     db: Annotated[
-        Path | None, typer.Option("--db", help="journal file [default: data home]")
+        Path | None,
+        typer.Option("--db", help="journal file \\[default: journal.sqlite in the data home]"),
     ] = None,
 ) -> None:
     """Serve the desk, journal and report as a local web app (prints its URL)."""
