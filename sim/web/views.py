@@ -119,6 +119,12 @@ def outcome_of(net: Decimal | None) -> str:
     return "win" if net > 0 else "loss" if net < 0 else "breakeven"
 
 
+def _opened_ms(desk: WebDesk, symbol: str) -> int | None:
+    """When the open trade in ``symbol`` began: its first fill not yet in a closed trade."""
+    fills = _unclaimed(desk, "fills", symbol)
+    return int(fills[0]["ts_ms"]) if fills else None
+
+
 def open_trades(desk: WebDesk, symbol: str | None) -> list[dict[str, Any]]:
     """Open positions as journal rows (outcome "open"), so a trade shows up when it opens."""
     rows = []
@@ -129,7 +135,8 @@ def open_trades(desk: WebDesk, symbol: str | None) -> list[dict[str, Any]]:
                      "symbol": p["symbol"], "side": p["side"], "contracts": p["contracts"],
                      "entry_price": p["entry"], "exit_price": None, "net_pnl": p["upnl"],
                      "r_multiple": None, "outcome": "open", "tags": [],
-                     "open_ts_ms": None, "close_ts_ms": None, "exit_reason": "",
+                     "open_ts_ms": _opened_ms(desk, p["symbol"]), "close_ts_ms": None,
+                     "exit_reason": "",
                      "currency": p["currency"], "leverage": p["leverage"]})  # fmt: skip
     return rows
 

@@ -105,6 +105,7 @@ def test_closed_trade_in_the_journal_with_filters_notes_tags_and_report(client):
     client.post("/api/orders", json={"text": "buy 0.5 ETH lev 10 isolated stop 1800"})
     [open_row] = client.get("/api/trades").json()
     assert (open_row["id"], open_row["outcome"]) == ("open-ETH_USDT_USDT", "open")
+    assert open_row["open_ts_ms"] == client.desk.now_ms  # filled at the step's last point
     detail = client.get("/api/trades/open-ETH_USDT_USDT").json()
     assert [f["price"] for f in detail["fills"]] == ["1827.90"]
     step(client, 3)

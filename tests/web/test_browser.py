@@ -23,12 +23,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def shoot(page, tmp_path: Path, name: str) -> None:
+def shoot(page, tmp_path: Path, name: str, readme: bool = True) -> None:
     path = tmp_path / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000
     keep = os.environ.get("MICROFUT_WEB_SCREENSHOTS")
-    if keep:
+    if keep and readme:
         Path(keep).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, Path(keep) / f"{name}.png")
 
@@ -119,6 +119,7 @@ def test_desk_ticket_positions_journal_and_trade_pages(
         page.wait_for_selector("#positions .empty")
         page.goto(url.split("?")[0] + "trades")
         page.wait_for_selector("#trades a[href='/trades/1']")
+        shoot(page, tmp_path, "journal", readme=False)
         assert "loss" in page.inner_text("#trades") or "win" in page.inner_text("#trades")
         page.click("#trades a[href='/trades/1']")
         page.wait_for_selector("#chart canvas")
@@ -138,7 +139,7 @@ def test_desk_ticket_positions_journal_and_trade_pages(
         page.wait_for_selector("#equity canvas")
         page.wait_for_selector("#rhist .bar")
         assert page.locator("#kpis .kpi").first.inner_text().splitlines()[-1] == "1"
-        shoot(page, tmp_path, "report")
+        shoot(page, tmp_path, "report", readme=False)
     finally:
         stop_server(srv)
     assert problems == []

@@ -13,19 +13,19 @@ const MF = (() => {
     return { ok: r.ok, status: r.status, data };
   }
   const num = (v) => (v === null || v === undefined || v === "" ? null : Number(v));
-  function fmt(v, places) {
+  function fmt(v, places, min = 0) {
     const n = num(v);
     if (n === null || Number.isNaN(n)) return "–";
     const p = places === undefined ? (Math.abs(n) >= 100 ? 2 : Math.abs(n) >= 1 ? 4 : 6) : places;
-    return n.toLocaleString("en-US", { minimumFractionDigits: 0, maximumFractionDigits: p });
+    return n.toLocaleString("en-US", { minimumFractionDigits: Math.min(min, p), maximumFractionDigits: p });
   }
-  const money = (v) => fmt(v, 2);
-  const px = (v) => fmt(v, 2);
+  const money = (v) => fmt(v, 2, 2);  // cash: always two decimals
+  const px = (v) => fmt(v, Math.abs(num(v) ?? 0) >= 10 ? 2 : 6, 2);  // prices: cents or finer
   function signed(v, places = 2) {
     const n = num(v);
     if (n === null) return "<span class=dim>–</span>";
     const cls = n > 0 ? "up" : n < 0 ? "down" : "dim";
-    return `<span class=${cls}>${n > 0 ? "+" : ""}${fmt(n, places)}</span>`;
+    return `<span class=${cls}>${n > 0 ? "+" : ""}${fmt(n, places, places)}</span>`;
   }
   function when(ms, seconds = false) {
     if (ms === null || ms === undefined) return "–";
