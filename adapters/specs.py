@@ -397,7 +397,8 @@ def fetch_live(exchange_id: str, *, endpoint: str | None, settings: Settings) ->
     for sub_type in PUBLIC_TIERS.get(exchange_id, ()):
         try:
             fetched = ex.fetch_leverage_tiers(None, {"subType": sub_type})
-        except ccxt.BaseError as e:
+        except (ccxt.BaseError, IndexError, KeyError, TypeError) as e:
+            # ccxt 4.5.90's bybit pager indexes an empty answer (IndexError); tiers are optional
             first = _first_line(e)
             warnings.append(f"{sub_type} leverage tiers not fetched: {first}")
             continue

@@ -74,11 +74,12 @@ def market_id(venue: str, symbol: str) -> str:
 @cache
 def _load(path: Path, kind: str) -> Series:
     if kind == "funding_rate":  # keep the recorded ms jitter of fundingTime (load_series floors it)
-        raw = pd.read_feather(path) if path.suffix == ".feather" else pd.read_csv(path)
+        readers = {".feather": pd.read_feather, ".parquet": pd.read_parquet}
+        raw = readers.get(path.suffix, pd.read_csv)(path)
         if "timestamp_ms" in raw.columns:
             ts = raw["timestamp_ms"].to_numpy(dtype="int64")
         else:
-            ts = (pd.to_datetime(raw["date"], utc=True).astype("int64") // 1_000_000).to_numpy()
+            ts = pd.to_datetime(raw["date"], utc=True).dt.as_unit("ms").astype("int64").to_numpy()
         col = "funding_rate" if "funding_rate" in raw.columns else "open"
         return Series(np.asarray(ts, dtype="int64"), {"rate": raw[col].to_numpy(dtype="float64")})
     df = load_series(path)

@@ -140,7 +140,8 @@ def test_bybit_wire_format_and_paging(shared_data: Path, tmp_path: Path) -> None
     for v in _serve("bybit", shared_data, wire_test_candles=True):
         jobs = _jobs(v, "1h", start, end, tmp_path, "bybit")
         results = [dl.run_job(v.ex, j) for j in jobs]
-        path, tiers = dl.save_risk_limits(v.ex, "bybit", ETH, tmp_path)
+        with pytest.raises(DataError, match="risk-limit"):  # none recorded: the route is absent
+            dl.save_risk_limits(v.ex, "bybit", ETH, tmp_path)
 
     candles, mark, funding = results
     want = _recorded(shared_data, "ETH_USDT_USDT-1h-futures", start, end)
@@ -153,7 +154,7 @@ def test_bybit_wire_format_and_paging(shared_data: Path, tmp_path: Path) -> None
     assert mark.rows == 0  # and no 4h mark candles were recorded
     assert (funding.rows, funding.requests) == (54, 3)  # 200 h windows
     assert pd.read_parquet(funding.path)["open"].tolist() == want_rates["open"].tolist()
-    assert (path, tiers) == (None, 0)  # no risk-limit tiers recorded: nothing saved
+    assert not list(tmp_path.rglob("*risk_limit*"))
 
 
 def test_bad_input_and_venue_errors(binance: Venue, tmp_path: Path) -> None:
