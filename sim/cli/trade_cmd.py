@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from sim.desk.demo import DemoResult
     from sim.desk.session import DeskSession
 
+AUTO = "auto"  # --replay auto: find candles in the data folders
 NO_TERMINAL = (
     "microfut trade needs an interactive terminal; use `microfut replay` or `microfut run` "
     "for scripted runs"
@@ -232,7 +233,12 @@ def trade(
     ] = None,
     account: Annotated[str | None, typer.Option("--account", "-a", help="paper account")] = None,
     replay: Annotated[
-        Path | None, typer.Option("--replay", help="practice offline on a recording or candles")
+        Path | None,
+        typer.Option(
+            "--replay",
+            help="practice offline on a recording or candles; 'auto' = the first data folder "
+            "with candles for the symbols (downloads, then the bundled month)",
+        ),
     ] = None,
     speed: Annotated[
         float,
@@ -269,6 +275,10 @@ def trade(
     book = load_spec_book(venue, settings, endpoint=endpoint if replay is None else None)
     wanted = _symbols(book, symbols)
     recorded: Any = None
+    if replay == Path(AUTO) and not replay.exists():
+        from adapters.candles import default_root
+
+        replay = default_root(settings.data.data_dirs, [book.get(w).symbol for w in wanted])
     if replay is not None:
         recorded, start_ms = _first_ms(replay, venue, wanted)
         pace = "paused" if speed == 0 else f"×{fmt(speed)}"
