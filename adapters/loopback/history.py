@@ -49,6 +49,7 @@ BINANCE_KLINE_LIMIT = (500, 1500)
 BINANCE_FUNDING_LIMIT = (100, 1000)
 BYBIT_KLINE_LIMIT = (200, 1000)
 BYBIT_FUNDING_LIMIT = (200, 200)
+PRICES = ("open", "high", "low", "close")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +149,7 @@ def binance_klines(history: RecordedHistory, query: dict[str, str], kind: str) -
     for i in range(rows.start, rows.stop):
         t = int(s.ts[i])
         vol = num(v["volume"][i]) if kind == "futures" else "0"
-        ohlc = [num(v[c][i]) for c in ("open", "high", "low", "close")]
+        ohlc = [num(v[c][i]) for c in PRICES]
         out.append([t, *ohlc, vol, t + step - 1, "0", 0, "0", "0", "0"])
     return 200, out
 
@@ -210,9 +211,6 @@ def bybit_klines(history: RecordedHistory, query: dict[str, str], kind: str) -> 
             row = [str(int(s.ts[i])), *(num(s.values[c][i]) for c in cols)]
             result["list"].append(row + (["0"] if kind == "futures" else []))  # turnover
     return 200, bybit_envelope(0, "OK", result)
-
-
-PRICES = ("open", "high", "low", "close")
 
 
 def bybit_funding(history: RecordedHistory, query: dict[str, str]) -> Answer:

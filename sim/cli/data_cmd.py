@@ -186,6 +186,7 @@ class ListedSeries:
     rows: int
     gaps: int
     path: Path
+    error: str = ""  # the file could not be read: why (rows and gaps are then 0)
 
 
 def count_gaps(ts_ms: Any, step_ms: int) -> int:
@@ -227,13 +228,18 @@ def list_all() -> list[ListedSeries]:
     out = []
     for source, folder in _sources():
         for sf in list_series(folder):
-            df = load_series(sf.path)
+            venue = folder.name if source == "downloaded" else sf.path.parent.name
+            try:
+                df = load_series(sf.path)
+            except DataError as e:  # one damaged file must not hide the others
+                out.append(ListedSeries(source, venue, sf.symbol, sf.kind, sf.timeframe,
+                                        None, None, 0, 0, sf.path, str(e)))  # fmt: skip
+                continue
             ts = df["ts_ms"]
             try:
                 step = int(ccxt.Exchange.parse_timeframe(sf.timeframe) * 1000)
             except Exception:  # a name that is no timeframe: no gap count
                 step = 0
-            venue = folder.name if source == "downloaded" else sf.path.parent.name
             out.append(
                 ListedSeries(
                     source, venue, sf.symbol, sf.kind, sf.timeframe,
@@ -285,6 +291,9 @@ def list_cmd(as_json: JsonOpt = False) -> None:
         render.stdout.print(_series_table(f"{source} · {venue}", items))
     if not series:
         render.warn("no series found; run `microfut data download` to fetch some")
+    for s in series:
+        if s.error:
+            render.warn(s.error)
 
 
 def register(app: typer.Typer) -> None:

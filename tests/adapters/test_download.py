@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -198,3 +199,28 @@ def test_plan_never_stores_an_unfinished_bar(binance: Venue, tmp_path: Path) -> 
         (MAR10, MAR10),  # no 8h mark bar has closed yet
         (MAR10, now),
     ]
+
+
+def test_bybit_risk_limit_tiers_are_saved_as_json(shared_data: Path, tmp_path: Path) -> None:
+    # No Bybit tiers were recorded: this folder holds the example row of Bybit's v5 risk-limit
+    # docs (as quoted in ccxt's bybit.py) to check the wire → ccxt → JSON path.
+    extra = tmp_path / "extra"
+    (extra / "bybit").mkdir(parents=True)
+    example = {"id": 1, "symbol": "BTCUSD", "riskLimitValue": "150", "maintenanceMargin": "0.5",
+               "initialMargin": "1", "isLowestRisk": 1, "maxLeverage": "100.00"}  # fmt: skip
+    (extra / "bybit" / "v5_risk_limit_items.json").write_text(
+        json.dumps({"linear": [], "inverse": [example]})
+    )
+    app = rest_app("bybit", [extra, shared_data])
+    with serve_rest_thread(app) as url:
+        ex = make_exchange("bybit", endpoint=url)
+        dl.load_markets(ex, "bybit")
+        path, n = dl.save_risk_limits(ex, "bybit", "BTC/USD:BTC", tmp_path / "home")
+
+    saved = json.loads(path.read_text())
+    tier = saved["BTC/USD:BTC"][0]
+    assert n == 1
+    assert path == tmp_path / "home" / "bybit" / "BTC_USD_BTC-risk_limit.json"
+    assert (tier["minNotional"], tier["maxNotional"], tier["maxLeverage"]) == (0.0, 150.0, 100.0)
+    assert tier["maintenanceMarginRate"] == 0.5
+    assert tier["info"]["riskLimitValue"] == "150"

@@ -215,3 +215,19 @@ def test_bybit_download_warns_when_no_risk_limit_tiers_are_served(
     assert result.exit_code == 0, result.stderr
     assert "168" in result.stdout
     assert "risk-limit" in result.stderr  # not recorded: a warning, the candles are kept
+
+
+def test_list_shows_a_damaged_download_without_hiding_the_rest(run_cli, tmp_path: Path) -> None:
+    bad = tmp_path / "data" / "downloads" / "binanceusdm" / "ETH_USDT_USDT-1h-futures.parquet"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"PAR1 cut short")
+
+    result = run_cli("data", "list", "--json")
+
+    assert result.exit_code == 0, result.stderr
+    series = json.loads(result.stdout)["series"]
+    damaged = [s for s in series if s["source"] == "downloaded"]
+    assert len(damaged) == 1
+    assert damaged[0]["rows"] == 0
+    assert str(bad) in damaged[0]["error"]
+    assert any(s["source"] == "data dir" and s["rows"] == 719 for s in series)
