@@ -282,6 +282,14 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="runs at once (processes)")] = 1,
+        scheduler: Annotated[
+            str | None,
+            typer.Option(
+                "--scheduler",
+                help="Dask scheduler address (tcp://host:8786): run the grid on that cluster "
+                '(pip install -e ".[cluster]"; workers must see the same files)',
+            ),
+        ] = None,
         metric: Annotated[
             str, typer.Option("--metric", help=f"rank by: {', '.join(METRIC_NAMES)}")
         ] = "net_pnl",
@@ -327,6 +335,7 @@ def register(app: typer.Typer) -> None:
                 since_ms=parse_time(since, "--from"),
                 until_ms=parse_time(until, "--until"),
                 progress=advance,
+                scheduler=scheduler,
             )
         if as_json:
             render.print_json(result)
