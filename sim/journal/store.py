@@ -42,9 +42,10 @@ from sim.engine.events import Event
 from sim.errors import InputError, InvariantError, JournalError
 from sim.journal import migrations
 from sim.journal.group import GROUP_BATCHES, GROUP_SECONDS, GroupCommit, check_events
+from sim.journal.lean import RowBuffer
 from sim.journal.restore import decode_event, event_classes
 from sim.journal.sqlite_file import explain, inspect_file, make_engine, sql_has_table
-from sim.journal.writer import RowBuffer, write_batch
+from sim.journal.writer import write_batch
 
 SESSION_STATUSES = ("completed", "interrupted")  # params["status"] of a finished session
 

@@ -20,9 +20,9 @@ from sqlalchemy import Connection, Table, insert, text
 
 from sim.engine.events import Event
 from sim.errors import InvariantError, JournalError
+from sim.journal.lean import Lean, RowBuffer
 from sim.journal.tables import (
     PROJECTED_TABLES,
-    DecimalText,
     EquityRow,
     EventRow,
     FillRow,
@@ -253,85 +253,14 @@ CLAIM = {
 }
 
 
-class _Lean:
-    """The hot tables' insert path: one raw ``sqlite3`` executemany of plain tuples.
-
-    SQLAlchemy stays for the schema, reads and the rare statements; building its insert and
-    binding every row through the ORM types cost more than the disk. Decimal columns get the
-    exact text ``DecimalText`` would store (a float is refused the same way).
-    """
-
-    def __init__(self, table: Table, columns: Sequence[str], defaults: dict[str, Any]) -> None:
-        self.sql = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)})"
-        )
-        decimal = {c.name for c in table.columns if isinstance(c.type, DecimalText)}
-        self.columns = [(c, defaults.get(c), c in decimal) for c in columns]
-
-    def execute(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            raw = conn.connection.driver_connection
-            assert raw is not None
-            raw.executemany(self.sql, [self._tuple(r) for r in rows])
-
-    def tuples(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        return [self._tuple(r) for r in rows]
-
-    def _tuple(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        out = []
-        for name, default, decimal in self.columns:
-            value = row.get(name)
-            if value is None:
-                value = default
-            elif decimal:
-                value = _decimal_text(value)
-            out.append(value)
-        return tuple(out)
-
-
-def _decimal_text(value: Any) -> str:
-    if type(value) is Decimal:
-        return str(value)
-    if isinstance(value, float):
-        raise InvariantError(f"float {value!r} sent to a Decimal journal column")
-    return str(value if isinstance(value, Decimal) else Decimal(value))
-
-
 EVENT_COLUMNS = ("account", "seq", "kind", "ts_ms", "venue", "symbol", "payload", "session_id")
-LEAN = {name: _Lean(table, list(DEFAULTS[name]), DEFAULTS[name]) for name, table in TABLES.items()}
-LEAN_EVENTS = _Lean(EVENTS, EVENT_COLUMNS, {})
+LEAN = {name: Lean(table, list(DEFAULTS[name]), DEFAULTS[name]) for name, table in TABLES.items()}
+LEAN_EVENTS = Lean(EVENTS, EVENT_COLUMNS, {})
 
 
-class RowBuffer:
-    """Rows of a group's batches held for one executemany per table at commit.
-
-    A batch's rows join the buffer only once all of them were built (all-or-nothing).
-    ``flush`` must run before anything reads the tables (trade claims, order owners) and
-    before the commit; the group does that (``needs_reads``).
-    """
-
-    def __init__(self) -> None:
-        self.rows: dict[_Lean, list[tuple[Any, ...]]] = defaultdict(list)
-        self.events: dict[str, dict[int, tuple[str, str]]] = defaultdict(dict)  # account -> seq
-
-    def add(self, account: str, rows: dict[_Lean, list[tuple[Any, ...]]]) -> None:
-        for lean, tuples in rows.items():
-            self.rows[lean].extend(tuples)
-            if lean is LEAN_EVENTS:
-                pending = self.events[account]
-                for t in tuples:  # (account, seq, kind, ts_ms, venue, symbol, payload, session)
-                    pending[t[1]] = (t[2], t[6])
-
-    def flush(self, conn: Connection) -> None:
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        for lean in [LEAN_EVENTS, *(x for x in self.rows if x is not LEAN_EVENTS)]:
-            tuples = self.rows.pop(lean, None)
-            if tuples:
-                raw.executemany(lean.sql, tuples)
-        self.rows.clear()
-        self.events.clear()
+def row_buffer() -> RowBuffer:
+    """An empty buffer for a group commit (event rows flushed first)."""
+    return RowBuffer(LEAN_EVENTS)
 
 
 def needs_reads(events: Sequence[Event]) -> bool:
