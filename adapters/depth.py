@@ -72,6 +72,16 @@ class LevelBook:
         """Ask levels as a read-only Decimal mapping (price → contracts), O(1) per lookup."""
         return SideView(self._asks)
 
+    def bid_qty(self, price: Decimal) -> Decimal | None:
+        """The bid quantity at ``price`` (None: no level), without building the whole side."""
+        level = self._bids.get(float(price))
+        return None if level is None else Decimal(level[1])
+
+    def ask_qty(self, price: Decimal) -> Decimal | None:
+        """The ask quantity at ``price`` (None: no level), without building the whole side."""
+        level = self._asks.get(float(price))
+        return None if level is None else Decimal(level[1])
+
     def replace(self, bids: Iterable[AnyLevel], asks: Iterable[AnyLevel]) -> None:
         """Start over from a full snapshot."""
         self.clear()

@@ -18,10 +18,12 @@ that instant as a ``MarkPrice``; without a mark series the last price stands in 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -167,7 +169,9 @@ def discover(
         marks[sym] = mark is not None
         if rates is not None:
             mark_df = load_series(mark.path) if mark is not None else None
-            funding.extend(funding_inputs(venue, sym, load_series(rates.path), mark_df, start, end))
+            rate_df = load_series(rates.path)
+            funding.extend(funding_inputs(venue, sym, rate_df, mark_df, start, end))
+            notes.extend(funding_holes(sym, rate_df["ts_ms"].tolist(), start, end))
         else:
             notes.append(f"{sym}: no funding-rate series found; no funding is charged")
     funding.sort(key=lambda x: (x[0], x[1]))
@@ -199,6 +203,37 @@ def funding_inputs(
             out.append((t, 0, MarkPrice(venue, symbol, t, price(mark_at[t]))))
         out.append((t, 0, FundingRate(venue, symbol, t, price(rate), t)))
     return out
+
+
+def funding_holes(symbol: str, instants: Sequence[int], start_ms: int, end_ms: int) -> list[str]:
+    """One note per hole in a funding-rate series inside [start, end): consecutive instants
+    (or the replay's edges) further apart than 1.5 funding intervals, the interval being the
+    series' most common spacing. No funding is charged in a hole, so the user must know."""
+    times = sorted(set(instants))
+    steps = [b - a for a, b in pairwise(times) if b > a]
+    if not steps:
+        return []
+    interval = Counter(steps).most_common(1)[0][0]
+    inside = [t for t in times if start_ms <= t < end_ms]
+    before = [t for t in times if t < start_ms]
+    after = [t for t in times if t >= end_ms]
+    edges = ([before[-1]] if before else [start_ms]) + inside + ([after[0]] if after else [end_ms])
+    notes = []
+    for a, b in pairwise(edges):
+        if b - a > interval * 3 // 2:
+            hours = interval / 3_600_000
+            notes.append(
+                f"{symbol}: the funding-rate series has a hole from {_when(max(a, start_ms))} to "
+                f"{_when(min(b, end_ms))} UTC ({_span(min(b, end_ms) - max(a, start_ms))}; "
+                f"instants every {hours:g}h expected); no funding is charged in it"
+            )
+    return notes
+
+
+def _span(ms: int) -> str:
+    days, rest = divmod(ms, 86_400_000)
+    hours = round(rest / 3_600_000, 1)
+    return f"{days} d {hours:g} h" if days else f"{hours:g} h"
 
 
 def available(found: Iterable[SeriesFile]) -> str:

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from sim.engine.market import FeedStatus
 from sim.errors import DataError
 
 log = logging.getLogger("microfut.record")
@@ -69,6 +70,14 @@ class Manifest:
 
 def _iso(ts_ms: int) -> str:
     return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def status_line(status: FeedStatus) -> str:
+    """The line `record` prints when a symbol goes stale or recovers (wall-clock UTC time)."""
+    when = datetime.fromtimestamp(status.ts_ms / 1000, tz=UTC).strftime("%H:%M:%S")
+    if status.stale:
+        return f"{when} {status.symbol} stale: {status.reason} (still recording; gap in the data)"
+    return f"{when} {status.symbol} recovered: {status.reason}"
 
 
 def read_manifest(folder: Path) -> Manifest:

@@ -390,8 +390,12 @@ def open_replay(
     progress: bool | None = None,
     symbols: Iterable[str] | None = None,
     depth_levels: int = 20,
+    default_venue: str | None = None,
 ) -> ReplaySource:
-    """A replay source for a raw recording or capture; DataError naming the formats otherwise."""
+    """A replay source for a raw recording or capture; DataError naming the formats otherwise.
+
+    A capture's venue: ``venue`` when given, else its folder's name (``binanceusdm/``), else
+    ``default_venue`` (the command's ``--exchange``)."""
     p = Path(path)
     if not p.exists():
         raise DataError(f"replay file {p} was not found; replay takes {FORMATS}")
@@ -400,7 +404,7 @@ def open_replay(
             f"{p} looks like a candle file; candles are replayed through "
             f"adapters/pricepath.py, this reader takes {FORMATS}"
         )
-    files = _recording_files(p) if p.is_dir() else [_sniff(p, venue)]
+    files = _recording_files(p) if p.is_dir() else [_sniff(p, venue, default_venue)]
     return ReplaySource(
         files, speed=speed, progress=progress, symbols=symbols, depth_levels=depth_levels
     )
@@ -418,7 +422,7 @@ def _recording_files(folder: Path) -> list[_File]:
     return files
 
 
-def _sniff(path: Path, venue: str | None) -> _File:
+def _sniff(path: Path, venue: str | None, default_venue: str | None = None) -> _File:
     """Tell the format from the first line."""
     first = b""
     for _, line in _lines(path, ReplayStats(), lambda pos: None):
@@ -435,17 +439,21 @@ def _sniff(path: Path, venue: str | None) -> _File:
             return _File(path, "bybit-jsonl", "bybit")
     stamp, _, rest = first.partition(b" ")
     if stamp.isdigit() and rest.startswith(b"{"):
-        return _File(path, "capture", _capture_venue(path, venue))
+        return _File(path, "capture", _capture_venue(path, venue, default_venue))
     raise DataError(f"{path} is not a format replay reads; replay takes {FORMATS}")
 
 
-def _capture_venue(path: Path, venue: str | None) -> str:
+def _capture_venue(path: Path, venue: str | None, default_venue: str | None = None) -> str:
     if venue is not None:
         return venue
     if path.parent.name in NATIVE_VENUES:
         return path.parent.name
+    if default_venue in NATIVE_VENUES:
+        return default_venue  # type: ignore[return-value]
+    given = f" (-e {default_venue} has no capture decoder)" if default_venue else ""
     raise DataError(
-        f"cannot tell which venue captured {path}; pass the venue ({', '.join(NATIVE_VENUES)})"
+        f"cannot tell which venue captured {path}{given}; pass -e with one of "
+        f"{', '.join(NATIVE_VENUES)}, or keep the capture in a folder named after its venue"
     )
 
 
@@ -471,13 +479,15 @@ def _stamp_ms(line: bytes, kind: str) -> int | None:
         return None
 
 
-def recorded_span(path: Path | str, *, venue: str | None = None) -> RecordedSpan:
+def recorded_span(
+    path: Path | str, *, venue: str | None = None, default_venue: str | None = None
+) -> RecordedSpan:
     """First and last event time of a raw recording or capture, from one quick pass over its
     lines (no decoding); DataError when no line has a time."""
     from adapters.pricepath import RecordedSpan  # pandas: only when a span is asked for
 
     p = Path(path)
-    src = open_replay(p, venue=venue, progress=False)
+    src = open_replay(p, venue=venue, progress=False, default_venue=default_venue)
     lo = hi = None
     for f in src.files:
         for _, line in _lines(f.path, ReplayStats(), lambda pos: None):

@@ -19,7 +19,7 @@ from sim.display import fmt, ts_text
 from sim.engine.account import Account
 from sim.engine.commands import Deposit, PlaceOrder
 from sim.engine.events import Event, TradeClosed
-from sim.engine.spec import ContractSpec, MarginTier
+from sim.engine.spec import ContractSpec, MarginTier, with_fees
 from sim.errors import InputError
 from sim.guards import GuardLimits
 from sim.interrupt import DeferredInterrupt
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from adapters.specs import SpecBook
     from sim.engine.orders import Order
     from sim.engine.positions import PositionView
+    from sim.journal.resume import RunPlan
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ class ReplayOptions:
     maker_fee: Decimal | None = None
     taker_fee: Decimal | None = None
     limits: GuardLimits | None = None  # discipline guards (``--guards``); None: orders as written
+    resume: bool = False  # ``--resume``: continuing an interrupted run is required, not optional
 
 
 @dataclass
@@ -89,21 +91,6 @@ def is_raw_recording(data: Path) -> bool:
     if data.is_dir():
         return (data / "manifest.json").exists()
     return data.suffix.lower() not in CANDLE_SUFFIXES
-
-
-def with_fees(
-    spec: ContractSpec, maker: Decimal | None = None, taker: Decimal | None = None
-) -> ContractSpec:
-    """The spec with the maker/taker fee rates given (None keeps the market's).
-
-    Local stand-in for the engine's ``sim.engine.spec.with_fees`` until that lands.
-    """
-    changes: dict[str, Decimal] = {}
-    if maker is not None:
-        changes["maker_fee"] = maker
-    if taker is not None:
-        changes["taker_fee"] = taker
-    return replace(spec, **changes) if changes else spec  # type: ignore[arg-type]
 
 
 def resolve(
@@ -171,12 +158,14 @@ def candle_market(
     return market
 
 
-def check_raw_times(data: Path, rows: list[tuple[int, PlaceOrder]], where: str) -> None:
+def check_raw_times(
+    data: Path, rows: list[tuple[int, PlaceOrder]], where: str, exchange: str | None = None
+) -> None:
     """Orders outside a raw recording's receipt-time span stop the run, as with candles."""
     from adapters.pricepath import check_order_times
     from adapters.replay import recorded_span
 
-    span = recorded_span(data)
+    span = recorded_span(data, default_venue=exchange)  # -e when the folder names no venue
     spans = {o.symbol: span for _, o in rows}
     check_order_times(spans, ((f"{where} row {n}", o.symbol, o.ts_ms) for n, o in rows))
 
@@ -188,13 +177,15 @@ def play(
     symbols: list[str],
     timed: list[tuple[int, int, object]],
     fast: bool,
+    exchange: str | None = None,
 ) -> tuple[RunStats, list[str]]:
-    """Play the recorded data with the orders merged in."""
+    """Play the recorded data with the orders merged in (``exchange``: a capture's venue
+    when its folder names none)."""
     from adapters.pricepath import capture_notes, replay_notes
     from adapters.replay import open_replay
 
     if market is None:
-        source = open_replay(data, symbols=symbols)
+        source = open_replay(data, symbols=symbols, default_venue=exchange)
         stats = runner.run_merged(source, timed)
         return stats, capture_notes(data.name) + source.notes()
     stats = CandleReplay(runner, list(market.candles.values()), timed, fast=fast).run()
@@ -227,7 +218,7 @@ def run_orders(
         raise InputError(f"--data {data} does not exist; point it at a recorded file or folder")
     if is_raw_recording(data):
         market = None
-        check_raw_times(data, rows, where)
+        check_raw_times(data, rows, where, options.exchange)
     else:
         market = candle_market(data, options.exchange, rows, where, options.timeframe)
     specs, notes = with_tiers(options.exchange, specs, options.tier)  # data first: no --mmr
@@ -236,14 +227,23 @@ def run_orders(
         notes.append(_fee_note(options))
     journal = None
     name = options.account
+    plan = None
+    params = run_params(options, data, orders_path)
     if options.db is not None:
+        from sim.journal.resume import plan_run
         from sim.journal.store import Journal
 
         journal = Journal.open(options.db)
-        free = journal.free_account_name(name)
-        if free != name:
-            warn(f"account '{name}' already exists in {options.db}; this replay is '{free}'")
-        name = free
+        try:
+            plan = plan_run(journal, "replay", name, params, resume=options.resume)
+        except BaseException:
+            journal.close()
+            raise
+        if plan.message:
+            warn(plan.message)
+        name = plan.account
+    elif options.resume:
+        raise InputError("--resume continues a run written to a journal; pass --db")
     try:
         account = Account(
             name,
@@ -252,7 +252,9 @@ def run_orders(
             upnl_price=options.upnl_price,
             mark_from_last=True,
         )
-        result = _replay(options, account, journal, data, orders_path, market, [o for _, o in rows])
+        result = _replay(
+            options, account, journal, data, params, plan, market, [o for _, o in rows]
+        )
     finally:
         if journal is not None:
             journal.close()
@@ -260,12 +262,36 @@ def run_orders(
     return result
 
 
+def run_params(options: ReplayOptions, data: Path, orders_path: Path) -> dict[str, Any]:
+    """What identifies a replay: rerunning with the same values continues an interrupted one
+    (``sim.journal.resume``). The orders file's digest: an edited file is another run."""
+    import hashlib
+
+    digest = hashlib.sha256(orders_path.read_bytes()).hexdigest()
+    fee = {"maker": options.maker_fee, "taker": options.taker_fee}
+    return {
+        "data": str(data.resolve()),
+        "orders": str(orders_path.resolve()),
+        "orders_sha256": digest,
+        "balance": str(options.balance),
+        "exchange": options.exchange,
+        "timeframe": options.timeframe or "",
+        "every_bar": not options.fast,
+        "guards": options.limits is not None,
+        "fees": {k: str(v) for k, v in fee.items() if v is not None},
+        "tier": None if options.tier is None else str(options.tier),
+        "slippage_bps": str(options.slippage_bps),
+        "upnl_price": options.upnl_price,
+    }
+
+
 def _replay(
     options: ReplayOptions,
     account: Account,
     journal: Any,
     data: Path,
-    orders_path: Path,
+    params: dict[str, Any],
+    plan: RunPlan | None,
     market: MarketData | None,
     orders: list[PlaceOrder],
 ) -> ReplayResult:
@@ -282,10 +308,10 @@ def _replay(
     link = None
     if journal is not None:
         journal.ensure_account(account.name, account.venue, next(iter(currencies), ""), amount)
-        params = {"data": str(data), "orders": str(orders_path), "balance": str(amount)}
-        link = JournalLink(
-            journal, account.name, journal.start_session(account.name, "replay", params)
-        )
+        session_id = plan.session_id if plan is not None else None
+        if session_id is None:  # a new run; a resumed one continues its session
+            session_id = journal.start_session(account.name, "replay", params)
+        link = JournalLink(journal, account.name, session_id)
         journal.group()  # several batches per commit (see sim/journal/group.py); close() commits
     session = Session(account, limits=options.limits, guards_key=GUARDS_KEY, journal=link)
     events: list[Event] = []
@@ -293,7 +319,9 @@ def _replay(
     try:
         with DeferredInterrupt() as interrupt:
             runner = Runner(session, interrupt=interrupt)
-            stats, notes = play(runner, data, market, sorted(account.specs), timed, options.fast)
+            stats, notes = play(
+                runner, data, market, sorted(account.specs), timed, options.fast, options.exchange
+            )
     except KeyboardInterrupt:
         if link is not None and link.session_id is not None:
             journal.set_session_status(link.session_id, "interrupted")

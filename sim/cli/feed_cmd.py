@@ -77,6 +77,7 @@ class RecordResult:
     seconds: float
     stopped_by: str
     inputs: dict[str, int] = field(default_factory=dict)
+    feed_status: list[str] = field(default_factory=list)  # stale / recovered lines, in order
 
 
 class _Tee:
@@ -100,10 +101,12 @@ async def _record(
 ) -> RecordResult:
     from adapters.ccxt_feed import CcxtFeed
     from adapters.live import cancel_and_wait, check_reachable, open_feed
-    from adapters.record import Recorder
+    from adapters.record import Recorder, status_line
     from sim import __version__
+    from sim.engine.market import FeedStatus
 
     settings = context.settings()
+    status_lines: list[str] = []
     tee = _Tee()
     feed: Any = open_feed(exchange, symbols, settings, endpoint=endpoint, on_raw=tee.write)
     recorder: Recorder | None = None
@@ -125,6 +128,9 @@ async def _record(
             async for item in feed:
                 counts[type(item).__name__] += 1
                 n += 1
+                if isinstance(item, FeedStatus):
+                    status_lines.append(status_line(item))
+                    render.stderr.print(status_lines[-1], markup=False, highlight=False)
                 if n % 200 == 0:
                     status.update(f"recording {out.name}: {n} inputs (Ctrl-C stops)")
 
@@ -157,6 +163,7 @@ async def _record(
         seconds=round(loop.time() - started, 3),
         stopped_by=stopped_by,
         inputs=dict(sorted(counts.items())),
+        feed_status=status_lines,
     )
 
 

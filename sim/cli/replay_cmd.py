@@ -35,6 +35,7 @@ def run_replay(
     maker_fee: Decimal | None = None,
     taker_fee: Decimal | None = None,
     guards: bool = False,
+    resume: bool = False,
 ) -> ReplayResult:
     """Read the settings, then replay through :func:`sim.orders_replay.run_orders`."""
     from adapters.specs import load_spec_book
@@ -56,6 +57,7 @@ def run_replay(
         maker_fee=maker_fee,
         taker_fee=taker_fee,
         limits=limits,
+        resume=resume,
     )
     book = load_spec_book(exchange, settings)
     try:
@@ -79,10 +81,14 @@ def _number(flag: str, text: str | None) -> Decimal | None:
 
 
 def fee_rate(flag: str, text: str | None) -> Decimal | None:
-    """A fee rate flag: a fraction (0.0004 = 0.04 %), negative for a maker rebate, below 1."""
+    """A fee rate flag, checked before any data is read (the same bounds as
+    ``sim.engine.spec.with_fees``: a fraction below 1, a maker rebate above -1, a taker ≥ 0)."""
     rate = _number(flag, text)
-    if rate is not None and not (-1 < rate < 1):
-        raise InputError(f"{flag} is a fraction like 0.0004 (0.04 %), was {text}")
+    low = Decimal(0) if flag == "--taker-fee" else Decimal(-1)
+    if rate is not None and not (low <= rate < 1 and rate != -1):
+        raise InputError(
+            f"{flag} must be a fraction between {low} and 1 (0.0005 = 0.05 %), was {rate}"
+        )
     return rate
 
 
@@ -142,6 +148,14 @@ def register(app: typer.Typer) -> None:
         every_bar: Annotated[
             bool, typer.Option("--every-bar", help="play every bar (no skipping; slower)")
         ] = False,
+        resume: Annotated[
+            bool,
+            typer.Option(
+                "--resume",
+                help="continue the interrupted replay of these same settings in --db (a plain "
+                "rerun does too; --resume fails when there is nothing to continue)",
+            ),
+        ] = False,
         as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     ) -> None:
         """Replay ORDERS.csv against recorded real candles; print balances, positions, trades."""
@@ -166,6 +180,7 @@ def register(app: typer.Typer) -> None:
                 fee_rate("--maker-fee", maker_fee),
                 fee_rate("--taker-fee", taker_fee),
                 guards,
+                resume,
             )
         except KeyboardInterrupt as e:  # typer would exit 130 without a word
             render.stderr.print(str(e) or "interrupted", markup=False, soft_wrap=True)

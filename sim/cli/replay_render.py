@@ -158,4 +158,7 @@ def interrupt_message(ts_ms: int | None, account: str, journal: str | Path | Non
         return f"{where}; no journal was written (pass --db to keep one) (account {account})"
     if not ts_ms:
         return f"{where}; the journal {journal} holds nothing of this run (account {account})"
-    return f"{where}; the journal holds everything up to there (account {account})"
+    return (
+        f"{where}; the journal holds everything up to there (account {account}); "
+        "rerun the same command (or add --resume) to continue"
+    )

@@ -1,7 +1,7 @@
 """Numpy search for the next price that can touch a trigger level (what makes replay fast).
 
 Between orders an account changes only when a price reaches a level: a stop or take-profit
-trigger, a limit price, a trailing extreme or the liquidation price (``Account.quiet_levels``),
+trigger, a limit price, a trailing extreme or the liquidation price (``views.quiet_levels``),
 or when a funding instant or an expiry comes (``next_due_ms``). A replay therefore keeps the
 prices as float arrays, finds the first row whose range can hold a level, jumps there, and lets
 the account re-check that row in Decimal. Floats only *search*: every range is widened by a
@@ -28,7 +28,6 @@ from sim.engine.margin import pnl
 from sim.engine.money import ZERO
 
 if TYPE_CHECKING:
-    from sim.engine.account import Account
     from sim.engine.state import AccountState
 
 EPS = 1e-9  # relative widening of every range: scan a little wider, Decimal decides
@@ -209,7 +208,7 @@ def _band_holds(acct: AccountState, symbol: str, marks: dict[str, Decimal], delt
     return lp < mark * (1 - delta) if pos.contracts > 0 else lp > mark * (1 + delta)
 
 
-def next_due_ms(acct: Account) -> int | None:
+def next_due_ms(acct: AccountState) -> int | None:
     """The next time at which the account acts without a price: funding or an expiry."""
     times = [t for t, _ in acct.funding.pending.values()]
     times += [t for t, s in acct.dated if s not in acct.expired]

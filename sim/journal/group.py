@@ -27,7 +27,7 @@ from sqlalchemy import Connection, RootTransaction
 
 from sim.engine.events import Event
 from sim.errors import InvariantError
-from sim.journal.writer import needs_reads, row_buffer
+from sim.journal.writer import needs_reads, row_buffer, store_snapshot
 
 GROUP_BATCHES = 64  # batches per transaction: ~1 fsync per 64 engine batches
 GROUP_SECONDS = 0.25  # ... or per quarter second, whichever comes first
@@ -62,7 +62,7 @@ class GroupCommit:
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
         self._buffer = row_buffer()
-        self._snapshots: dict[str, tuple[Sequence[Event], dict[str, Any], Any]] = {}
+        self._snapshots: dict[str, tuple[Sequence[Event], str, Any]] = {}
 
     def __enter__(self) -> GroupCommit:
         return self
@@ -95,7 +95,7 @@ class GroupCommit:
             raw.execute("RELEASE batch")
         if snapshot is not None:  # only a group's last snapshot is kept: written at commit
             at = (max(e.seq for e in events), max(e.ts_ms for e in events)) if events else None
-            self._snapshots[account] = (events, snapshot, at)
+            self._snapshots[account] = (events, self.journal.json_text(snapshot), at)
         self.pending.extend(events)
         self.pending_batches += 1
         now = time.monotonic()
@@ -113,7 +113,7 @@ class GroupCommit:
             try:
                 self._buffer.flush(tx.connection)
                 for account, (events, snapshot, at) in snapshots.items():
-                    self.journal.store_snapshot(tx.connection, account, events, snapshot, at)
+                    store_snapshot(tx.connection, account, events, snapshot, at)
             except BaseException:
                 tx.rollback()
                 raise

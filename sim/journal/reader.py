@@ -162,10 +162,67 @@ class JournalReader:
             ]
             if tag and tag not in r["tags"]:
                 continue
+            out.append(r)
+        self._at_open(out)
+        for r in out:
             r["opened"] = datetime.fromtimestamp(r["open_ts_ms"] / 1000, tz=UTC)
             r["closed"] = datetime.fromtimestamp(r["close_ts_ms"] / 1000, tz=UTC)
-            out.append(r)
         return out
+
+    def _leverage_changes(self, accounts: set[str]) -> dict[tuple[str, str], list]:
+        """(account, symbol) → [(seq, leverage)], as ``frames._leverage_changes``."""
+        out: dict[tuple[str, str], list[tuple[int, Decimal]]] = defaultdict(list)
+        names = sorted(accounts)
+        marks = ", ".join("?" for _ in names)
+        rows = self._con.execute(
+            "SELECT account, symbol, seq, json_extract(payload, '$.leverage.\"$d\"') "
+            f"FROM events WHERE kind = 'LeverageSet' AND account IN ({marks}) ORDER BY seq",
+            names,
+        ).fetchall()
+        orders = self._con.execute(
+            "SELECT account, symbol, seq, leverage FROM orders WHERE event = 'accepted' "
+            f"AND leverage IS NOT NULL AND account IN ({marks})",
+            names,
+        ).fetchall()
+        for account, symbol, seq, value in [*rows, *orders]:
+            out[(account, symbol)].append((int(seq), Decimal(str(value))))
+        for changes in out.values():
+            changes.sort()
+        return out
+
+    def _at_open(self, rows: list[dict[str, Any]]) -> None:
+        """The reconciling columns of ``frames._at_open`` (first fill, size traded, ...)."""
+        if not rows:
+            return
+        ids = [int(r["id"]) for r in rows]
+        fills: dict[int, list[tuple[int, str, Decimal, Decimal]]] = defaultdict(list)
+        marks = ", ".join("?" for _ in ids)
+        for trade_id, seq, side, qty, price in self._con.execute(
+            "SELECT trade_id, seq, side, contracts, price FROM fills "
+            f"WHERE trade_id IN ({marks}) ORDER BY seq",
+            ids,
+        ):
+            fills[int(trade_id)].append((int(seq), side, Decimal(qty), Decimal(price)))
+        changes = self._leverage_changes({r["account"] for r in rows})
+        for row in rows:
+            own = fills.get(int(row["id"]), [])
+            adding = "buy" if row["side"] == "long" else "sell"
+            first = own[0] if own else None
+            row["open_seq"] = first[0] if first else int(row["seq"])
+            row["entry_at_open"] = first[3] if first else row["entry_price"]
+            row["contracts_at_open"] = first[2] if first else abs(row["contracts"])
+            traded = sum((q for _, sd, q, _ in own if sd == adding), Decimal(0))
+            row["size_traded"] = traded or abs(row["contracts"])
+            stop = row["stop_at_entry"]
+            risk = None
+            if stop is not None and first is not None:
+                risk = abs(first[3] - stop) * first[2] * (row["contract_size"] or Decimal(1))
+            elif stop is not None:
+                risk = row["risk_at_entry"]
+            row["risk_at_open"] = risk
+            history = changes.get((row["account"], row["symbol"]), [])
+            before = [lev for seq, lev in history if seq < row["open_seq"]]
+            row["leverage_at_open"] = before[-1] if before else row["leverage"]
 
     def session_statuses(self) -> dict[str, str]:
         """Each account's latest session status, as ``Journal.session_statuses``."""
@@ -202,22 +259,38 @@ class JournalReader:
         """The dict of ``frames.trade_story``: the trade, its orders, fills, funding, notes."""
         trade_id = self.resolve_trade(ref)
         trade = self._records("trades", "WHERE id = ?", (trade_id,))[0]
-        fills = self._records("fills", "WHERE trade_id = ?", (trade_id,))
-        claimed = self._records("orders", "WHERE trade_id = ?", (trade_id,))
+        fills = self._records("fills", "WHERE trade_id = ? ORDER BY seq", (trade_id,))
+        claimed = self._records("orders", "WHERE trade_id = ? ORDER BY seq", (trade_id,))
         order_ids = sorted({o["order_id"] for o in claimed} | {f["order_id"] for f in fills})
         marks = ", ".join("?" for _ in order_ids)
         later = self._records(
             "orders",
             f"WHERE account = ? AND order_id IN ({marks}) "
-            "AND (trade_id IS NOT ? OR trade_id IS NULL) AND seq > ?",
-            (trade["account"], *order_ids, trade_id, trade["seq"]),
+            "AND (trade_id IS NOT ? OR trade_id IS NULL) AND seq > ? AND ts_ms = ?",
+            (trade["account"], *order_ids, trade_id, trade["seq"], trade["close_ts_ms"]),
         )
+        open_seq = min((f["seq"] for f in fills), default=trade["seq"])
+        leverage = [
+            {"seq": int(r[0]), "ts_ms": int(r[1]), "leverage": Decimal(str(r[2])),
+             "margin_mode": r[3]}
+            for r in self._con.execute(
+                "SELECT seq, ts_ms, json_extract(payload, '$.leverage.\"$d\"'), "
+                "json_extract(payload, '$.margin_mode') FROM events WHERE account = ? "
+                "AND symbol = ? AND kind = 'LeverageSet' AND seq > ? AND seq < ? ORDER BY seq",
+                (trade["account"], trade["symbol"], open_seq, trade["seq"]),
+            )
+        ]  # fmt: skip
+        keys = ("open_seq", "entry_at_open", "contracts_at_open", "size_traded",
+                "risk_at_open", "leverage_at_open")  # fmt: skip
+        at_open = [r for r in self.trades(trade["account"], trade["symbol"]) if r["id"] == trade_id]
+        reconcile = {k: at_open[0][k] for k in keys} if at_open else {}
         notes = self._con.execute(
             "SELECT id, written_ms, text FROM trade_notes WHERE trade_id = ? ORDER BY id",
             (trade_id,),
         ).fetchall()
         return {
-            "trade": trade,
+            "trade": trade | reconcile,
+            "leverage_changes": leverage,
             "tags": ([trade["tag"]] if trade["tag"] else []) + self.user_tags().get(trade_id, []),
             "orders": sorted(claimed + later, key=lambda o: o["seq"]),
             "fills": fills,

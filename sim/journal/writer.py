@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
@@ -378,3 +379,59 @@ def write_batch(
             projector.add(event)
     projector.flush([event_row(e, session_id) for e in new], account)
     return new
+
+
+def write_appended(
+    conn: Connection,
+    account: str,
+    events: Sequence[Event],
+    snapshot: str | None,
+    session_id: int | None,
+    buffer: RowBuffer | None = None,
+) -> int:
+    """``Journal.append``'s body: the account row, the batch, the snapshot (JSON text).
+
+    Plain ``sqlite3`` statements on the transaction's connection: this runs once per engine
+    batch, and SQLAlchemy's per-statement work cost more than SQLite's.
+    """
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    if events:
+        raw.execute(
+            "INSERT OR IGNORE INTO accounts (name, venue, currency, created_ms) "
+            "VALUES (?, ?, '', ?)",
+            (account, events[0].venue, int(time.time() * 1000)),
+        )
+    written = write_batch(conn, account, events, session_id, buffer)
+    if snapshot is not None:
+        store_snapshot(conn, account, events, snapshot)
+    return len(written)
+
+
+def store_snapshot(
+    conn: Connection,
+    account: str,
+    events: Sequence[Event],
+    snapshot: str,
+    at: tuple[int, int] | None = None,
+) -> None:
+    """Upsert the account's snapshot (JSON text) as of ``events`` (or ``at`` = (seq, ts_ms))."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    if at is not None:
+        seq, ts_ms = at
+    elif events:
+        seq, ts_ms = max(e.seq for e in events), max(e.ts_ms for e in events)
+    else:
+        row = raw.execute(
+            "SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(ts_ms), 0) FROM events WHERE account = ?",
+            (account,),
+        ).fetchone()
+        seq, ts_ms = int(row[0]), int(row[1])
+    raw.execute(
+        "INSERT INTO snapshots (account, seq, ts_ms, data, written_ms) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT(account) DO UPDATE SET "
+        "seq = excluded.seq, ts_ms = excluded.ts_ms, data = excluded.data, "
+        "written_ms = excluded.written_ms WHERE excluded.seq >= snapshots.seq",
+        (account, seq, ts_ms, snapshot, int(time.time() * 1000)),
+    )

@@ -27,11 +27,11 @@ from sim.engine.commands import Deposit
 from sim.engine.events import Event
 from sim.engine.market import LastTrade
 from sim.engine.money import ZERO
+from sim.engine.spec import with_fees
 from sim.engine.triggers import bar_ranges
 from sim.errors import InputError
 from sim.guards import GuardLimits, Guards
 from sim.journal import Journal
-from sim.orders_replay import with_fees
 from sim.session import JournalLink, Session
 from sim.strategy import params as P
 from sim.strategy.api import Bar

@@ -577,7 +577,10 @@ def test_ctrl_c_says_where_the_replay_stopped_and_the_journal_keeps_that_much(
     line = err.strip()
     assert "\n" not in line
     assert line.startswith("interrupted at 2024-08-08 23:")
-    assert line.endswith(" UTC; the journal holds everything up to there (account main)")
+    assert line.endswith(
+        " UTC; the journal holds everything up to there (account main); "
+        "rerun the same command (or add --resume) to continue"
+    )
     with contextlib.closing(sqlite3.connect(db)) as con:
         snapshot = json.loads(con.execute("SELECT data FROM snapshots").fetchone()[0])
         kinds = [k for (k,) in con.execute("SELECT kind FROM events ORDER BY seq")]

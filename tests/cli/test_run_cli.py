@@ -236,7 +236,10 @@ def test_ctrl_c_says_where_the_run_stopped_and_the_journal_reports(
     assert proc.returncode == 130
     line = err.strip().splitlines()[-1]
     assert line.startswith("interrupted at 2025-")
-    assert line.endswith(" UTC; the journal holds everything up to there (account breakout)")
+    assert line.endswith(
+        " UTC; the journal holds everything up to there (account breakout); "
+        "rerun the same command (or add --resume) to continue"
+    )
     with contextlib.closing(sqlite3.connect(db)) as con:
         now_ms = json.loads(con.execute("SELECT data FROM snapshots").fetchone()[0])["now_ms"]
     from sim.cli.render import ts_text

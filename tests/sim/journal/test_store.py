@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import socket
 import sqlite3
 import stat
 from decimal import Decimal
@@ -16,6 +18,8 @@ from sim.engine.events import OrderFilled, WalletCredited
 from sim.errors import InputError, InvariantError, JournalError
 from sim.journal import AccountInfo, Journal
 from tests.sim.journal.builders import MON, VENUE, every_event, five_trades
+
+HOST = socket.gethostname()
 
 
 def _fields(event: object) -> tuple:
@@ -146,9 +150,8 @@ def test_accounts_sessions_and_several_accounts_in_one_journal(tmp_path: Path) -
     assert session == 1
     con = sqlite3.connect(journal.path)
     assert con.execute("SELECT session_id FROM events").fetchall() == [(1,)]
-    assert (
-        con.execute("SELECT params FROM sessions").fetchone()[0] == '{"file":"x.gz","speed":"10"}'
-    )
+    stored = json.loads(con.execute("SELECT params FROM sessions").fetchone()[0])
+    assert stored == {"file": "x.gz", "speed": "10", "pid": os.getpid(), "host": HOST}
     con.close()
     journal.close()
 
@@ -161,15 +164,17 @@ def test_session_status_is_kept_in_the_params_and_the_latest_session_counts(
     journal.set_session_status(first, "interrupted")
     journal.start_session("coin", "strategy", {})
 
-    assert journal.session_statuses() == {"main": "interrupted", "coin": ""}
+    assert journal.session_statuses() == {"main": "interrupted", "coin": "running"}  # it is us
     con = sqlite3.connect(journal.path)
     params = con.execute("SELECT params FROM sessions WHERE id = ?", (first,)).fetchone()[0]
-    assert params == '{"file":"x.gz","status":"interrupted"}'
+    assert json.loads(params) == {
+        "file": "x.gz", "pid": os.getpid(), "host": HOST, "status": "interrupted"
+    }  # fmt: skip
     con.close()
 
     second = journal.start_session("main", "replay", {"file": "y.gz"})
     journal.set_session_status(second, "completed")
-    assert journal.session_statuses() == {"main": "completed", "coin": ""}
+    assert journal.session_statuses() == {"main": "completed", "coin": "running"}
     with pytest.raises(InvariantError, match="session status"):
         journal.set_session_status(second, "crashed")
     with pytest.raises(InvariantError, match="no session 99"):
