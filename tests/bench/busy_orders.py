@@ -4,7 +4,7 @@
 ``every_min`` minutes (>= 1,000 in all), cycling through: a market entry with a stop-loss and
 take-profit bracket, a limit entry with a bracket, a stop-market entry, a trailing stop on the
 position, and a plain limit on the other side; both symbols in CROSS margin (one wallet); and,
-on the last day, a 100x cross position large enough that an ordinary move liquidates the account.
+three days before the end, a 125x cross position large enough that the move liquidates it.
 Prices are set from the bar's close at the order's time, rounded by the spec.
 """
 
@@ -27,7 +27,7 @@ def busy_orders(
     start = min(int(c.ts[0]) for c in candles)
     end = min(int(c.ts[-1]) for c in candles)
     out: list[tuple[int, int, object]] = [
-        (start, -1, Deposit(ts_ms=start, currency="USDT", amount=D(10_000), reason="bench"))
+        (start, -1, Deposit(ts_ms=start, currency="USDT", amount=D(3_000), reason="bench"))
     ]
     n = 0
     for c in candles:
@@ -40,7 +40,7 @@ def busy_orders(
         first = True
         for i in range(60, len(c.ts), every_min):
             ts = int(c.ts[i])
-            if ts > end - 86_400_000:
+            if ts > end - 3 * 86_400_000:
                 break
             px = c.bar(i - 1)[3]
             kind = n % 5
@@ -71,13 +71,19 @@ def busy_orders(
                 cmd = PlaceOrder(side=side, order_type="limit", contracts=size,  # type: ignore[arg-type]
                                  price=at(px, f"{anti}1"), **common)  # fmt: skip
             out.append((ts, 1, cmd))
-    # the last day: a 100x cross long on BTC worth ~50x the wallet, liquidated by a ~2 % drop
+    # three days before the end: a 125x cross position of ~110k USDT on BTC (wallet ~3k): its
+    # liquidation sits ~1-2 % away, on the side where the recorded prices went furthest after
     btc = next(c for c in candles if c.symbol.startswith("BTC/"))
-    i = next(k for k, t in enumerate(btc.ts) if int(t) >= end - 86_400_000)
+    i = next(k for k, t in enumerate(btc.ts) if int(t) >= end - 3 * 86_400_000)
     px = btc.bar(i - 1)[3]
-    big = spec_of[btc.symbol].round_contracts(D(500_000) / px)
+    low, high = float(btc.low[i:].min()), float(btc.high[i:].max())
+    side = "buy" if float(px) - low > high - float(px) else "sell"
+    big = spec_of[btc.symbol].round_contracts(D(110_000) / px)
     ts = int(btc.ts[i])
-    liq = PlaceOrder(ts_ms=ts, symbol=btc.symbol, side="buy", order_type="market",
-                     contracts=big, leverage=D(100), tag="bench-liquidation")  # fmt: skip
+    liq = PlaceOrder(ts_ms=ts, symbol=btc.symbol, side=side, order_type="market",  # type: ignore[arg-type]
+                     contracts=big, leverage=D(125), tag="bench-liquidation")  # fmt: skip
     out.append((ts, 1, liq))
+    for n, amount in enumerate((1600, 800, 400, 200, 100)):  # then withdraw what is free
+        out.append((ts + 1 + n, 1, Deposit(ts_ms=ts + 1 + n, currency="USDT", amount=-D(amount),
+                                           reason="bench withdrawal")))  # fmt: skip
     return out
