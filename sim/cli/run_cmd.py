@@ -170,6 +170,7 @@ def _options(
     balance: str | None,
     db: Path | None,
     fees: tuple[str | None, str | None] = (None, None),
+    every_bar: bool = False,
 ) -> RunOptions:
     from dataclasses import replace
 
@@ -180,7 +181,7 @@ def _options(
     ex = exchange or settings.exchange.default
     options = RunOptions.from_settings(settings, ex, parse_balance(balance), db)
     maker, taker = fee_rate("--maker-fee", fees[0]), fee_rate("--taker-fee", fees[1])
-    return replace(options, maker_fee=maker, taker_fee=taker)
+    return replace(options, maker_fee=maker, taker_fee=taker, every_bar=every_bar)
 
 
 def _replay_data(replay: Path | None, settings: Settings) -> Path:
@@ -226,6 +227,12 @@ def register(app: typer.Typer) -> None:
         until: UntilOpt = None,
         maker_fee: MakerFeeOpt = None,
         taker_fee: TakerFeeOpt = None,
+        every_bar: Annotated[
+            bool,
+            typer.Option(
+                "--every-bar", help="replay: play every bar's path (no skipping; same results)"
+            ),
+        ] = False,
         as_json: JsonOpt = False,
     ) -> None:
         """Run a strategy on recorded candles (--replay) or the live paper feed (--live)."""
@@ -240,7 +247,7 @@ def register(app: typer.Typer) -> None:
         settings = context.settings()
         replay = replay if live else _replay_data(replay, settings)
         journal = db or settings.data.journal_path
-        options = _options(exchange, balance, journal, (maker_fee, taker_fee))
+        options = _options(exchange, balance, journal, (maker_fee, taker_fee), every_bar)
         started_ms = int(datetime.now(tz=UTC).timestamp() * 1000) - 1000
         try:
             if replay is not None:
@@ -282,6 +289,14 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="runs at once (processes)")] = 1,
+        scheduler: Annotated[
+            str | None,
+            typer.Option(
+                "--scheduler",
+                help="Dask scheduler address (tcp://host:8786): run the grid on that cluster "
+                '(pip install -e ".[cluster]"; workers must see the same files)',
+            ),
+        ] = None,
         metric: Annotated[
             str, typer.Option("--metric", help=f"rank by: {', '.join(METRIC_NAMES)}")
         ] = "net_pnl",
@@ -327,6 +342,7 @@ def register(app: typer.Typer) -> None:
                 since_ms=parse_time(since, "--from"),
                 until_ms=parse_time(until, "--until"),
                 progress=advance,
+                scheduler=scheduler,
             )
         if as_json:
             render.print_json(result)

@@ -10,6 +10,7 @@ between the recorded 8 h marks, as in ``microfut replay``.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -27,6 +28,7 @@ from sim.engine.events import Event
 from sim.engine.market import LastTrade
 from sim.engine.money import ZERO
 from sim.engine.spec import with_fees
+from sim.engine.triggers import bar_ranges
 from sim.errors import InputError
 from sim.guards import GuardLimits, Guards
 from sim.journal import Journal
@@ -59,6 +61,7 @@ class RunOptions:
     db: Path | None
     maker_fee: Decimal | None = None  # --maker-fee / --taker-fee: None keeps the market's rate
     taker_fee: Decimal | None = None
+    every_bar: bool = False  # --every-bar: play every bar's path (no skipping; for checks)
 
     @classmethod
     def from_settings(
@@ -116,6 +119,7 @@ class StrategyRun:
         self.timeframe = str(source.get("timeframe") or "")  # the one used ("" = finest)
         self.journal = Journal.open(options.db) if options.db is not None else None
         self.session_id: int | None = None
+        self.stats_quiet = 0  # bars whose path was skipped (replay_bars)
         try:
             self._wire(loaded, options, source)
         except BaseException:
@@ -224,27 +228,72 @@ def replay_bars(
     timed: list[tuple[int, int, object]],
     progress: Progress | None,
 ) -> int:
-    """Play every bar through the driver; returns the number of bars played."""
+    """Play every bar through the driver; returns the number of bars played.
+
+    ``on_bar`` sees every bar. Its four-point path is played in Decimal only when the bar's
+    range (from the previous close) can touch one of the account's quiet levels (working
+    order, trailing extreme, liquidation price or cross band: ``Account.quiet_levels``), or a
+    timed input, funding, expiry or guard instant falls inside it; a quiet bar feeds its close
+    alone, which leaves the account exactly as the path would (``every_bar`` plays all).
+    """
     sym, row = _bar_order(series)
-    driver, acct = run.driver, run.account
+    driver, acct, kernel = run.driver, run.account, run.kernel
+    fast = not run.options.every_bar and not driver.wants_price  # on_price sees every point
+    ranges = [_ranges(c) for c in series]
     k, total = 0, len(sym)
     for n, (i, r) in enumerate(zip(sym.tolist(), row.tolist(), strict=True)):
         c = series[i]
         o, h, low, close = c.bar(r)
         times = point_times(int(c.ts[r]), c.period_ms)
-        path: tuple[Decimal, ...] = (o,)
-        for j, ts in enumerate(times):
-            while k < len(timed) and timed[k][0] <= ts:
-                driver.feed(timed[k][2])
-                k += 1
-            if j == 1:  # the path is chosen after the open: a fill at the open sets the bias
-                path = bar_path(o, h, low, close, acct.path_bias(c.symbol))
-            driver.feed(LastTrade(acct.venue, c.symbol, ts, path[j], ZERO))
+        if fast and _quiet(acct, kernel, c.symbol, ranges[i], r, times[3], timed, k):
+            run.stats_quiet += 1
+            driver.feed(LastTrade(acct.venue, c.symbol, times[3], close, ZERO))
+        else:
+            path: tuple[Decimal, ...] = (o,)
+            for j, ts in enumerate(times):
+                while k < len(timed) and timed[k][0] <= ts:
+                    driver.feed(timed[k][2])
+                    k += 1
+                if j == 1:  # the path is chosen after the open: a fill at the open sets the bias
+                    path = bar_path(o, h, low, close, acct.path_bias(c.symbol))
+                driver.feed(LastTrade(acct.venue, c.symbol, ts, path[j], ZERO))
         driver.bar_closed(Bar(c.symbol, c.timeframe, times[0], times[3], o, h, low, close))
         run.collector.sample(acct)
         if progress is not None and (n % 500 == 0 or n == total - 1):
             progress(n + 1, total)
     return total
+
+
+def _ranges(c: CandleSeries) -> tuple[list[float], list[float]]:
+    """Each bar's widened [lo, hi] from the previous close (the first bar: its open)."""
+    lo, hi = bar_ranges(np.zeros(len(c.ts), dtype="int64"), c.open, c.high, c.low, c.close)
+    return lo.tolist(), hi.tolist()
+
+
+def _quiet(
+    acct: Account,
+    kernel: Session,
+    symbol: str,
+    ranges: tuple[list[float], list[float]],
+    r: int,
+    close_ms: int,
+    timed: list[tuple[int, int, object]],
+    k: int,
+) -> bool:
+    """True when nothing can happen inside this bar: its path may be skipped."""
+    if k < len(timed) and timed[k][0] <= close_ms:
+        return False
+    due = kernel.next_due_ms()
+    if due is not None and due <= close_ms:
+        return False
+    levels = acct.quiet_levels(symbol)
+    if levels is None:
+        return False
+    if not levels:
+        return True
+    ordered = sorted(float(x) for x in levels)
+    lo, hi = ranges[0][r], ranges[1][r]
+    return bisect_left(ordered, lo) == bisect_right(ordered, hi)
 
 
 def run_replay(
