@@ -126,3 +126,47 @@ def test_resume_flag_with_nothing_to_continue_is_one_line_exit_2(
         f"{db}; `microfut journal list` shows what is there"
     )
     assert json.loads(fresh.stdout)["account"] == "main-2"  # a completed run is not continued
+
+
+def test_a_killed_strategy_run_continues_to_the_same_journal(
+    run_cli, wait_for_row, shared_data: Path, tmp_path: Path
+) -> None:
+    window = ("--from", "2025-05-04T16:00", "--until", "2025-05-12T00:00")
+    args = ["run", "breakout", "--replay", str(shared_data / CANDLES), *window]
+    killed, whole = tmp_path / "killed.sqlite", tmp_path / "whole.sqlite"
+    env = {
+        **os.environ,
+        "MICROFUT_HOME": str(tmp_path / "data"),
+        "MICROFUT_DATA__DIRS": f'["{shared_data}"]',
+        "PYTHONPATH": str(ROOT),
+    }
+
+    proc = subprocess.Popen(
+        [*CLI, *args, "--db", str(killed)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert wait_for_row(killed, "SELECT COUNT(*) >= 10 FROM fills", timeout_s=120)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    at_kill = _rows(killed, "SELECT COUNT(*) FROM fills")[0][0]
+    listed = run_cli("journal", "list", "--db", str(killed))
+    rerun = run_cli(*args, "--db", str(killed), "--json")
+    reference = run_cli(*args, "--db", str(whole), "--json")
+
+    assert "account breakout (interrupted)" in listed.stdout
+    assert "rerun the same `microfut run` command (or add --resume) to continue" in listed.stderr
+    assert rerun.exit_code == 0, rerun.stderr
+    assert reference.exit_code == 0, reference.stderr
+    done, ref = json.loads(rerun.stdout), json.loads(reference.stdout)
+    assert done["account"] == ref["account"] == "breakout"
+    assert done["summary"] == ref["summary"]
+    assert any("continuing the interrupted strategy" in n for n in done["notes"])
+    total = _rows(whole, "SELECT COUNT(*) FROM fills")[0][0]
+    assert 10 <= at_kill < total
+    for table in ("events", "fills", "trades", "snapshots"):
+        query = f"SELECT * FROM {table} ORDER BY 1"
+        if table == "snapshots":
+            query = "SELECT account, seq, ts_ms, data FROM snapshots"
+        assert _rows(killed, query) == _rows(whole, query), table
