@@ -170,3 +170,20 @@ def test_a_killed_strategy_run_continues_to_the_same_journal(
         if table == "snapshots":
             query = "SELECT account, seq, ts_ms, data FROM snapshots"
         assert _rows(killed, query) == _rows(whole, query), table
+
+
+def test_an_unmarked_session_is_interrupted_once_its_process_is_gone() -> None:
+    from sim.journal.restore import run_marker, session_state
+
+    dead = subprocess.Popen(["true"])  # a process that has exited (and been reaped)
+    dead.wait()
+    mine = run_marker()
+    theirs = {**mine, "pid": dead.pid}
+
+    assert session_state("replay", mine) == "running"  # this very process
+    assert session_state("replay", theirs) == "interrupted"  # killed, crashed, lost its journal
+    assert session_state("strategy", theirs) == "interrupted"
+    assert session_state("replay", {**theirs, "status": "completed"}) == "completed"
+    assert session_state("replay", {**theirs, "host": "elsewhere"}) == "interrupted"
+    assert session_state("paper", theirs) == ""  # desk sessions are left open by design
+    assert session_state("replay", {"data": "x"}) == ""  # written before sessions named a pid
