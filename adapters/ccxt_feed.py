@@ -21,7 +21,6 @@ import json
 import logging
 import random
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +30,7 @@ import ccxt.pro
 
 from adapters.ccxt_wire import decode_ccxt, envelope
 from adapters.exchanges import make_exchange
+from adapters.trade_filter import TradeFilter
 from adapters.wire_errors import WireError
 from sim.engine.market import FeedStatus
 from sim.engine.market import MarketInput as Input
@@ -125,6 +125,10 @@ class CcxtFeed:
         self._previous_handler: Any = None
 
     # -- iteration ---------------------------------------------------------------------------
+
+    def _count_duplicate(self) -> None:
+        self.stats.duplicates += 1
+
     def __aiter__(self) -> CcxtFeed:
         return self
 
@@ -263,7 +267,7 @@ class CcxtFeed:
 
     async def _loop(self, plan: _Plan) -> None:
         failures = 0
-        trades = _TradeFilter(plan.poll, self.stats) if plan.channel == "trades" else None
+        trades = TradeFilter(plan.poll, self._count_duplicate) if plan.channel == "trades" else None
         while True:
             try:
                 result = await self._fetch(plan)
@@ -406,46 +410,3 @@ class CcxtFeed:
 
 def _is_async(ex: Any) -> bool:
     return inspect.iscoroutinefunction(getattr(ex, "load_markets", None))
-
-
-class _TradeFilter:
-    """Drops trades already delivered (a poll overlaps the last one; a venue may re-send recent
-    trades after a reconnect). The first poll keeps only the latest trade: older ones are history.
-    """
-
-    def __init__(self, poll: bool, stats: FeedStats, size: int = 5000) -> None:
-        self.first_poll = poll
-        self.stats = stats
-        self.size = size
-        self.seen: set[Any] = set()
-        self.order: deque[Any] = deque()
-
-    def new(self, trades: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        if self.first_poll:
-            self.first_poll = False
-            for t in trades[:-1]:
-                self._remember(_trade_key(t))
-            trades = trades[-1:]
-        out = []
-        for t in trades:
-            key = _trade_key(t)
-            if key is not None and key in self.seen:
-                self.stats.duplicates += 1
-                continue
-            out.append(t)
-            self._remember(key)
-        return out
-
-    def _remember(self, key: Any) -> None:
-        if key is None or key in self.seen:
-            return
-        self.seen.add(key)
-        self.order.append(key)
-        if len(self.order) > self.size:
-            self.seen.discard(self.order.popleft())
-
-
-def _trade_key(trade: dict[str, Any]) -> Any:
-    """The venue's trade id; None when it gives none (such trades cannot be deduplicated)."""
-    trade_id = trade.get("id")
-    return None if trade_id in (None, "") else (trade_id, trade.get("timestamp"))

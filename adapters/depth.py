@@ -10,6 +10,8 @@ from enum import Enum
 from sim.engine.market import BookDepth, BookTop
 
 Level = tuple[Decimal, Decimal]
+RawLevel = tuple[str, str]  # the wire's strings (checked by adapters/wire_errors.py)
+AnyLevel = RawLevel | Level
 
 
 class Sync(Enum):
@@ -24,69 +26,116 @@ class Sync(Enum):
 class LevelBook:
     """Both sides of one symbol's book; a level with quantity 0 is removed.
 
-    Prices are also kept in ascending sorted lists (bisect), so the best levels are read
-    without scanning a thousand-level side on every update.
+    Levels are kept as the wire gave them (strings, or Decimals from tests and other feeds),
+    keyed and sorted by their float price: a float only *orders* the levels (no two exchange
+    prices share a float), it never decides a fill. Decimals are made only for the levels
+    that leave the book (``top``, ``depth``), and cached until that level changes.
     """
 
     def __init__(self, venue: str, symbol: str) -> None:
         self.venue = venue
         self.symbol = symbol
-        self.bids: dict[Decimal, Decimal] = {}
-        self.asks: dict[Decimal, Decimal] = {}
-        self._bid_prices: list[Decimal] = []  # ascending: best bid last
-        self._ask_prices: list[Decimal] = []  # ascending: best ask first
+        self.clear()
 
-    def replace(self, bids: Iterable[Level], asks: Iterable[Level]) -> None:
+    @property
+    def bids(self) -> dict[Decimal, Decimal]:
+        """Bid levels as Decimals (price → contracts); built on each call, for checks."""
+        return {Decimal(p): Decimal(q) for p, q in self._bids.values()}
+
+    @property
+    def asks(self) -> dict[Decimal, Decimal]:
+        """Ask levels as Decimals (price → contracts); built on each call, for checks."""
+        return {Decimal(p): Decimal(q) for p, q in self._asks.values()}
+
+    def bid_qty(self, price: Decimal) -> Decimal | None:
+        """The bid quantity at ``price`` (None: no level), without building the whole side."""
+        level = self._bids.get(float(price))
+        return None if level is None else Decimal(level[1])
+
+    def ask_qty(self, price: Decimal) -> Decimal | None:
+        """The ask quantity at ``price`` (None: no level), without building the whole side."""
+        level = self._asks.get(float(price))
+        return None if level is None else Decimal(level[1])
+
+    def replace(self, bids: Iterable[AnyLevel], asks: Iterable[AnyLevel]) -> None:
         """Start over from a full snapshot."""
-        self.bids = {p: q for p, q in bids if q > 0}
-        self.asks = {p: q for p, q in asks if q > 0}
-        self._bid_prices = sorted(self.bids)
-        self._ask_prices = sorted(self.asks)
+        self.clear()
+        self.apply(bids, asks)
 
-    def apply(self, bids: Iterable[Level], asks: Iterable[Level]) -> None:
+    def apply(self, bids: Iterable[AnyLevel], asks: Iterable[AnyLevel]) -> None:
         """Apply changed levels: the quantity is the new absolute size, 0 deletes."""
-        _apply_side(self.bids, self._bid_prices, bids)
-        _apply_side(self.asks, self._ask_prices, asks)
+        _, best_bid_changed = _apply_side(self._bids, self._bid_keys, self._bid_dec, bids)
+        best_ask_changed, _ = _apply_side(self._asks, self._ask_keys, self._ask_dec, asks)
+        # the shown depth stays valid while no change reached its deepest shown level
+        if best_bid_changed >= self._bid_floor or best_ask_changed <= self._ask_ceil:
+            self._shown = None
 
     def clear(self) -> None:
-        self.replace((), ())
+        self._bids: dict[float, AnyLevel] = {}
+        self._asks: dict[float, AnyLevel] = {}
+        self._bid_keys: list[float] = []  # ascending: best bid last
+        self._ask_keys: list[float] = []  # ascending: best ask first
+        self._bid_dec: dict[float, Level] = {}  # Decimals of shown levels, dropped on change
+        self._ask_dec: dict[float, Level] = {}
+        self._shown: tuple[int, tuple[Level, ...], tuple[Level, ...]] | None = None
+        self._bid_floor, self._ask_ceil = _INF, -_INF
 
     def top(self, ts_ms: int) -> BookTop | None:
         """Best bid and ask, or None while either side is empty."""
-        if not self._bid_prices or not self._ask_prices:
+        if not self._bid_keys or not self._ask_keys:
             return None
-        bid, ask = self._bid_prices[-1], self._ask_prices[0]
-        return BookTop(
-            venue=self.venue,
-            symbol=self.symbol,
-            ts_ms=ts_ms,
-            bid=bid,
-            bid_qty=self.bids[bid],
-            ask=ask,
-            ask_qty=self.asks[ask],
-        )
+        bid, bid_qty = _decimal(self._bids, self._bid_dec, self._bid_keys[-1])
+        ask, ask_qty = _decimal(self._asks, self._ask_dec, self._ask_keys[0])
+        return BookTop(self.venue, self.symbol, ts_ms, bid, bid_qty, ask, ask_qty)
 
     def depth(self, ts_ms: int, levels: int) -> BookDepth:
         """The best ``levels`` levels per side, best first."""
-        bids = self._bid_prices[: -levels - 1 : -1] if levels > 0 else []
-        asks = self._ask_prices[:levels]
-        return BookDepth(
-            venue=self.venue,
-            symbol=self.symbol,
-            ts_ms=ts_ms,
-            bids=tuple((p, self.bids[p]) for p in bids),
-            asks=tuple((p, self.asks[p]) for p in asks),
-        )
+        shown = self._shown
+        if shown is None or shown[0] != levels:
+            bid_keys = self._bid_keys[: -levels - 1 : -1] if levels > 0 else []
+            ask_keys = self._ask_keys[:levels]
+            bside, bdec, aside, adec = self._bids, self._bid_dec, self._asks, self._ask_dec
+            bids = tuple([bdec.get(k) or _decimal(bside, bdec, k) for k in bid_keys])
+            asks = tuple([adec.get(k) or _decimal(aside, adec, k) for k in ask_keys])
+            # a change at or beyond these keys (or anywhere, when a side is short) redraws
+            full_b, full_a = len(bid_keys) == levels, len(ask_keys) == levels
+            self._bid_floor = bid_keys[-1] if full_b and bid_keys else -_INF
+            self._ask_ceil = ask_keys[-1] if full_a and ask_keys else _INF
+            shown = self._shown = (levels, bids, asks)
+        return BookDepth(self.venue, self.symbol, ts_ms, shown[1], shown[2])
+
+
+_INF = float("inf")
+
+
+def _decimal(side: dict[float, AnyLevel], cache: dict[float, Level], key: float) -> Level:
+    level = cache.get(key)
+    if level is None:
+        raw = side[key]
+        level = cache[key] = (Decimal(raw[0]), Decimal(raw[1]))
+    return level
 
 
 def _apply_side(
-    side: dict[Decimal, Decimal], prices: list[Decimal], levels: Iterable[Level]
-) -> None:
-    for price, qty in levels:
-        if qty == 0:
-            if side.pop(price, None) is not None:
-                del prices[bisect_left(prices, price)]
+    side: dict[float, AnyLevel],
+    keys: list[float],
+    cache: dict[float, Level],
+    levels: Iterable[AnyLevel],
+) -> tuple[float, float]:
+    """Apply levels to one side; returns the lowest and highest price changed."""
+    lo, hi = _INF, -_INF
+    for level in levels:
+        key = float(level[0])
+        if key < lo:
+            lo = key
+        if key > hi:
+            hi = key
+        cache.pop(key, None)
+        if float(level[1]) == 0:
+            if side.pop(key, None) is not None:
+                del keys[bisect_left(keys, key)]
         else:
-            if price not in side:
-                insort(prices, price)
-            side[price] = qty
+            if key not in side:
+                insort(keys, key)
+            side[key] = level
+    return lo, hi

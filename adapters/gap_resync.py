@@ -156,8 +156,8 @@ class GapResync:
             if book is None:
                 continue
             levels = book.levels
-            gone_bids = _ruled_out(suspect.bid_prices, suspect.bids, levels.bids, top.bid.__lt__)
-            gone_asks = _ruled_out(suspect.ask_prices, suspect.asks, levels.asks, top.ask.__gt__)
+            gone_bids = _ruled_out(suspect.bid_prices, suspect.bids, levels.bid_qty, top.bid.__lt__)
+            gone_asks = _ruled_out(suspect.ask_prices, suspect.asks, levels.ask_qty, top.ask.__gt__)
             if gone_bids or gone_asks:
                 zero = Decimal(0)
                 levels.apply([(p, zero) for p in gone_bids], [(p, zero) for p in gone_asks])
@@ -203,7 +203,7 @@ class GapResync:
 def _ruled_out(
     prices: list[Decimal],
     held: dict[Decimal, Decimal],
-    book_side: dict[Decimal, Decimal],
+    book_qty: Callable[[Decimal], Decimal | None],
     beyond: Callable[[Decimal], bool],
 ) -> list[Decimal]:
     """Suspect prices beyond the recorded best (popped from ``prices``) whose level still has
@@ -211,7 +211,7 @@ def _ruled_out(
     gone = []
     while prices and beyond(prices[-1]):
         price = prices.pop()
-        if book_side.get(price) == held.pop(price):
+        if book_qty(price) == held.pop(price):
             gone.append(price)
     return gone
 

@@ -7,18 +7,21 @@ books (snapshot + diffs, with the sequence checks) and Bybit's ticker deltas.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
+from adapters.binance import schemas as binance_schemas
 from adapters.binance import wire as binance_wire
 from adapters.binance.book import BinanceBook
+from adapters.bybit import schemas as bybit_schemas
 from adapters.bybit import wire as bybit_wire
 from adapters.bybit.book import BybitBook
 from adapters.depth import Sync
 from adapters.wire_errors import WireError
 from sim.engine.market import FeedStatus, MarketInput
 
-__all__ = ["VENUES", "MarketDecoder", "WireError", "WireItem", "decode"]
+__all__ = ["VENUES", "MarketDecoder", "WireError", "WireItem", "decode", "decode_raw"]
 
 VENUES = ("binanceusdm", "binancecoinm", "bybit")
 WireItem = binance_wire.WireItem | bybit_wire.WireItem
@@ -40,6 +43,22 @@ def decode(
         return binance_wire.decode(venue, frame, symbols, symbol_hint=symbol_hint)
     if venue == bybit_wire.VENUE:
         return bybit_wire.decode(frame, symbols)
+    raise WireError(f"no native wire decoder for {venue!r}; native venues are {', '.join(VENUES)}")
+
+
+def decode_raw(
+    venue: str,
+    raw: bytes | str,
+    symbols: Mapping[str, str] | None = None,
+    *,
+    symbol_hint: str | None = None,
+) -> list[WireItem]:
+    """``decode`` from the frame's wire text: typed (msgspec) for the common frames, else
+    ``json.loads`` + ``decode``; same inputs, same WireError (also for text that is not JSON)."""
+    if venue in binance_wire.VENUES:
+        return binance_schemas.decode_raw(venue, raw, symbols, symbol_hint=symbol_hint)
+    if venue == bybit_wire.VENUE:
+        return bybit_schemas.decode_raw(raw, symbols)
     raise WireError(f"no native wire decoder for {venue!r}; native venues are {', '.join(VENUES)}")
 
 
@@ -68,8 +87,24 @@ class MarketDecoder:
         """Inputs produced by one frame (possibly none while a book waits for a snapshot)."""
         if self.venue == bybit_wire.VENUE:
             frame = self.tickers.merge(frame)
+        return self._inputs(decode(self.venue, frame, self.symbols, symbol_hint=symbol_hint))
+
+    def feed_raw(self, raw: bytes | str, *, symbol_hint: str | None = None) -> list[MarketInput]:
+        """``feed`` from the frame's wire text (typed decoding; Bybit tickers take the dict road
+        because their deltas are merged into the last full ticker)."""
+        if self.venue == bybit_wire.VENUE and _TICKERS in (
+            raw if isinstance(raw, bytes) else raw.encode()
+        ):
+            try:
+                frame = json.loads(raw)
+            except ValueError as e:
+                raise WireError(f"bybit: frame is not JSON ({e})") from None
+            return self.feed(frame, symbol_hint=symbol_hint)
+        return self._inputs(decode_raw(self.venue, raw, self.symbols, symbol_hint=symbol_hint))
+
+    def _inputs(self, items: list[WireItem]) -> list[MarketInput]:
         out: list[MarketInput] = []
-        for item in decode(self.venue, frame, self.symbols, symbol_hint=symbol_hint):
+        for item in items:
             if isinstance(item, binance_wire.DepthDiff | binance_wire.DepthSnapshot):
                 book = self.binance_books.setdefault(
                     item.symbol, BinanceBook(self.venue, item.symbol)
@@ -101,3 +136,6 @@ class MarketDecoder:
             out.append(FeedStatus(self.venue, symbol, ts_ms, stale=False, reason="book resynced"))
         top, depth = book.top(), book.depth(self.depth_levels)
         return out + [x for x in (top, depth) if x is not None]
+
+
+_TICKERS = b'"tickers.'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from math import isfinite
 from typing import Any
 
 from sim.errors import FeedError
@@ -56,19 +57,55 @@ def wire_int(data: dict[str, Any], key: str, what: str) -> int:
     raise WireError(f"{what}: {key} must be an integer, was {raw!r}")
 
 
-def wire_levels(raw: Any, what: str) -> tuple[tuple[Decimal, Decimal], ...]:
-    """Order-book levels ``[[price, qty], ...]`` as Decimals; qty 0 means "remove the level"."""
+RawLevel = tuple[str, str]
+
+
+def wire_levels(raw: Any, what: str) -> tuple[RawLevel, ...]:
+    """Order-book levels ``[[price, qty], ...]``, checked, kept as the wire's strings.
+
+    qty 0 means "remove the level". No Decimal is made here: a book turns only the levels it
+    shows into Decimals (``adapters/depth.py``), most wire levels never reach the engine.
+    """
     if not isinstance(raw, list):
         raise WireError(f"{what}: levels must be a list, was {type(raw).__name__}")
-    out: list[tuple[Decimal, Decimal]] = []
     for level in raw:
         if not isinstance(level, list | tuple) or len(level) < 2:
             raise WireError(f"{what}: a level must be [price, qty], was {level!r}")
-        try:
-            price, qty = Decimal(level[0]), Decimal(level[1])
-        except (InvalidOperation, TypeError):
-            raise WireError(f"{what}: level {level!r} is not numeric") from None
-        if not price.is_finite() or not qty.is_finite() or price <= 0 or qty < 0:
-            raise WireError(f"{what}: level {level!r} has a bad price or quantity")
-        out.append((price, qty))
-    return tuple(out)
+    return wire_raw_levels(raw, what)
+
+
+def wire_raw_levels(raw: list[Any], what: str, *, strings: bool = False) -> tuple[RawLevel, ...]:
+    """Check ``(price, qty)`` pairs (price > 0, qty >= 0, both finite numbers) by float value.
+
+    The checks run over whole columns (a NaN or an infinity makes the sum non-finite).
+    ``strings``: the pairs are already ``tuple[str, str]`` (msgspec checked the types).
+    """
+    if not raw:
+        return ()
+    try:
+        prices = [float(level[0]) for level in raw]
+        qtys = [float(level[1]) for level in raw]
+    except (TypeError, ValueError):
+        bad = next(lv for lv in raw if not _numeric(lv[0]) or not _numeric(lv[1]))
+        raise WireError(f"{what}: level {list(bad)!r} is not numeric") from None
+    if not isfinite(sum(prices)) or min(prices) <= 0 or not isfinite(sum(qtys)) or min(qtys) < 0:
+        bad = next(
+            lv
+            for lv, p, q in zip(raw, prices, qtys, strict=True)
+            if not (0 < p < _INF and 0 <= q < _INF)
+        )
+        raise WireError(f"{what}: level {list(bad)!r} has a bad price or quantity")
+    if strings:
+        return tuple(raw)
+    return tuple((str(lv[0]), str(lv[1])) for lv in raw)
+
+
+def _numeric(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+_INF = float("inf")

@@ -50,6 +50,12 @@ class RiskSettings(_Section):
     daily_loss_limit_pct: Decimal = Field(Decimal(3), ge=0, le=100, description="daily loss lock")
     max_trades_per_day: int = Field(20, ge=0, description="entries per UTC day; 0 = unlimited")
     cooloff_minutes: int = Field(60, ge=0, description="length of a lock")
+    confirm_notional_x_equity: Decimal = Field(
+        Decimal(5), ge=0, description="desk asks y/n above this notional ÷ equity; 0 = never"
+    )
+    confirm_leverage: Decimal = Field(
+        Decimal(20), ge=0, description="desk asks y/n above this leverage; 0 = never"
+    )
 
 
 class FillSettings(_Section):

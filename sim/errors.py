@@ -10,8 +10,7 @@
     ├── FeedError                 4  connect, subscribe or stream failure (incl. no network)
     ├── JournalError              5  journal locked, read-only, full, foreign or corrupt
     └── InvariantError            70 a bug: money not conserved, illegal state transition
-        ├── InvalidTransition
-        └── CurrencyMismatch
+        └── InvalidTransition
 
 Rejections, liquidations and guard denials are *events*, never exceptions.
 Exit code 2 is shared by every error the user can fix by changing what they typed or pointed at.
@@ -55,8 +54,4 @@ class InvariantError(MicrofutError):
 
 
 class InvalidTransition(InvariantError):
-    pass
-
-
-class CurrencyMismatch(InvariantError):
     pass

@@ -19,7 +19,7 @@ from sim.display import fmt, ts_text
 from sim.engine.account import Account
 from sim.engine.commands import Deposit, PlaceOrder
 from sim.engine.events import Event, TradeClosed
-from sim.engine.spec import ContractSpec, MarginTier
+from sim.engine.spec import ContractSpec, MarginTier, with_fees
 from sim.errors import InputError
 from sim.guards import GuardLimits
 from sim.interrupt import DeferredInterrupt
@@ -91,21 +91,6 @@ def is_raw_recording(data: Path) -> bool:
     if data.is_dir():
         return (data / "manifest.json").exists()
     return data.suffix.lower() not in CANDLE_SUFFIXES
-
-
-def with_fees(
-    spec: ContractSpec, maker: Decimal | None = None, taker: Decimal | None = None
-) -> ContractSpec:
-    """The spec with the maker/taker fee rates given (None keeps the market's).
-
-    Local stand-in for the engine's ``sim.engine.spec.with_fees`` until that lands.
-    """
-    changes: dict[str, Decimal] = {}
-    if maker is not None:
-        changes["maker_fee"] = maker
-    if taker is not None:
-        changes["taker_fee"] = taker
-    return replace(spec, **changes) if changes else spec  # type: ignore[arg-type]
 
 
 def resolve(
@@ -327,6 +312,7 @@ def _replay(
         if session_id is None:  # a new run; a resumed one continues its session
             session_id = journal.start_session(account.name, "replay", params)
         link = JournalLink(journal, account.name, session_id)
+        journal.group()  # several batches per commit (see sim/journal/group.py); close() commits
     session = Session(account, limits=options.limits, guards_key=GUARDS_KEY, journal=link)
     events: list[Event] = []
     session.subscribe(events.extend)

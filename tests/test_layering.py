@@ -52,9 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("sim", "adapters")
 MAX_LINES = 450
 # Pending work of other helpers (issue 13), named so nothing new can join them unnoticed.
-ENGINE_CIRCLE_PENDING = "the engine helper is decomposing Account (issue 13 item 2)"
 OVERSIZED_PENDING = {
-    "sim.engine.account": "engine helper: Account becomes a thin facade (issue 13)",
     "adapters.replay": "adapters owners: split by concept (issue 13)",
     "adapters.ccxt_feed": "adapters owners: split by concept (issue 13)",
 }
@@ -160,7 +158,6 @@ def test_no_import_circle_outside_the_engine() -> None:
     assert [c for c in _circles() if not _engine_only(c)] == []
 
 
-@pytest.mark.xfail(reason=ENGINE_CIRCLE_PENDING, strict=False)
 def test_no_import_circle_inside_the_engine() -> None:
     assert [c for c in _circles() if _engine_only(c)] == []
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.wire_errors import (
+    RawLevel,
     WireError,
     opt_wire_decimal,
     wire_decimal,
@@ -24,7 +25,7 @@ from adapters.wire_errors import (
 from sim.engine.market import BookTop, FundingRate, LastTrade, MarketInput, MarkPrice
 
 VENUES = ("binanceusdm", "binancecoinm")
-Levels = tuple[tuple[Decimal, Decimal], ...]
+Levels = tuple[RawLevel, ...]  # the wire's (price, qty) strings, checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +71,26 @@ def unified_symbol(venue: str, venue_id: str, symbols: SymbolMap | None = None) 
     ``BTCUSDT`` → ``BTC/USDT:USDT``, ``BTCUSDT_220325`` → ``BTC/USDT:USDT-220325``,
     ``BTCUSD_PERP`` → ``BTC/USD:BTC``, ``BTCUSD_240927`` → ``BTC/USD:BTC-240927``.
     """
-    vid = venue_id.upper()
-    if symbols and vid in symbols:
-        return symbols[vid]
+    if symbols:
+        vid = venue_id.upper()
+        if vid in symbols:
+            return symbols[vid]
+    named = _NAMED.setdefault(venue, {})
+    known = named.get(venue_id)
+    if known is not None:
+        return known
+    name = _standard_name(venue, venue_id.upper())
+    if name is None:
+        raise WireError(f"{venue}: unknown market id {venue_id!r}; load the venue's markets first")
+    if len(named) < 10_000:
+        named[venue_id] = name
+    return name
+
+
+_NAMED: dict[str, dict[str, str]] = {}  # venue -> id as sent -> symbol: no regex per message
+
+
+def _standard_name(venue: str, vid: str) -> str | None:
     if venue == "binancecoinm" and (m := _COINM.match(vid)):
         base, when = m.groups()
         return f"{base}/USD:{base}" + ("" if when == "PERP" else f"-{when}")
@@ -83,7 +101,7 @@ def unified_symbol(venue: str, venue_id: str, symbols: SymbolMap | None = None) 
         if m := _LINEAR.match(vid):
             base, quote = m.groups()
             return f"{base}/{quote}:{quote}"
-    raise WireError(f"{venue}: unknown market id {venue_id!r}; load the venue's markets first")
+    return None
 
 
 def venue_id(symbol: str, symbols: SymbolMap | None = None) -> str:
@@ -218,6 +236,8 @@ def decode(
         if "result" in frame and "id" in frame:
             return []  # SUBSCRIBE acknowledgement
         raise WireError(f"{venue}: frame has no event type 'e': {str(frame)[:80]}")
+    if not isinstance(event, str):
+        raise WireError(f"{venue}: event type 'e' must be a string, was {event!r}")
     handler = HANDLERS.get(event)
     return handler(venue, frame, symbols) if handler else []
 

@@ -9,14 +9,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from adapters.wire_errors import WireError, opt_wire_decimal, wire_int, wire_levels, wire_price
+from adapters.wire_errors import (
+    RawLevel,
+    WireError,
+    opt_wire_decimal,
+    wire_int,
+    wire_levels,
+    wire_price,
+)
 from sim.engine.market import FundingRate, LastTrade, MarketInput, MarkPrice
 
 VENUE = "bybit"
-Levels = tuple[tuple[Decimal, Decimal], ...]
+Levels = tuple[RawLevel, ...]  # the wire's (price, qty) strings, checked
 SymbolMap = Mapping[str, str]
 
 
@@ -44,14 +50,23 @@ _SUFFIX_RULES = (
 )
 
 
+_NAMED: dict[str, str] = {}  # id -> symbol: no regex per message
+
+
 def unified_symbol(venue_id: str, symbols: SymbolMap | None = None) -> str:
     """The ccxt symbol for a Bybit id: the map first, then ``XRPUSDT`` → ``XRP/USDT:USDT``,
     ``BTCPERP`` → ``BTC/USDC:USDC``, ``BTCUSD`` → ``BTC/USD:BTC`` (inverse)."""
     if symbols and venue_id in symbols:
         return symbols[venue_id]
+    known = _NAMED.get(venue_id)
+    if known is not None:
+        return known
     for pattern, form in _SUFFIX_RULES:
         if m := pattern.match(venue_id):
-            return form.format(b=m.group(1))
+            name = form.format(b=m.group(1))
+            if len(_NAMED) < 10_000:
+                _NAMED[venue_id] = name
+            return name
     raise WireError(f"bybit: unknown market id {venue_id!r}; load the venue's markets first")
 
 
@@ -77,7 +92,8 @@ def _trades(frame: dict[str, Any], symbols: SymbolMap | None) -> list[WireItem]:
     for d in rows:
         if not isinstance(d, dict):
             raise WireError(f"{what}: a trade must be an object, was {d!r}")
-        side = {"Buy": "buy", "Sell": "sell"}.get(d.get("S", ""))
+        taker = d.get("S")
+        side = {"Buy": "buy", "Sell": "sell"}.get(taker) if isinstance(taker, str) else None
         qty = opt_wire_decimal(d, "v", what)
         if qty is None or qty <= 0:
             raise WireError(f"{what}: v must be a positive size, was {d.get('v')!r}")

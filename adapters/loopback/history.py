@@ -49,6 +49,7 @@ BINANCE_KLINE_LIMIT = (500, 1500)
 BINANCE_FUNDING_LIMIT = (100, 1000)
 BYBIT_KLINE_LIMIT = (200, 1000)
 BYBIT_FUNDING_LIMIT = (200, 200)
+PRICES = ("open", "high", "low", "close")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +75,12 @@ def market_id(venue: str, symbol: str) -> str:
 @cache
 def _load(path: Path, kind: str) -> Series:
     if kind == "funding_rate":  # keep the recorded ms jitter of fundingTime (load_series floors it)
-        raw = pd.read_feather(path) if path.suffix == ".feather" else pd.read_csv(path)
+        readers = {".feather": pd.read_feather, ".parquet": pd.read_parquet}
+        raw = readers.get(path.suffix, pd.read_csv)(path)
         if "timestamp_ms" in raw.columns:
             ts = raw["timestamp_ms"].to_numpy(dtype="int64")
         else:
-            ts = (pd.to_datetime(raw["date"], utc=True).astype("int64") // 1_000_000).to_numpy()
+            ts = pd.to_datetime(raw["date"], utc=True).dt.as_unit("ms").astype("int64").to_numpy()
         col = "funding_rate" if "funding_rate" in raw.columns else "open"
         return Series(np.asarray(ts, dtype="int64"), {"rate": raw[col].to_numpy(dtype="float64")})
     df = load_series(path)
@@ -147,7 +149,7 @@ def binance_klines(history: RecordedHistory, query: dict[str, str], kind: str) -
     for i in range(rows.start, rows.stop):
         t = int(s.ts[i])
         vol = num(v["volume"][i]) if kind == "futures" else "0"
-        ohlc = [num(v[c][i]) for c in ("open", "high", "low", "close")]
+        ohlc = [num(v[c][i]) for c in PRICES]
         out.append([t, *ohlc, vol, t + step - 1, "0", 0, "0", "0", "0"])
     return 200, out
 
@@ -209,9 +211,6 @@ def bybit_klines(history: RecordedHistory, query: dict[str, str], kind: str) -> 
             row = [str(int(s.ts[i])), *(num(s.values[c][i]) for c in cols)]
             result["list"].append(row + (["0"] if kind == "futures" else []))  # turnover
     return 200, bybit_envelope(0, "OK", result)
-
-
-PRICES = ("open", "high", "low", "close")
 
 
 def bybit_funding(history: RecordedHistory, query: dict[str, str]) -> Answer:

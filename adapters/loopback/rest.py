@@ -5,7 +5,7 @@ snapshots and last trade / book ticker from the 2024-08-08 captures (USDⓈ-M an
 Bybit v5 instruments-info, and the candle / mark / funding history of ``ohlcv/`` (see
 ``adapters.loopback.history``). Anything else answers with the venue's own error payload.
 Bybit's risk-limit tiers are served from ``bybit/v5_risk_limit_items.json`` when such a recording
-exists, else as an empty list (no Bybit tiers were recorded).
+exists; none was recorded so far, and the route then answers like an unrecorded path.
 
 Two transports share one answer table: an aiohttp app (``rest_app`` / ``add_rest_routes``,
 for tests and the loopback exchange) and a ``requests`` transport adapter that lets the sync ccxt
@@ -244,12 +244,10 @@ class RecordedVenue:
         symbol = query.get("symbol", "").upper()
         if symbol and symbol not in self._bybit_ids() | self.history.symbols:
             return 200, _bybit_envelope(10001, "params error: Symbol Is Invalid", {})
-        rows: list[Any] = []
-        for d in self.data_dirs:
-            if (d / BYBIT_RISK_LIMITS).exists():
-                items = load_json(d / BYBIT_RISK_LIMITS)
-                rows = items.get(category, []) if isinstance(items, dict) else []
-                break
+        if not any((d / BYBIT_RISK_LIMITS).exists() for d in self.data_dirs):
+            return 404, _bybit_envelope(10001, "path /v5/market/risk-limit is not recorded", {})
+        items = load_json(find_data_file(BYBIT_RISK_LIMITS, self.data_dirs))
+        rows: list[Any] = items.get(category, []) if isinstance(items, dict) else []
         if symbol:
             rows = [r for r in rows if r.get("symbol") == symbol]
         return 200, _bybit_envelope(0, "OK", {"category": category, "list": rows})

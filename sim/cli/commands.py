@@ -20,6 +20,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "run_cmd": ("run", "sweep"),
     "journal_cmd": ("journal",),
     "feed_cmd": ("record", "exchange"),
+    "web_cmd": ("web",),
     "data_cmd": ("data",),
 }
 

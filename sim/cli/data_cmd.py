@@ -77,9 +77,15 @@ def _download(
                         f"{exchange} has no {job.label} between {_text(start_ms)} and "
                         f"{_text(end_ms)}; choose a range the venue traded in"
                     )
-            if exchange == "bybit":
-                path, n = dl.save_risk_limits(ex, exchange, symbol, root)
-                result.risk_limits.append({"symbol": symbol, "tiers": n, "path": path})
+            if exchange == "bybit":  # an extra: a refusal is a warning, not a failed download
+                try:
+                    path, n = dl.save_risk_limits(ex, exchange, symbol, root)
+                    note = ""
+                except DataError as e:
+                    path, n, note = None, 0, str(e)
+                result.risk_limits.append(
+                    {"symbol": symbol, "tiers": n, "path": path, "error": note}
+                )
     return result
 
 
@@ -160,7 +166,7 @@ def download(
         if r["tiers"]:
             render.stdout.print(f"risk-limit tiers for {r['symbol']}: {r['tiers']} in {r['path']}")
         else:
-            render.warn(f"{exchange} served no risk-limit tiers for {r['symbol']}")
+            render.warn(r["error"] or f"{exchange} served no risk-limit tiers for {r['symbol']}")
 
 
 def _when(value: datetime | None) -> str:
@@ -180,6 +186,7 @@ class ListedSeries:
     rows: int
     gaps: int
     path: Path
+    error: str = ""  # the file could not be read: why (rows and gaps are then 0)
 
 
 def count_gaps(ts_ms: Any, step_ms: int) -> int:
@@ -193,22 +200,21 @@ def count_gaps(ts_ms: Any, step_ms: int) -> int:
 
 
 def _sources() -> list[tuple[str, Path]]:
-    """(source, folder) in search order: downloads per venue, configured folders, the sample."""
+    """(source, folder) in search order: downloaded venues, data folders, the bundled sample."""
     from config.settings import bundled_dir
 
-    data = context.settings().data
     downloads, bundled = downloads_root(), bundled_dir()
     found: list[tuple[str, Path]] = []
     if downloads.is_dir():
         found += [("downloaded", d) for d in sorted(downloads.iterdir()) if d.is_dir()]
-    for d in data.data_dirs:
+    for d in context.settings().data.data_dirs:
         if d.is_dir() and d != downloads:
             found.append(("bundled" if d == bundled else "data dir", d))
     seen: set[Path] = set()
     out = []
     for source, d in found:
         key = d.resolve()
-        if key not in seen and not any(key.is_relative_to(s) for s in seen):
+        if key not in seen:
             seen.add(key)
             out.append((source, d))
     return out
@@ -222,13 +228,18 @@ def list_all() -> list[ListedSeries]:
     out = []
     for source, folder in _sources():
         for sf in list_series(folder):
-            df = load_series(sf.path)
+            venue = folder.name if source == "downloaded" else sf.path.parent.name
+            try:
+                df = load_series(sf.path)
+            except DataError as e:  # one damaged file must not hide the others
+                out.append(ListedSeries(source, venue, sf.symbol, sf.kind, sf.timeframe,
+                                        None, None, 0, 0, sf.path, str(e)))  # fmt: skip
+                continue
             ts = df["ts_ms"]
             try:
                 step = int(ccxt.Exchange.parse_timeframe(sf.timeframe) * 1000)
             except Exception:  # a name that is no timeframe: no gap count
                 step = 0
-            venue = folder.name if source == "downloaded" else sf.path.parent.name
             out.append(
                 ListedSeries(
                     source, venue, sf.symbol, sf.kind, sf.timeframe,
@@ -280,6 +291,9 @@ def list_cmd(as_json: JsonOpt = False) -> None:
         render.stdout.print(_series_table(f"{source} · {venue}", items))
     if not series:
         render.warn("no series found; run `microfut data download` to fetch some")
+    for s in series:
+        if s.error:
+            render.warn(s.error)
 
 
 def register(app: typer.Typer) -> None:

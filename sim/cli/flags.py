@@ -7,6 +7,11 @@ from typing import TYPE_CHECKING
 
 from sim.errors import InputError
 
+DB_HELP = (
+    "journal file \\[default: journal.sqlite in the data home (MICROFUT_HOME, or the \\[data] "
+    "home setting); `microfut --version` prints the folder]"
+)
+
 if TYPE_CHECKING:
     from sim.engine.spec import MarginTier
 
@@ -24,3 +29,22 @@ def user_tier(rate: Decimal | None, cum: Decimal | None, number: int) -> MarginT
     from sim.engine.spec import MarginTier
 
     return MarginTier(number, Decimal(0), None, rate, cum or Decimal(0), Decimal(0))
+
+
+def hide_flag_types() -> None:
+    """Help shows no ``<bool>`` after an on/off flag (``--json``, ``--help``): a flag takes no
+    value, so naming a type there reads as if one were expected. Typer ≥ 0.20 prints one for
+    every option; other types (``<path>``, ``<int>``) stay."""
+    from typer.core import TyperOption
+
+    if getattr(TyperOption, "_microfut_flags", False):
+        return
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: object) -> str | None:
+        if self.is_flag and self.is_bool_flag:
+            return None
+        return shown(self, ctx)  # type: ignore[arg-type]
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+    TyperOption._microfut_flags = True  # type: ignore[attr-defined]

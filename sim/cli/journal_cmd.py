@@ -14,7 +14,8 @@ import typer
 
 from sim.cli import context, render
 from sim.cli import journal_render as jr
-from sim.cli.render import fmt, grid_table, kv_table, ts_text
+from sim.cli.flags import DB_HELP
+from sim.cli.render import grid_table
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 journal_app = typer.Typer(help="The trade journal: list, show, note, tag, report, plot, export.")
 
-DbOpt = Annotated[Path | None, typer.Option("--db", help="journal file (default: [data] journal)")]
+DbOpt = Annotated[Path | None, typer.Option("--db", help=DB_HELP)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 AccountOpt = Annotated[str | None, typer.Option("--account", "-a", help="only this account")]
 SinceOpt = Annotated[
@@ -92,7 +93,7 @@ def list_trades(
     if as_json:
         render.print_json({"trades": [jr.trade_json(r) for r in records]})
         return
-    columns = ["#", "symbol", "side", "closed UTC", "contracts", "entry", "exit", "net", "R"]
+    columns = ["#", "symbol", "side", "closed UTC", "traded / max", "entry", "exit", "net", "R"]
     columns += ["exit reason", "tags"]
     for name in sorted({r["account"] for r in records}):
         rows = [
@@ -101,11 +102,11 @@ def list_trades(
                 r["symbol"],
                 r["side"],
                 short_time(r["close_ts_ms"]),
-                abs(r["contracts"]),
+                jr.sizes(r),
                 jr.px(r, r["entry_price"]),
                 jr.px(r, r["exit_price"]),
                 jr.cash(r["net_pnl"], r["currency"]),
-                jr.r_text(stats.r_multiple(r["net_pnl"], r["risk_at_entry"])),
+                jr.r_text(stats.r_multiple(r["net_pnl"], r["risk_at_open"])),
                 r["exit_reason"],
                 ",".join(r["tags"]),
             ]
@@ -151,35 +152,11 @@ def show_trade(
     def cash(value: Decimal | None) -> str:
         return jr.cash(value, t["currency"])
 
+    r_mult = stats.r_multiple(t["net_pnl"], t.get("risk_at_open", t["risk_at_entry"]))
     if as_json:
-        render.print_json(
-            story | {"r_multiple": stats.r_multiple(t["net_pnl"], t["risk_at_entry"])}
-        )
+        render.print_json(story | {"r_multiple": r_mult})
         return
-    render.stdout.print(
-        kv_table(
-            f"trade {t['id']} ({t['trade_key']}) {t['account']} {t['venue']} {t['symbol']}",
-            [
-                ("side", t["side"]),
-                ("opened / closed", f"{ts_text(t['open_ts_ms'])} / {ts_text(t['close_ts_ms'])}"),
-                (
-                    "contracts × multiplier",
-                    f"{fmt(abs(t['contracts']))} × {fmt(t['contract_size'])}",
-                ),
-                ("leverage / margin", f"{fmt(t['leverage'])}x {t['margin_mode']}"),
-                ("entry / exit", f"{jr.px(t, t['entry_price'])} / {jr.px(t, t['exit_price'])}"),
-                ("stop at entry", jr.px(t, t["stop_at_entry"])),
-                ("risk at entry", cash(t["risk_at_entry"])),
-                ("realized (gross)", cash(t["realized_pnl"])),
-                ("fees", cash(t["fees"])),
-                ("funding", cash(t["funding"])),
-                ("net", f"{cash(t['net_pnl'])} {t['currency']}"),
-                ("R", jr.r_text(stats.r_multiple(t["net_pnl"], t["risk_at_entry"]))),
-                ("exit reason", t["exit_reason"]),
-                ("tags", ", ".join(story["tags"]) or "-"),
-            ],
-        )
-    )
+    render.stdout.print(jr.trade_table(t, story["tags"], r_mult))
     jr.story_tables(story)
 
 

@@ -57,12 +57,54 @@ def held(contracts: Decimal | None) -> str:
     return f"{fmt(abs(contracts))} {side}" if contracts else "flat"
 
 
+def sizes(row: dict[str, Any]) -> str:
+    """Contracts traded into the trade / the largest size held (they differ when scaled)."""
+    traded = row.get("size_traded")
+    most = abs(row["contracts"])
+    return fmt(most) if traded is None or traded == most else f"{fmt(traded)} / {fmt(most)}"
+
+
 def trade_json(row: dict[str, Any]) -> dict[str, Any]:
     from sim.review import stats
 
     out = {k: v for k, v in row.items() if k not in ("opened", "closed", "r")}
-    out["r_multiple"] = stats.r_multiple(row["net_pnl"], row["risk_at_entry"])
+    out["r_multiple"] = stats.r_multiple(row["net_pnl"], row.get("risk_at_open"))
     return out
+
+
+def trade_table(t: dict[str, Any], tags: list[str], r_mult: Decimal | None) -> Any:
+    """One trade's figures: sizes, leverage and risk AT OPEN beside the averages."""
+    cur = t["currency"]
+    lev_open = t.get("leverage_at_open", t["leverage"])
+    lev = f"{fmt(lev_open)}x {t['margin_mode']} at open"
+    if lev_open != t["leverage"]:
+        lev += f" ({fmt(t['leverage'])}x at close)"
+    traded = t.get("size_traded", abs(t["contracts"]))
+    rows = [
+        ("side", t["side"]),
+        ("opened / closed", f"{ts_text(t['open_ts_ms'])} / {ts_text(t['close_ts_ms'])}"),
+        ("multiplier", fmt(t["contract_size"])),
+        ("contracts traded / max held", f"{fmt(traded)} / {fmt(abs(t['contracts']))}"),
+        ("leverage / margin", lev),
+        ("entry at open", f"{px(t, t.get('entry_at_open'))} × {fmt(t.get('contracts_at_open'))}"),
+        ("entry (average) / exit", f"{px(t, t['entry_price'])} / {px(t, t['exit_price'])}"),
+        ("stop at entry", px(t, t["stop_at_entry"])),
+        ("risk at open", cash(t.get("risk_at_open"), cur)),
+        ("realized (gross)", cash(t["realized_pnl"], cur)),
+        ("fees", cash(t["fees"], cur)),
+        ("funding", cash(t["funding"], cur)),
+        ("net", f"{cash(t['net_pnl'], cur)} {cur}"),
+        ("R (on risk at open)", r_text(r_mult)),
+        ("exit reason", t["exit_reason"]),
+        ("tags", ", ".join(tags) or "-"),
+    ]
+    title = f"trade {t['id']} ({t['trade_key']}) {t['account']} {t['venue']} {t['symbol']}"
+    return kv_table(title, rows)
+
+
+def rate_pct(rate: Decimal | None) -> str:
+    """A funding rate as the desk shows it: percent per interval (0.01%)."""
+    return "-" if rate is None else f"{(rate * PCT).normalize():f}%"
 
 
 def story_tables(story: dict[str, Any]) -> None:
@@ -101,7 +143,7 @@ def story_tables(story: dict[str, Any]) -> None:
         rows = [
             [
                 ts_text(f["funding_time_ms"]),
-                f["rate"],
+                rate_pct(f["rate"]),
                 px(t, f["mark_price"]),
                 held(f["contracts"]),
                 cash(f["amount"], cur),
@@ -117,13 +159,32 @@ def story_tables(story: dict[str, Any]) -> None:
         shown += [(k, liq[k]) for k in ("tier", "mmr")]
         shown += [(k, cash(liq[k], cur)) for k in moneys] + [("rule", liq["rule"])]
         render.stdout.print(kv_table("liquidation (full digits: --json)", shown))
-    for note in story["notes"]:
-        render.stdout.print(f"note {note['id']} ({ts_text(note['written_ms'])}): {note['text']}")
+    changes = story.get("leverage_changes") or []
+    if changes:
+        rows_l = [
+            [c["seq"], short_time(c["ts_ms"], seconds=True), f"{fmt(c['leverage'])}x",
+             c["margin_mode"]]
+            for c in changes
+        ]  # fmt: skip
+        cols_l = ["seq", "time", "leverage", "margin"]
+        render.stdout.print(grid_table("leverage changes during the trade", cols_l, rows_l))
+    for note in story["notes"]:  # the trader's words verbatim: "[stop moved]" is not markup
+        render.stdout.print(
+            f"note {note['id']} ({ts_text(note['written_ms'])}): {note['text']}",
+            markup=False, highlight=False,
+        )  # fmt: skip
 
 
 def status_mark(status: str | None) -> str:
     """The mark after an account whose latest run was stopped by Ctrl-C (empty otherwise)."""
     return " (interrupted)" if status == "interrupted" else ""
+
+
+def share(value: Decimal | None, gross: Decimal) -> str:
+    """A share of gross P&L, or why there is none (gross ≈ 0)."""
+    if value is None and gross != 0:
+        return "- : gross below it"
+    return pct(value)
 
 
 def _ids(values: list[int]) -> str:
@@ -136,8 +197,9 @@ def print_report(rep: stats.AccountReport) -> None:
     def _money(value: Decimal | None) -> str:
         return cash(value, rep.currency)
 
-    period = f"{ts_text(rep.since_ms) if rep.since_ms else 'start'} → "
-    period += ts_text(rep.until_ms) if rep.until_ms else "now"
+    start = rep.since_ms if rep.since_ms is not None else rep.first_open_ms
+    end = rep.until_ms if rep.until_ms is not None else rep.last_close_ms
+    period = f"{ts_text(start) if start else '-'} → {ts_text(end) if end else '-'} UTC"
     rows = [
         ("period", period),
         ("trades (won / lost / even)", f"{s.trades} ({s.wins} / {s.losses} / {s.breakeven})"),
@@ -147,11 +209,11 @@ def print_report(rep: stats.AccountReport) -> None:
         ("profit factor", fmt(s.profit_factor, 2)),
         ("average R", r_text(s.average_r)),
         ("gross P&L", _money(s.gross_pnl)),
-        ("fees (share of gross)", f"{_money(s.fees)} ({pct(s.fee_share)})"),
-        ("funding (share paid)", f"{_money(s.funding)} ({pct(s.funding_share)})"),
+        ("fees (share of gross)", f"{_money(s.fees)} ({share(s.fee_share, s.gross_pnl)})"),
+        ("funding (share paid)", f"{_money(s.funding)} ({share(s.funding_share, s.gross_pnl)})"),
         ("net P&L", f"{_money(s.net_pnl)} {rep.currency}"),
         ("equity start → end", f"{_money(s.starting_balance)} → {_money(s.ending_equity)}"),
-        ("max drawdown", f"{_money(s.max_drawdown)} ({fmt(s.max_drawdown_pct, 1)}%)"),
+        ("max drawdown (at closes)", f"{_money(s.max_drawdown)} ({fmt(s.max_drawdown_pct, 1)}%)"),
         ("leverage average / max", f"{fmt(s.average_leverage, 1)}x / {fmt(s.max_leverage)}x"),
     ]
     title = f"journal report: {rep.account}{status_mark(rep.status)}"

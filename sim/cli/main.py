@@ -16,10 +16,12 @@ import typer
 
 from sim import __version__
 from sim.cli import context
+from sim.cli.flags import hide_flag_types
 from sim.cli.render import stderr
 from sim.errors import MicrofutError
 
 log = logging.getLogger("microfut")
+hide_flag_types()
 
 app = typer.Typer(
     name="microfut",

@@ -81,10 +81,14 @@ def _number(flag: str, text: str | None) -> Decimal | None:
 
 
 def fee_rate(flag: str, text: str | None) -> Decimal | None:
-    """A fee rate flag: a fraction (0.0004 = 0.04 %), negative for a maker rebate, below 1."""
+    """A fee rate flag, checked before any data is read (the same bounds as
+    ``sim.engine.spec.with_fees``: a fraction below 1, a maker rebate above -1, a taker ≥ 0)."""
     rate = _number(flag, text)
-    if rate is not None and not (-1 < rate < 1):
-        raise InputError(f"{flag} is a fraction like 0.0004 (0.04 %), was {text}")
+    low = Decimal(0) if flag == "--taker-fee" else Decimal(-1)
+    if rate is not None and not (low <= rate < 1 and rate != -1):
+        raise InputError(
+            f"{flag} must be a fraction between {low} and 1 (0.0005 = 0.05 %), was {rate}"
+        )
     return rate
 
 

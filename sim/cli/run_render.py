@@ -45,7 +45,7 @@ def _summary_rows(s: RunSummary) -> list[tuple[str, Any]]:
             f"{render.fmt(s.equity_change, 2)} ({render.fmt(s.return_pct, 2)} %)",
         ),
         (f"ending equity {cur}", render.fmt(s.ending_equity, 2)),
-        (f"max drawdown {cur}", render.fmt(s.max_drawdown, 2) + pct),
+        (f"max drawdown at closes {cur}", render.fmt(s.max_drawdown, 2) + pct),
         (f"fees {cur}", render.fmt(s.fees, 2)),
         (f"funding {cur} (+ received)", render.fmt(s.funding, 2)),
         ("liquidations", str(s.liquidations)),

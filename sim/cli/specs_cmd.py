@@ -42,6 +42,32 @@ def _size_text(spec: ContractSpec) -> str:
     return f"{render.fmt(spec.contract_size)} {unit}"
 
 
+def _list_table(title: str, specs: list[Any], width: int) -> Any:
+    """The markets as a borderless table whose symbol column is never cut (it is what the user
+    types); below 110 columns the venue id (rarely typed) is left out to make room."""
+    from rich import box
+    from rich.table import Table
+
+    wide = width >= 110
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True, padding=(0, 1))  # fmt: skip
+    table.add_column("symbol", no_wrap=True)
+    columns = ["id"] if wide else []
+    columns += ["type", "margin", "1 contract", "tick", "step", "min", "max lev"]
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("id", "type", "margin") else "right")
+    for s in specs:
+        row = [s.venue_id] if wide else []
+        row += [
+            s.kind if s.expiry_ms is None else f"future {render.ts_text(s.expiry_ms)[2:10]}",
+            "linear" if s.linear else "inverse",
+            _size_text(s),
+            *(fmt(v) for v in (s.price_tick, s.amount_step, s.min_amount, s.max_leverage)),
+        ]
+        table.add_row(s.symbol, *row)
+    return table
+
+
 @specs_app.command("list")
 def list_specs(
     exchange: ExchangeOpt = None,
@@ -62,22 +88,7 @@ def list_specs(
         rows = [{**render.to_jsonable(s), "tiers": len(s.tiers)} for s in specs]
         render.print_json({"exchange": book.exchange, "source": book.source, "specs": rows})
         return
-    columns = ["symbol", "id", "type", "margin", "1 contract", "tick", "step", "min", "max lev"]
-    rows_t = [
-        [
-            s.symbol,
-            s.venue_id,
-            s.kind if s.expiry_ms is None else f"future {render.ts_text(s.expiry_ms)[:10]}",
-            "linear" if s.linear else "inverse",
-            _size_text(s),
-            s.price_tick,
-            s.amount_step,
-            s.min_amount,
-            s.max_leverage,
-        ]
-        for s in specs
-    ]
-    render.stdout.print(render.grid_table(f"{book.exchange} futures", columns, rows_t))
+    render.stdout.print(_list_table(f"{book.exchange} futures", specs, render.stdout.width))
     render.stderr.print(f"{len(specs)} of {len(book.specs)} markets; specs from {book.source}")
 
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from sim.cli import context, render
-from sim.cli.render import fmt, grid_table, kv_table, ts_text
+from sim.cli.flags import DB_HELP
+from sim.cli.render import fmt, kv_table, ts_text
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -24,13 +25,14 @@ if TYPE_CHECKING:
     from sim.desk.demo import DemoResult
     from sim.desk.session import DeskSession
 
+AUTO = "auto"  # --replay auto: find candles in the data folders
 NO_TERMINAL = (
     "microfut trade needs an interactive terminal; use `microfut replay` or `microfut run` "
     "for scripted runs"
 )
 DbOpt = Annotated[
     Path | None,
-    typer.Option("--db", help="journal file \\[default: from config: data.journal]"),
+    typer.Option("--db", help=DB_HELP),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output", metavar="")]
 
@@ -231,7 +233,12 @@ def trade(
     ] = None,
     account: Annotated[str | None, typer.Option("--account", "-a", help="paper account")] = None,
     replay: Annotated[
-        Path | None, typer.Option("--replay", help="practice offline on a recording or candles")
+        Path | None,
+        typer.Option(
+            "--replay",
+            help="practice offline on a recording or candles; 'auto' = the first data folder "
+            "with candles for the symbols (downloads, then the bundled month)",
+        ),
     ] = None,
     speed: Annotated[
         float,
@@ -268,12 +275,18 @@ def trade(
     book = load_spec_book(venue, settings, endpoint=endpoint if replay is None else None)
     wanted = _symbols(book, symbols)
     recorded: Any = None
+    if replay == Path(AUTO) and not replay.exists():
+        from adapters.candles import default_root
+
+        replay = default_root(settings.data.data_dirs, [book.get(w).symbol for w in wanted])
     if replay is not None:
         recorded, start_ms = _first_ms(replay, venue, wanted)
         pace = "paused" if speed == 0 else f"×{fmt(speed)}"
         where = f"replay {replay} {pace}"
     else:
         start_ms, where = int(time.time() * 1000), f"live {endpoint or venue}"
+    if replay is None:
+        _check_online(venue, settings, endpoint)
     options = DeskOptions.from_settings(
         settings, account=account, exchange=venue, mark_from_last=replay is not None
     )
@@ -296,15 +309,43 @@ def trade(
             from adapters.live import open_feed
 
             feed = open_feed(venue, wanted, settings, endpoint=endpoint)
-        from sim.desk.app import DeskApp
+        from sim.desk.app import Confirm, DeskApp
 
-        app = DeskApp(desk, wanted, feed, subtitle=f"{options.account} · {venue} · {where}")
+        confirm = Confirm(settings.risk.confirm_notional_x_equity, settings.risk.confirm_leverage)
+        # the pace lives in the status line (it changes); the subtitle names what never does
+        source = f"replay {replay.name}" if replay is not None else f"live {endpoint or venue}"
+        app = DeskApp(desk, wanted, feed, subtitle=f"{options.account} · {venue} · {source}",
+                      confirm=confirm)  # fmt: skip
         app.run()
     finally:
         desk.close()
     if app.fatal is not None:
         raise app.fatal
     _print_account(desk, as_json)
+    _check_exit(app)
+
+
+def _check_online(venue: str, settings: Settings, endpoint: str | None) -> None:
+    """A live desk that cannot reach the venue at all says so and exits 4 before opening (the
+    feed would retry forever behind a screen of '-'); drops later are shown on the desk."""
+    import asyncio
+
+    from adapters.live import check_reachable
+
+    asyncio.run(check_reachable(venue, settings, endpoint))
+
+
+def _check_exit(app: Any) -> None:
+    """A desk that crashed or hit internal errors exits non-zero (70) with one line."""
+    from sim.errors import InvariantError
+
+    if app.internal_errors:
+        raise InvariantError(
+            f"the desk hit {app.internal_errors} internal error(s), shown in its log; "
+            "the journal holds every committed event"
+        )
+    if app.return_code:
+        raise InvariantError(f"the desk stopped with an error (exit code {app.return_code})")
 
 
 def _print_account(desk: DeskSession, as_json: bool) -> None:
@@ -327,6 +368,7 @@ def _print_account(desk: DeskSession, as_json: bool) -> None:
         ("working orders", str(len(acct.open_orders()))),
     ]))  # fmt: skip
     if acct.positions():
-        from sim.desk.app import POSITION_COLUMNS, position_rows
+        from sim.desk.panels import position_rows, position_table
 
-        render.stdout.print(grid_table("open positions", POSITION_COLUMNS, position_rows(desk)))
+        render.stdout.print("open positions", style="bold")
+        render.stdout.print(position_table(position_rows(desk), render.stdout.width))

@@ -127,9 +127,38 @@ def _stop_child(reply: Reply) -> str:
     raise InvariantError("the demo entry got no attached stop-loss from the engine")
 
 
+def contract_lesson(desk: DeskSession, symbol: str) -> str:
+    """The product's lesson in numbers at today's price: what one contract is (the multiplier)
+    and what a standard, a micro and the smallest position are worth against this account."""
+    spec = desk.account.specs[symbol]
+    price = desk.reference_price(symbol)
+    if price is None:
+        raise InvariantError(f"the demo has no {symbol} price at its first scene")
+    cur = spec.settle
+    equity = desk.equity()
+    unit = spec.base if spec.linear else spec.quote
+    smallest = spec.min_amount or spec.amount_step
+
+    def worth(base_qty: Decimal) -> str:
+        return f"{fmt((base_qty * price).quantize(Decimal(1)))} {cur}"
+
+    one = spec.contract_size
+    return (
+        f"Contract sizes first. On {desk.book.exchange} one {symbol} contract is {fmt(one)} "
+        f"{unit} (multiplier ×{fmt(one)}), about {worth(one)} at {price_text(price)}. A standard "
+        f"size of 1 {spec.base} is {worth(Decimal(1))} of exposure, "
+        f"a micro size of 0.01 {spec.base} is {worth(Decimal('0.01'))}, and the smallest order "
+        f"({fmt(smallest)} contracts) is {worth(smallest * one)}. With {fmt(equity)} {cur} of "
+        f"equity a standard position would be {fmt((price / equity).quantize(Decimal(1)))}× the "
+        "account: this account trades micro sizes"
+    )
+
+
 def script(demo: Demo, book: SpecBook) -> None:
     """The scenes of the demo."""
     btc = book.get("BTC")
+    demo.scene("2025-03-06 15:00", "")
+    demo.scenes[-1].say = contract_lesson(demo.desk, btc.symbol)
     demo.scene("2025-03-06 15:00", "BTC bounced this afternoon. Plan a long with the stop at "
                "88,000 and let the desk size it at 1% of equity")  # fmt: skip
     plan = demo.type("size BTC stop 88000").proposal

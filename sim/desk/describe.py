@@ -38,6 +38,29 @@ def px(value: Decimal | None) -> str:
 Price = Callable[[Decimal | None], str]
 
 
+def position_effect(held: Decimal, side: str, contracts: Decimal, reduce_only: bool = False) -> str:
+    """What an order of ``contracts`` on ``side`` does to a position of ``held`` (signed)
+    contracts: 'reduces long 0.009 → 0.001', 'flips long 0.009 → short 0.001', 'closes ...'."""
+    if held == 0 or contracts == 0:
+        return ""
+    signed = contracts if side == "buy" else -contracts
+    name = "long" if held > 0 else "short"
+    after = held + signed
+    if held * signed > 0:
+        return "" if reduce_only else f"adds to {name} {_n(held)} → {_n(after)}"
+    if after == 0 or (reduce_only and held * after < 0):
+        return f"closes {name} {_n(held)}"
+    if held * after > 0:
+        return f"reduces {name} {_n(held)} → {_n(after)}"
+    other = "short" if held > 0 else "long"
+    return f"flips {name} {_n(held)} → {other} {_n(after)}"
+
+
+def _n(contracts: Decimal) -> str:
+    """A size without sign or trailing zeros (0.100 → 0.1)."""
+    return fmt(abs(contracts).normalize())
+
+
 def pricer(spec: ContractSpec | None) -> Price:
     """Prices of one symbol for reading: on the spec's display step (the tick, or cents when the
     tick is coarser) so a price reads the same in the echo and the fill whatever decimals the

@@ -41,8 +41,9 @@ class ReplayClock:
         self.bar_ms = bar_ms
         self.paused = paused
         self.next_ms: int | None = None  # data time of the input waiting at the gate
-        self._steps = 0
-        self._until: int | None = None
+        self.last_ms: int | None = None  # data time of the last input let through
+        self._open_first = paused  # a paused start still plays the first instant (prices known)
+        self._until: int | None = None  # paused: inputs up to this data time may go in
         self._anchor: tuple[float, int] | None = None
         self._wake: asyncio.Event | None = None
 
@@ -55,19 +56,20 @@ class ReplayClock:
             return self.resume()
         if word == "speed":
             return self.set_speed(value)
-        return self.step(1 if value is None else value)
+        return self.step(Decimal(1) if value is None else value)
 
     def pause(self) -> str:
         if self.paused:
             return f"replay already paused{self._at()}; type resume or step N"
         self.paused, self._until = True, None
+        self._open_first = False
         self._poke()
         return f"replay paused{self._at()}; type resume, step N or speed N"
 
     def resume(self) -> str:
         if not self.paused:
             return f"replay already running at ×{fmt(Decimal(str(self.speed)))}"
-        self.paused, self._until, self._steps = False, None, 0
+        self.paused, self._until, self._open_first = False, None, False
         self._poke()
         return f"replay resumed at ×{fmt(Decimal(str(self.speed)))}{self._at()}"
 
@@ -82,13 +84,23 @@ class ReplayClock:
         return f"replay speed ×{fmt(value)}{state}"
 
     def step(self, bars: Decimal) -> str:
+        """Play exactly ``bars`` bars: up to and including the open of the bar ``bars`` later."""
         if not self.paused:
             raise InputError("step advances a paused replay; type pause first")
         if bars != bars.to_integral_value() or bars < 1:
             raise InputError(f"step takes a whole number of bars of 1 or more, was {bars}")
-        self._steps += int(bars)
+        base = self._until if self._until is not None else self._bar_start()
+        if base is None:
+            return "replay has no data yet to step through"
+        self._until = base + int(bars) * self.bar_ms
         self._poke()
-        return f"replay steps {int(bars)} bar(s) of {self.bar_ms // 60_000} min{self._at()}"
+        return (f"replay steps {int(bars)} bar(s) of {self.bar_ms // 60_000} min to "
+                f"{_when(self._until)} UTC")  # fmt: skip
+
+    def _bar_start(self) -> int | None:
+        """The open of the bar the desk is in (the next input's bar before anything played)."""
+        at = self.last_ms if self.last_ms is not None else self.next_ms
+        return None if at is None else at // self.bar_ms * self.bar_ms
 
     def _at(self) -> str:
         return "" if self.next_ms is None else f" at {_when(self.next_ms)} UTC"
@@ -106,6 +118,7 @@ class ReplayClock:
         n = 0
         async for inp in source:
             await self._gate(int(inp.ts_ms))
+            self.last_ms = int(inp.ts_ms)
             n += 1
             if n % 200 == 0:
                 await asyncio.sleep(0)
@@ -118,12 +131,10 @@ class ReplayClock:
         while True:
             self.next_ms = ts
             if self.paused:
-                if self._steps:
-                    self._until = (ts // self.bar_ms + self._steps) * self.bar_ms
-                    self._steps = 0
-                if self._until is not None and ts < self._until:
+                if self._open_first:
+                    self._until, self._open_first = ts, False
+                if self._until is not None and ts <= self._until:
                     return
-                self._until = None
                 self._wake.clear()
                 await self._wake.wait()
                 continue

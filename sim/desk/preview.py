@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Protocol
 
-from sim.desk.describe import money
+from sim.desk.describe import money, position_effect
 from sim.display import fmt
 from sim.engine.account import Account
 from sim.engine.commands import PlaceOrder
@@ -66,6 +66,7 @@ class Echo:
     exact: bool  # True when the engine itself computed it on a copy of the account
     price_step: Decimal = Decimal("0.01")  # display step of prices
     note: str = ""
+    effect: str = ""  # what it does to the open position: reduces / flips / closes / adds to
 
     def shown(self, price: Decimal | None) -> Decimal | None:
         """A price rounded for display (the engine keeps the exact value)."""
@@ -82,6 +83,8 @@ class Echo:
             f"({fmt(self.leverage)}x {self.margin_mode})",
             f"liq {fmt(self.shown(self.liquidation_price))}",
         ]
+        if self.effect:
+            parts.insert(1, self.effect)
         if self.note:
             parts.append(self.note)
         return " | ".join(parts)
@@ -113,14 +116,18 @@ def _quote_resting(
 ) -> tuple[Decimal | None, str]:
     spec = desk.account.specs[order.symbol]
     held = desk.position_contracts(order.symbol)
+    pos = desk.account.positions_by_symbol.get(order.symbol)
+    held_entry = pos.entry_price if pos is not None else None
+    if order.tag and order.tag.startswith("scale "):
+        # a ladder's rung is quoted as the position once it and the rungs before it filled
+        held, held_entry = ladder_position(desk, order, held, held_entry)
     signed = order.contracts if order.side == "buy" else -order.contracts
     after = held + signed
     if after == 0 or order.reduce_only:
         return None, ""
-    pos = desk.account.positions_by_symbol.get(order.symbol)
     entry = price
-    if pos is not None and held * after > 0 and abs(after) > abs(held) and pos.entry_price:
-        entry = (pos.entry_price * abs(held) + price * order.contracts) / abs(after)
+    if held_entry and held * after > 0 and abs(after) > abs(held):
+        entry = (held_entry * abs(held) + price * order.contracts) / abs(after)
         entry = spec.round_price(entry)
     wallet = desk.wallet() if mode == "cross" else None
     try:
@@ -131,6 +138,34 @@ def _quote_resting(
     except InputError as e:
         return None, str(e)
     return q.liquidation_price, "" if mode == "isolated" else "cross liq ignores other positions"
+
+
+def ladder_position(
+    desk: DeskSession, order: PlaceOrder, held: Decimal, entry: Decimal | None
+) -> tuple[Decimal, Decimal | None]:
+    """``held`` contracts at ``entry`` plus the working rungs of the same ladder (same symbol
+    and side, tagged ``scale i/n``) as if filled: the position a rung's fill adds to."""
+    for o in desk.account.open_orders():
+        if (o.symbol != order.symbol or o.side != order.side or o.price is None
+                or not (o.tag or "").startswith("scale ")):  # fmt: skip
+            continue
+        size = o.contracts - o.filled
+        signed = size if o.side == "buy" else -size
+        if held * signed >= 0:
+            total = abs(held) + size
+            entry = (
+                o.price if not entry or held == 0 else (entry * abs(held) + o.price * size) / total
+            )
+            held += signed
+    return held, entry
+
+
+def _held_for(desk: DeskSession, order: PlaceOrder) -> Decimal:
+    """The position an order acts on: a ladder rung's includes the rungs before it."""
+    held = desk.position_contracts(order.symbol)
+    if order.tag and order.tag.startswith("scale "):
+        held, _ = ladder_position(desk, order, held, None)
+    return held
 
 
 def preview(desk: DeskSession, order: PlaceOrder) -> Echo:
@@ -159,6 +194,8 @@ def preview(desk: DeskSession, order: PlaceOrder) -> Echo:
         notional=notional, leverage=lev, margin_mode=mode, margin=margin,
         liquidation_price=liq, currency=spec.settle, exact=exact, note=note,
         price_step=price_places(spec),
+        effect=position_effect(_held_for(desk, order), order.side, order.contracts,
+                               order.reduce_only),
     )  # fmt: skip
 
 
@@ -210,10 +247,11 @@ def size_text(r: SizeResult, mode: str = "isolated") -> list[str]:
     return lines
 
 
-def hedge_text(r: HedgeResult, side: str) -> list[str]:
-    """The hedge proposal, ending with the order to type."""
+def hedge_text(r: HedgeResult, side: str, held: Decimal = Decimal(0)) -> list[str]:
+    """The hedge proposal, ending with the order to type (and what it does to ``held``)."""
     if r.contracts == 0:
         return [f"hedge: {r.reason or 'the hedge rounds to zero contracts'}"]
+    effect = position_effect(held, side, r.contracts)
     lines = [
         f"hedge: {side} {fmt(r.contracts)} {r.symbol} (×{fmt(r.contract_size)}) @ {fmt(r.price)} "
         f"covers {money(r.hedged_notional)} of {money(r.beta_exposure)} beta exposure "
@@ -221,5 +259,7 @@ def hedge_text(r: HedgeResult, side: str) -> list[str]:
         f"{money(r.margin, r.margin_currency)} at {fmt(r.leverage)}x",
         f"type: {side} {fmt(r.contracts)} {r.symbol}",
     ]
+    if effect and not effect.startswith("adds"):
+        lines.insert(1, f"note: this order {effect} (the hedge offsets your own position)")
     lines += [f"warning: {w}" for w in r.warnings]
     return lines

@@ -127,6 +127,7 @@ class DeskSession:
         self.logged = 0  # lines ever logged (the deque keeps the last 500)
         self.resumed = False
         self.clock: Any = None  # the replay's clock (pacing.ReplayClock) when replaying
+        self.cmd_ms = 0  # time of the last typed command: each gets a distinct, later instant
 
     @classmethod
     def open(
@@ -198,7 +199,7 @@ class DeskSession:
 
     @property
     def now_ms(self) -> int:
-        return self.account.now_ms
+        return max(self.account.now_ms, self.cmd_ms)
 
     def wallet(self) -> Decimal:
         return self.account.wallets().get(self.options.currency, ZERO)
@@ -284,6 +285,9 @@ class DeskSession:
     def submit(self, line: str) -> Reply:
         """Parse and execute one typed line; bad input is a one-line reply, never an exception."""
         self.note(f"> {line.strip()}")
+        # a paused replay's clock stands still: commands get its time + 1 ms each, so two
+        # trades typed at one bar still happen in order, at distinct instants
+        self.cmd_ms = max(self.account.now_ms, self.cmd_ms + 1) if self.cmd_ms else self.now_ms
         intent = parse(line, self.book.get, self.now_ms)
         try:
             reply = self.execute(intent)
@@ -340,7 +344,8 @@ class DeskSession:
             echo = preview(self, order)
             reply.echoes.append(echo)
             self.note(echo.line())
-            events = self.kernel.submit(order, Estimate(echo.leverage, echo.liquidation_price))
+            liq = echo.shown(echo.liquidation_price)  # warnings name it on the display step
+            events = self.kernel.submit(order, Estimate(echo.leverage, liq))
             reply.events += self._log(events)
             if any(isinstance(e, OrderDenied) for e in events):
                 reply.ok = False
@@ -382,4 +387,5 @@ class DeskSession:
             leverage=self.leverage_of(symbol)[0],
         )  # fmt: skip
         side = "sell" if req.notional > 0 else "buy"
-        return Reply(lines=hedge_text(result, side), proposal=result)
+        return Reply(lines=hedge_text(result, side, self.position_contracts(symbol)),
+                     proposal=result)  # fmt: skip

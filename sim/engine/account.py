@@ -18,7 +18,6 @@ from sim.engine.commands import AmendOrder, CancelOrder, Deposit, PlaceOrder, Se
 from sim.engine.events import (
     CommandRejected,
     Event,
-    FeedStale,
     OrderAmended,
     OrderRejected,
 )
@@ -332,14 +331,7 @@ class Account:
             settle_symbol(self.ledger, inp.symbol, inp.price)
 
     def _on_feed_status(self, inp: FeedStatus) -> None:
-        stale = self.state.stale
-        was = inp.symbol in stale
-        if inp.stale:
-            stale.add(inp.symbol)
-        else:
-            stale.discard(inp.symbol)
-        if was != inp.stale:
-            self.ledger.emit(FeedStale, inp.symbol, stale=inp.stale, reason=inp.reason)
+        self.ledger.set_stale(inp.symbol, inp.stale, inp.reason)
 
     # ---- snapshot -------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:

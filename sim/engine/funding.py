@@ -40,7 +40,7 @@ def pay_due(ledger: Ledger) -> None:
     acct = ledger.state
     paid: list[str] = []
     for symbol, t, rate in acct.funding.due(acct.input_ts):
-        acct.funding.mark_paid(symbol, t)
+        ledger.funding_settled(symbol, t)
         pos = acct.positions_by_symbol.get(symbol)
         mark = acct.mark(symbol)
         if pos is None or pos.contracts == 0 or mark is None:

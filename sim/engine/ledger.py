@@ -1,9 +1,12 @@
-"""Ledger: the only writer of an account's money, positions and orders.
+"""Ledger: the only writer of an account's state.
 
-Every change goes through here and leaves an event: a credit, an accepted/amended/triggered/
-cancelled/expired order, a fill (a flip is booked as a close then an open), a bracket attached
-to its entry, a position closed by liquidation or settlement, a round trip closed. The rule
-modules (checks, matching, funding, liquidation, settlement) decide; the ledger books.
+Money, positions and orders change here and leave an event: a credit, an accepted/amended/
+triggered/cancelled/expired order, a fill (a flip is booked as a close then an open), a bracket
+attached to its entry, a position closed by liquidation or settlement, a round trip closed.
+Market data the account keeps (last, mark, book, feed status, expiries, funding instants done)
+is recorded here too. The rule modules (checks, matching, funding, liquidation, settlement)
+decide; the ledger books. (Two in-place moves stay with their owners: a trailing stop's extreme
+is the order's own geometry, and a taker walk consumes the book's levels in ``fills.py``.)
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 from sim.engine.events import (
     Event,
+    FeedStale,
     LeverageSet,
     OrderAccepted,
     OrderCancelled,
@@ -20,8 +24,9 @@ from sim.engine.events import (
     TradeClosed,
     WalletCredited,
 )
-from sim.engine.fills import fee
+from sim.engine.fills import Book, fee
 from sim.engine.margin import pnl
+from sim.engine.market import BookDepth, BookTop
 from sim.engine.money import ZERO
 from sim.engine.orders import Order, exit_reason_for
 from sim.engine.positions import Position, apply_fill, average, reset_trade
@@ -53,6 +58,47 @@ class Ledger:
         ev = self.emit(cls, order.symbol, order_id=order.order_id, **kw)
         order.apply(ev)
         return ev
+
+    # ---- market data the account keeps ---------------------------------------------------
+    def observe_last(self, symbol: str, price: Decimal) -> Decimal | None:
+        """A trade price: the book's last (and the mark when last stands in); the previous last."""
+        book = self.state.book(symbol)
+        prev, book.last = book.last, price
+        if self.state.mark_from_last:
+            self.state.marks[symbol] = price
+        return prev
+
+    def observe_mark(self, symbol: str, price: Decimal) -> Decimal | None:
+        """A mark price; the previous mark."""
+        prev = self.state.marks.get(symbol)
+        self.state.marks[symbol] = price
+        return prev
+
+    def observe_book(self, inp: BookTop | BookDepth) -> Book:
+        book = self.state.book(inp.symbol)
+        if isinstance(inp, BookTop):
+            book.set_top(inp)
+        else:
+            book.set_depth(inp)
+        return book
+
+    def set_stale(self, symbol: str, stale: bool, reason: str) -> None:
+        """Feed status; FeedStale is emitted only when it changes."""
+        was = symbol in self.state.stale
+        if stale:
+            self.state.stale.add(symbol)
+        else:
+            self.state.stale.discard(symbol)
+        if was != stale:
+            self.emit(FeedStale, symbol, stale=stale, reason=reason)
+
+    def expire(self, symbol: str) -> None:
+        """A dated contract expired: it takes no more orders."""
+        self.state.expired.add(symbol)
+
+    def funding_settled(self, symbol: str, funding_time_ms: int) -> None:
+        """That funding instant is done (paid or nothing to pay): never again."""
+        self.state.funding.mark_paid(symbol, funding_time_ms)
 
     # ---- money ----------------------------------------------------------------------------
     def credit(self, currency: str, amount: Decimal) -> Decimal:

@@ -100,11 +100,7 @@ class Matching:
         return sum((q for p, q in levels if ok(p)), ZERO) >= order.remaining
 
     def on_last(self, inp: LastTrade) -> None:
-        book = self.st.book(inp.symbol)
-        prev = book.last
-        book.last = inp.price
-        if self.st.mark_from_last:
-            self.st.marks[inp.symbol] = inp.price
+        prev = self.ledger.observe_last(inp.symbol, inp.price)
         if inp.symbol in self.st.stale or inp.symbol not in self.st.specs:
             return
         self._price_point(inp.symbol, inp.price, prev, "last", liquidate=False)
@@ -114,18 +110,13 @@ class Matching:
             )
 
     def on_mark(self, inp: MarkPrice) -> None:
-        prev = self.st.marks.get(inp.symbol)
-        self.st.marks[inp.symbol] = inp.price
+        prev = self.ledger.observe_mark(inp.symbol, inp.price)
         if inp.symbol in self.st.stale or inp.symbol not in self.st.specs:
             return
         self._price_point(inp.symbol, inp.price, prev, "mark", liquidate=True)
 
     def on_book(self, inp: BookTop | BookDepth) -> None:
-        book = self.st.book(inp.symbol)
-        if isinstance(inp, BookTop):
-            book.set_top(inp)
-        else:
-            book.set_depth(inp)
+        book = self.ledger.observe_book(inp)
         if inp.symbol in self.st.stale or inp.symbol not in self.st.specs:
             return
         # Resting limits fill (as makers, at their price) against book levels at or through them.

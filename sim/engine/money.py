@@ -1,16 +1,15 @@
-"""Decimal helpers and the Money value: how numbers enter the engine and how they are rounded."""
+"""Decimal helpers: how numbers enter the engine and how they are rounded.
+
+Amounts are plain ``Decimal`` named by their unit (``contracts``, ``notional``, ``fee``) with the
+currency alongside (``spec.settle``); the unused ``Money``/``Price``/``Contracts``/``Rate`` types
+were removed (issue 13) rather than kept as decoration.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from typing import NewType
 
-from sim.errors import CurrencyMismatch, InputError
-
-Price = NewType("Price", Decimal)
-Contracts = NewType("Contracts", Decimal)
-Rate = NewType("Rate", Decimal)
+from sim.errors import InputError
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -67,29 +66,3 @@ def is_multiple(value: Decimal, step: Decimal) -> bool:
 def cents(value: Decimal, places: str = "0.01") -> Decimal:
     """Quantize for display and golden-number comparisons (half-up, like exchange UIs)."""
     return value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    """An amount in one currency; adding another currency is a bug, not a conversion."""
-
-    amount: Decimal
-    currency: str
-
-    def __add__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount + other.amount, self.currency)
-
-    def __sub__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount - other.amount, self.currency)
-
-    def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
-
-    def _same(self, other: Money) -> None:
-        if other.currency != self.currency:
-            raise CurrencyMismatch(f"cannot combine {other.currency} with {self.currency}")
-
-    def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"

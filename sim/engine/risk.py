@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
+from sim.engine.fills import Book
 from sim.engine.margin import liquidation_price as solve_liquidation
 from sim.engine.margin import margin_ratio, pnl
 from sim.engine.money import ZERO
@@ -36,7 +37,7 @@ class Holdings(Protocol):
     def mark(self, symbol: str) -> Decimal | None: ...
     def position(self, symbol: str) -> Position: ...
     def working_orders(self, symbol: str | None = None) -> list[Order]: ...
-    def book(self, symbol: str) -> object: ...
+    def book(self, symbol: str) -> Book: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,7 +379,7 @@ def unrealized(acct: Holdings, symbol: str) -> Decimal:
     pos = acct.positions_by_symbol.get(symbol)
     if pos is None or pos.contracts == 0:
         return ZERO
-    price = acct.book(symbol).last if acct.upnl_price == "last" else acct.mark(symbol)  # type: ignore[attr-defined]
+    price = acct.book(symbol).last if acct.upnl_price == "last" else acct.mark(symbol)
     price = price or pos.entry_price
     return pnl(pos.exposure(acct.specs[symbol]), price) if price else ZERO
 

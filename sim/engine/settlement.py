@@ -58,7 +58,7 @@ def settle_due(ledger: Ledger) -> None:
 def settle_symbol(ledger: Ledger, symbol: str, price: Decimal | None) -> None:
     """Expire ``symbol``: its orders expire, its position closes at ``price``."""
     acct = ledger.state
-    acct.expired.add(symbol)
+    ledger.expire(symbol)
     for order in acct.working_orders(symbol):
         ledger.record(order, OrderExpired, reason="contract expired")
     acct.drop_finished()

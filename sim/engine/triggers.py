@@ -1,7 +1,7 @@
 """Numpy search for the next price that can touch a trigger level (what makes replay fast).
 
 Between orders an account changes only when a price reaches a level: a stop or take-profit
-trigger, a limit price, a trailing extreme or the liquidation price (``Account.quiet_levels``),
+trigger, a limit price, a trailing extreme or the liquidation price (``views.quiet_levels``),
 or when a funding instant or an expiry comes (``next_due_ms``). A replay therefore keeps the
 prices as float arrays, finds the first row whose range can hold a level, jumps there, and lets
 the account re-check that row in Decimal. Floats only *search*: every range is widened by a
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.engine.account import Account
+    from sim.engine.state import AccountState
 
 EPS = 1e-9  # relative widening of every range: scan a little wider, Decimal decides
 _WINDOW_MIN, _WINDOW_MAX = 64, 1 << 16
@@ -137,7 +137,7 @@ class TouchIndex:
         return best
 
 
-def next_due_ms(acct: Account) -> int | None:
+def next_due_ms(acct: AccountState) -> int | None:
     """The next time at which the account acts without a price: funding or an expiry."""
     times = [t for t, _ in acct.funding.pending.values()]
     times += [t for t, s in acct.dated if s not in acct.expired]

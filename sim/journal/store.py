@@ -41,9 +41,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sim.engine.events import Event
 from sim.errors import InputError, InvariantError, JournalError
 from sim.journal import migrations
+from sim.journal.group import GROUP_BATCHES, GROUP_SECONDS, GroupCommit, check_events
 from sim.journal.restore import decode_event, event_classes, run_marker, session_state
 from sim.journal.sqlite_file import explain, inspect_file, make_engine, sql_has_table
-from sim.journal.writer import write_batch
+from sim.journal.writer import RowBuffer, write_batch
 
 SESSION_STATUSES = ("completed", "interrupted")  # params["status"] of a finished session
 
@@ -77,6 +78,7 @@ class Journal:
         self.path = path
         self._engine = engine
         self._classes = event_classes()
+        self._group: GroupCommit | None = None
 
     @classmethod
     def open(cls, path: Path) -> Journal:
@@ -113,21 +115,43 @@ class Journal:
         self.close()
 
     def close(self) -> None:
-        """Release the file (the last connection checkpoints the WAL)."""
+        """Commit an open group, release the file (the last connection checkpoints the WAL)."""
+        if self._group is not None:
+            self._group.close()
         self._engine.dispose()
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
-        """One write transaction; any SQLite failure becomes a one-line JournalError."""
+        """One write transaction; any SQLite failure becomes a one-line JournalError.
+
+        An open group is committed first: one writer at a time, in order.
+        """
+        if self._group is not None:
+            self._group.commit()
+        with self.translated(), self._engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def translated(self) -> Iterator[None]:
+        """SQLite, SQLAlchemy and OS failures as one-line JournalErrors."""
         try:
-            with self._engine.begin() as conn:
-                yield conn
+            yield
         except IntegrityError as e:
             raise JournalError(f"journal {self.path} refused a write: {e.orig}") from None
         except (DBAPIError, sqlite3.Error) as e:
             raise explain(self.path, e) from None
         except OSError as e:
             raise JournalError(f"journal {self.path}: {e.strerror}") from None
+
+    def group(self, batches: int = GROUP_BATCHES, seconds: float = GROUP_SECONDS) -> GroupCommit:
+        """A writer committing several engine batches per transaction (see group.py).
+
+        While it is open, ``append`` goes through it and any other write commits it first.
+        """
+        if self._group is not None:
+            raise InvariantError("journal already has an open group commit")
+        self._group = GroupCommit(self, batches, seconds)
+        return self._group
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -292,46 +316,67 @@ class Journal:
         (two runs writing into one account) and the whole batch is rolled back. Returns how
         many events were new.
         """
-        for e in events:
-            if not isinstance(e, Event) or e.account != account:
-                raise InvariantError(f"journal.append({account!r}) got a foreign event {e!r}")
-        data = None if snapshot is None else _json(snapshot)
+        if self._group is not None:
+            return self._group.append(account, events, snapshot, session_id)
+        check_events(account, events)
         with self._tx() as conn:
-            if events:
-                conn.execute(
-                    sql(
-                        "INSERT OR IGNORE INTO accounts (name, venue, currency, created_ms) "
-                        "VALUES (:n, :v, '', :ms)"
-                    ),
-                    {"n": account, "v": events[0].venue, "ms": _now_ms()},
-                )
-            written = write_batch(conn, account, events, session_id)
-            if data is not None:
-                self._store_snapshot(conn, account, events, data)
+            return self.write(conn, account, events, snapshot, session_id)
+
+    def write(
+        self,
+        conn: Connection,
+        account: str,
+        events: Sequence[Event],
+        snapshot: dict[str, Any] | None,
+        session_id: int | None,
+        buffer: RowBuffer | None = None,
+    ) -> int:
+        """The body of ``append`` inside the caller's transaction (or savepoint).
+
+        Plain ``sqlite3`` statements on the transaction's connection: this runs once per
+        engine batch, and SQLAlchemy's per-statement work cost more than SQLite's.
+        """
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        if events:
+            raw.execute(
+                "INSERT OR IGNORE INTO accounts (name, venue, currency, created_ms) "
+                "VALUES (?, ?, '', ?)",
+                (account, events[0].venue, _now_ms()),
+            )
+        written = write_batch(conn, account, events, session_id, buffer)
+        if snapshot is not None:
+            self.store_snapshot(conn, account, events, snapshot)
         return len(written)
 
-    def _store_snapshot(
-        self, conn: Connection, account: str, events: Sequence[Event], data: str
+    def store_snapshot(
+        self,
+        conn: Connection,
+        account: str,
+        events: Sequence[Event],
+        snapshot: dict[str, Any],
+        at: tuple[int, int] | None = None,
     ) -> None:
-        if events:
+        """Upsert the account's snapshot as of ``events`` (or ``at`` = (seq, ts_ms))."""
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        if at is not None:
+            seq, ts_ms = at
+        elif events:
             seq, ts_ms = max(e.seq for e in events), max(e.ts_ms for e in events)
         else:
-            row = conn.execute(
-                sql(
-                    "SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(ts_ms), 0) FROM events "
-                    "WHERE account = :a"
-                ),
-                {"a": account},
-            ).one()
+            row = raw.execute(
+                "SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(ts_ms), 0) FROM events "
+                "WHERE account = ?",
+                (account,),
+            ).fetchone()
             seq, ts_ms = int(row[0]), int(row[1])
-        conn.execute(
-            sql(
-                "INSERT INTO snapshots (account, seq, ts_ms, data, written_ms) "
-                "VALUES (:a, :s, :t, :d, :ms) ON CONFLICT(account) DO UPDATE SET "
-                "seq = excluded.seq, ts_ms = excluded.ts_ms, data = excluded.data, "
-                "written_ms = excluded.written_ms WHERE excluded.seq >= snapshots.seq"
-            ),
-            {"a": account, "s": seq, "t": ts_ms, "d": data, "ms": _now_ms()},
+        raw.execute(
+            "INSERT INTO snapshots (account, seq, ts_ms, data, written_ms) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(account) DO UPDATE SET "
+            "seq = excluded.seq, ts_ms = excluded.ts_ms, data = excluded.data, "
+            "written_ms = excluded.written_ms WHERE excluded.seq >= snapshots.seq",
+            (account, seq, ts_ms, _json(snapshot), _now_ms()),
         )
 
     def latest_snapshot_row(self, account: str) -> tuple[dict[str, Any], int] | None:

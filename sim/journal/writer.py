@@ -22,6 +22,7 @@ from sim.engine.events import Event
 from sim.errors import InvariantError, JournalError
 from sim.journal.tables import (
     PROJECTED_TABLES,
+    DecimalText,
     EquityRow,
     EventRow,
     FillRow,
@@ -58,9 +59,25 @@ def encode_value(value: Any) -> Any:
 
 
 def encode_payload(event: Event) -> str:
-    """Every dataclass field of ``event`` as compact JSON."""
-    fields = {f.name: encode_value(getattr(event, f.name)) for f in dataclasses.fields(event)}
-    return json.dumps(fields, separators=(",", ":"), sort_keys=True)
+    """Every dataclass field of ``event`` as compact JSON (keys sorted)."""
+    names = _FIELD_NAMES.get(type(event))
+    if names is None:
+        names = _FIELD_NAMES[type(event)] = sorted(f.name for f in dataclasses.fields(event))
+    fields = {}
+    for name in names:
+        value = getattr(event, name)
+        kind = type(value)
+        if kind is Decimal:
+            fields[name] = {DECIMAL_TAG: str(value)}
+        elif kind is str or kind is int or value is None:
+            fields[name] = value
+        else:
+            fields[name] = encode_value(value)
+    return _COMPACT.encode(fields)
+
+
+_FIELD_NAMES: dict[type, list[str]] = {}
+_COMPACT = json.JSONEncoder(separators=(",", ":"), sort_keys=True)  # as stored since v1
 
 
 def event_row(event: Event, session_id: int | None) -> dict[str, Any]:
@@ -236,11 +253,100 @@ CLAIM = {
 }
 
 
-def _insert(conn: Connection, name: str, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        defaults = DEFAULTS[name]
-        full = [{k: (d if r.get(k) is None else r[k]) for k, d in defaults.items()} for r in rows]
-        conn.execute(insert(TABLES[name]), full)
+class _Lean:
+    """The hot tables' insert path: one raw ``sqlite3`` executemany of plain tuples.
+
+    SQLAlchemy stays for the schema, reads and the rare statements; building its insert and
+    binding every row through the ORM types cost more than the disk. Decimal columns get the
+    exact text ``DecimalText`` would store (a float is refused the same way).
+    """
+
+    def __init__(self, table: Table, columns: Sequence[str], defaults: dict[str, Any]) -> None:
+        self.sql = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})"
+        )
+        decimal = {c.name for c in table.columns if isinstance(c.type, DecimalText)}
+        self.columns = [(c, defaults.get(c), c in decimal) for c in columns]
+
+    def execute(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            raw.executemany(self.sql, [self._tuple(r) for r in rows])
+
+    def tuples(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        return [self._tuple(r) for r in rows]
+
+    def _tuple(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        out = []
+        for name, default, decimal in self.columns:
+            value = row.get(name)
+            if value is None:
+                value = default
+            elif decimal:
+                value = _decimal_text(value)
+            out.append(value)
+        return tuple(out)
+
+
+def _decimal_text(value: Any) -> str:
+    if type(value) is Decimal:
+        return str(value)
+    if isinstance(value, float):
+        raise InvariantError(f"float {value!r} sent to a Decimal journal column")
+    return str(value if isinstance(value, Decimal) else Decimal(value))
+
+
+EVENT_COLUMNS = ("account", "seq", "kind", "ts_ms", "venue", "symbol", "payload", "session_id")
+LEAN = {name: _Lean(table, list(DEFAULTS[name]), DEFAULTS[name]) for name, table in TABLES.items()}
+LEAN_EVENTS = _Lean(EVENTS, EVENT_COLUMNS, {})
+
+
+class RowBuffer:
+    """Rows of a group's batches held for one executemany per table at commit.
+
+    A batch's rows join the buffer only once all of them were built (all-or-nothing).
+    ``flush`` must run before anything reads the tables (trade claims, order owners) and
+    before the commit; the group does that (``needs_reads``).
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[_Lean, list[tuple[Any, ...]]] = defaultdict(list)
+        self.events: dict[str, dict[int, tuple[str, str]]] = defaultdict(dict)  # account -> seq
+
+    def add(self, account: str, rows: dict[_Lean, list[tuple[Any, ...]]]) -> None:
+        for lean, tuples in rows.items():
+            self.rows[lean].extend(tuples)
+            if lean is LEAN_EVENTS:
+                pending = self.events[account]
+                for t in tuples:  # (account, seq, kind, ts_ms, venue, symbol, payload, session)
+                    pending[t[1]] = (t[2], t[6])
+
+    def flush(self, conn: Connection) -> None:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        for lean in [LEAN_EVENTS, *(x for x in self.rows if x is not LEAN_EVENTS)]:
+            tuples = self.rows.pop(lean, None)
+            if tuples:
+                raw.executemany(lean.sql, tuples)
+        self.rows.clear()
+        self.events.clear()
+
+
+def needs_reads(events: Sequence[Event]) -> bool:
+    """True when writing ``events`` reads projected rows (a trade closing claims them, a
+    later order event looks up its order's trade): the buffer must be flushed first."""
+    for event in events:
+        kind = type(event).__name__
+        if kind == "TradeClosed":
+            return True
+        if kind != "OrderFilled" and hasattr(event, "order_id"):
+            if kind.startswith("Order") and kind[5:].lower() not in FIRST_ORDER_EVENTS:
+                return True
+            if kind == "CommandRejected":
+                return True
+    return False
 
 
 class _Projector:
@@ -250,8 +356,9 @@ class _Projector:
     batches are claimed with one UPDATE per table the first time a symbol's trade closes here.
     """
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, buffer: RowBuffer | None = None) -> None:
         self.conn = conn
+        self.buffer = buffer
         self.rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.unclaimed: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.owners: dict[str, int] = {}
@@ -285,29 +392,44 @@ class _Projector:
                 self.conn.execute(CLAIM[name], params)
             self.db_claimed.add(event.symbol)
 
-    def flush(self) -> None:
-        for name, rows in self.rows.items():
-            _insert(self.conn, name, rows)
+    def flush(self, event_rows: list[dict[str, Any]], account: str) -> None:
+        if self.buffer is None:
+            LEAN_EVENTS.execute(self.conn, event_rows)
+            for name, rows in self.rows.items():
+                LEAN[name].execute(self.conn, rows)
+            return
+        built = {LEAN_EVENTS: LEAN_EVENTS.tuples(event_rows)}
+        built |= {LEAN[name]: LEAN[name].tuples(rows) for name, rows in self.rows.items()}
+        self.buffer.add(account, built)
 
 
 def write_batch(
-    conn: Connection, account: str, events: Sequence[Event], session_id: int | None
+    conn: Connection,
+    account: str,
+    events: Sequence[Event],
+    session_id: int | None,
+    buffer: RowBuffer | None = None,
 ) -> list[Event]:
     """Insert the events of one batch not yet stored (by ``(account, seq)``) and their projections.
 
     Returns the events actually written; a retried batch writes nothing. Runs inside the
-    caller's transaction.
+    caller's transaction. With a ``buffer`` (group commit) the rows are held there instead of
+    inserted; the caller flushes it before ``needs_reads`` batches and before committing.
     """
     if not events:
         return []
     seqs = [e.seq for e in events]
-    found = conn.execute(
-        text(
-            "SELECT seq, kind, payload FROM events WHERE account = :a AND seq BETWEEN :lo AND :hi"
-        ),
-        {"a": account, "lo": min(seqs), "hi": max(seqs)},
-    ).all()
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    lo, hi = min(seqs), max(seqs)
+    found = raw.execute(
+        "SELECT seq, kind, payload FROM events WHERE account = ? AND seq BETWEEN ? AND ?",
+        (account, lo, hi),
+    ).fetchall()
     stored = {int(r[0]): (r[1], r[2]) for r in found}
+    if buffer is not None and account in buffer.events:
+        pending = buffer.events[account]
+        stored |= {s: pending[s] for s in seqs if s in pending}
     for e in events:
         if e.seq in stored and stored[e.seq] != (type(e).__name__, encode_payload(e)):
             raise JournalError(
@@ -319,12 +441,11 @@ def write_batch(
     new = sorted((e for e in events if e.seq not in existing), key=lambda e: e.seq)
     if not new:
         return []
-    conn.execute(insert(EVENTS), [event_row(e, session_id) for e in new])
-    projector = _Projector(conn)
+    projector = _Projector(conn, buffer)
     for event in new:
         if type(event).__name__ == "TradeClosed":
             projector.close_trade(event)
         else:
             projector.add(event)
-    projector.flush()
+    projector.flush([event_row(e, session_id) for e in new], account)
     return new

@@ -104,6 +104,10 @@ def trades_frame(
     """Closed trades in close order, filtered by account, symbol, tag and close time [since, until).
 
     ``tags`` holds the engine's tag (set when the order was placed) plus the user's tags.
+    A scaled trade reconciles through the columns of :func:`_at_open`: ``contracts`` is the
+    largest size held, ``size_traded`` all contracts bought (long) or sold (short) into it;
+    ``risk_at_open``/``leverage_at_open`` are those of its first fill (the engine's
+    ``risk_at_entry`` uses the final average entry and ``leverage`` the last leverage).
     """
     stmt = _where(TRADES, _raw(TRADES), account, symbol, since_ms, until_ms, "close_ts_ms")
     frame = _frame(journal, TRADES, stmt.order_by(TRADES.c.close_ts_ms, TRADES.c.id))
@@ -114,9 +118,87 @@ def trades_frame(
     ]
     if tag:
         frame = frame[[tag in tags for tags in frame["tags"]]].reset_index(drop=True)
+    _at_open(journal, frame)
     frame["opened"] = _utc(frame["open_ts_ms"]) if len(frame) else pd.Series(dtype=object)
     frame["closed"] = _utc(frame["close_ts_ms"]) if len(frame) else pd.Series(dtype=object)
     return frame
+
+
+LEVERAGE_SETS = ("LeverageSet",)
+
+
+def _leverage_changes(journal: Journal, accounts: set[str]) -> dict[tuple[str, str], list]:
+    """(account, symbol) → [(seq, leverage)] of every leverage change, in seq order."""
+    out: dict[tuple[str, str], list[tuple[int, Decimal]]] = defaultdict(list)
+    lev = func.json_extract(EVENTS.c.payload, '$.leverage."$d"')
+    rows = journal.query(
+        select(EVENTS.c.account, EVENTS.c.symbol, EVENTS.c.seq, type_coerce(lev, String))
+        .where(EVENTS.c.kind.in_(LEVERAGE_SETS), EVENTS.c.account.in_(sorted(accounts)))
+        .order_by(EVENTS.c.seq)
+    )
+    lev_text = type_coerce(ORDERS.c.leverage, String)
+    orders = journal.query(
+        select(ORDERS.c.account, ORDERS.c.symbol, ORDERS.c.seq, lev_text).where(
+            ORDERS.c.event == "accepted",
+            ORDERS.c.leverage.is_not(None),
+            ORDERS.c.account.in_(sorted(accounts)),
+        )
+    )
+    for account, symbol, seq, value in [*rows, *orders]:  # an order's own `lev` sets it too
+        out[(account, symbol)].append((int(seq), Decimal(str(value))))
+    for changes in out.values():
+        changes.sort()
+    return out
+
+
+def _at_open(journal: Journal, frame: pd.DataFrame) -> None:
+    """Add the reconciling columns of each trade, from its fills in seq order:
+
+    ``open_seq`` (first fill), ``entry_at_open``/``contracts_at_open`` (first fill),
+    ``size_traded`` (contracts added to the position), ``risk_at_open`` (|first entry − stop|
+    × contracts at open × multiplier) and ``leverage_at_open`` (the last leverage change
+    before the first fill, else the trade's own when none happened during it).
+    """
+    cols = ("open_seq", "entry_at_open", "contracts_at_open", "size_traded", "risk_at_open",
+            "leverage_at_open")  # fmt: skip
+    if not len(frame):
+        for c in cols:
+            frame[c] = pd.Series(dtype=object)
+        return
+    ids = [int(i) for i in frame["id"]]
+    fills: dict[int, list[tuple[int, str, Decimal, Decimal]]] = defaultdict(list)
+    stmt = (
+        select(FILLS.c.trade_id, FILLS.c.seq, FILLS.c.side,
+               type_coerce(FILLS.c.contracts, String), type_coerce(FILLS.c.price, String))
+        .where(FILLS.c.trade_id.in_(ids))
+        .order_by(FILLS.c.seq)
+    )  # fmt: skip
+    for trade_id, seq, side, qty, price in journal.query(stmt):
+        fills[int(trade_id)].append((int(seq), side, Decimal(qty), Decimal(price)))
+    changes = _leverage_changes(journal, set(frame["account"]))
+    out: dict[str, list[Any]] = {c: [] for c in cols}
+    for row in frame.to_dict("records"):
+        own = fills.get(int(row["id"]), [])
+        adding = "buy" if row["side"] == "long" else "sell"
+        first = own[0] if own else None
+        out["open_seq"].append(first[0] if first else int(row["seq"]))
+        out["entry_at_open"].append(first[3] if first else row["entry_price"])
+        out["contracts_at_open"].append(first[2] if first else abs(row["contracts"]))
+        out["size_traded"].append(sum((q for _, sd, q, _ in own if sd == adding), Decimal(0))
+                                  or abs(row["contracts"]))  # fmt: skip
+        stop = row["stop_at_entry"]
+        risk = None
+        if stop is not None and first is not None:
+            risk = abs(first[3] - stop) * first[2] * (row["contract_size"] or Decimal(1))
+        elif stop is not None:
+            risk = row["risk_at_entry"]
+        out["risk_at_open"].append(risk)
+        open_seq = out["open_seq"][-1]
+        history = changes.get((row["account"], row["symbol"]), [])
+        before = [lev for seq, lev in history if seq < open_seq]
+        out["leverage_at_open"].append(before[-1] if before else row["leverage"])
+    for c in cols:
+        frame[c] = out[c]
 
 
 def table_frame(
@@ -156,15 +238,19 @@ def starting_balances(journal: Journal) -> dict[str, Any]:
 
 
 def guard_times(journal: Journal, account: str) -> tuple[list[int], list[tuple[int, str]]]:
-    """Times (ms) of daily-loss locks (``GuardLocked`` events), and of guard denials + guard."""
+    """Journal seqs of daily-loss locks (``GuardLocked`` events), and of guard denials + guard.
+
+    Seqs, not timestamps: a paused replay stamps many events with one instant, and only the
+    event order says whether a trade was opened after a lock (compare with ``open_seq``).
+    """
     guard = func.json_extract(EVENTS.c.payload, "$.guard")
     locks = journal.query(
-        select(EVENTS.c.ts_ms)
+        select(EVENTS.c.seq)
         .where(EVENTS.c.account == account, EVENTS.c.kind == "GuardLocked", guard.like("%loss%"))
         .order_by(EVENTS.c.seq)
     )
     denied = journal.query(
-        select(ORDERS.c.ts_ms, ORDERS.c.guard)
+        select(ORDERS.c.seq, ORDERS.c.guard)
         .where(ORDERS.c.account == account, ORDERS.c.event == "denied")
         .order_by(ORDERS.c.seq)
     )
@@ -183,8 +269,12 @@ def trade_story(journal: Journal, ref: int | str) -> dict[str, Any]:
     """
     trade_id = journal.resolve_trade(ref)
     trade = _records(journal, TRADES, select(TRADES).where(TRADES.c.id == trade_id))[0]
-    fills = _records(journal, FILLS, select(FILLS).where(FILLS.c.trade_id == trade_id))
-    claimed = _records(journal, ORDERS, select(ORDERS).where(ORDERS.c.trade_id == trade_id))
+    fills = _records(
+        journal, FILLS, select(FILLS).where(FILLS.c.trade_id == trade_id).order_by(FILLS.c.seq)
+    )
+    claimed = _records(
+        journal, ORDERS, select(ORDERS).where(ORDERS.c.trade_id == trade_id).order_by(ORDERS.c.seq)
+    )
     order_ids = {o["order_id"] for o in claimed} | {f["order_id"] for f in fills}
     later = _records(
         journal,
@@ -194,15 +284,37 @@ def trade_story(journal: Journal, ref: int | str) -> dict[str, Any]:
             ORDERS.c.order_id.in_(sorted(order_ids)),
             ORDERS.c.trade_id.is_not(trade_id) | ORDERS.c.trade_id.is_(None),
             ORDERS.c.seq > trade["seq"],
+            ORDERS.c.ts_ms == trade["close_ts_ms"],  # at the close, not hours later
         ),
     )
+    open_seq = min((f["seq"] for f in fills), default=trade["seq"])
+    lev = func.json_extract(EVENTS.c.payload, '$.leverage."$d"')
+    mode = func.json_extract(EVENTS.c.payload, "$.margin_mode")
+    leverage = [
+        {"seq": int(r[0]), "ts_ms": int(r[1]), "leverage": Decimal(str(r[2])), "margin_mode": r[3]}
+        for r in journal.query(
+            select(EVENTS.c.seq, EVENTS.c.ts_ms, type_coerce(lev, String), mode)
+            .where(EVENTS.c.account == trade["account"], EVENTS.c.symbol == trade["symbol"],
+                   EVENTS.c.kind.in_(LEVERAGE_SETS), EVENTS.c.seq > open_seq,
+                   EVENTS.c.seq < trade["seq"])
+            .order_by(EVENTS.c.seq)
+        )
+    ]  # fmt: skip
+    frame = trades_frame(journal, trade["account"], trade["symbol"])
+    at_open = frame[frame["id"] == trade_id].to_dict("records")
+    reconcile = {
+        k: at_open[0][k]
+        for k in ("open_seq", "entry_at_open", "contracts_at_open", "size_traded",
+                  "risk_at_open", "leverage_at_open")
+    } if at_open else {}  # fmt: skip
     notes = journal.query(
         select(NOTES.c.id, NOTES.c.written_ms, NOTES.c.text)
         .where(NOTES.c.trade_id == trade_id)
         .order_by(NOTES.c.id)
     )
     return {
-        "trade": trade,
+        "trade": trade | reconcile,
+        "leverage_changes": leverage,
         "tags": ([trade["tag"]] if trade["tag"] else []) + user_tags(journal).get(trade_id, []),
         "orders": sorted(claimed + later, key=lambda o: o["seq"]),
         "fills": fills,

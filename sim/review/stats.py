@@ -6,15 +6,21 @@ Definitions (money in the account currency, exact Decimal):
     win rate             wins / trades
     expectancy           total net / trades (the average result per trade)
     profit factor        sum of wins / |sum of losses| (None without losses)
-    R-multiple           net / risk at entry (|entry − stop| × contracts × multiplier); None
+    R-multiple           net / risk at open (|first fill − stop| × contracts of the first fill
+                         × multiplier: what the trade risked when it was opened); None
                          when the trade had no stop
     equity               starting balance + cumulative net P&L, in close order
-    max drawdown         largest fall of equity from its running peak (peak includes the start)
+    max drawdown         largest fall of equity from its running peak (peak includes the start),
+                         equity marked at each trade close (closed trades only; the same
+                         definition as `microfut run` and `sweep`, see ``drawdown.py``)
     fee / funding share  fees / |gross P&L|, funding paid / |gross P&L| (funding received is a
-                         negative share)
-    over-risk trade      risk at entry > risk % × equity when the trade opened
+                         negative share); None when |gross P&L| is below the fees (or funding):
+                         a share of a near-zero gross says nothing
+    leverage             the leverage when the trade opened (its first fill)
+    over-risk trade      risk at open > risk % × equity when the trade opened
     after a loss lock    the first trade opened after each daily-loss ``GuardLocked`` (or, in
-                         journals without lock events, after each loss-limit denial)
+                         journals without lock events, after each loss-limit denial), by event
+                         order (journal seq), not by timestamp
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
+
+from sim.review.drawdown import equity_curve, max_drawdown
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -105,6 +113,8 @@ class AccountReport:
     discipline: Discipline
     equity_curve: list[tuple[int, Decimal]] = field(default_factory=list)
     status: str = ""  # the latest session's end: "completed", "interrupted" ("" unmarked)
+    first_open_ms: int | None = None  # the period the trades really cover
+    last_close_ms: int | None = None
 
 
 def _ratio(num: Decimal, den: Decimal) -> Decimal | None:
@@ -120,24 +130,9 @@ def r_multiple(net: Decimal, risk: Decimal | None) -> Decimal | None:
     return None if risk is None or risk <= 0 else net / risk
 
 
-def equity_curve(start: Decimal, nets: Iterable[Decimal]) -> list[Decimal]:
-    """Equity after each trade: start + cumulative net."""
-    out, equity = [], start
-    for net in nets:
-        equity += net
-        out.append(equity)
-    return out
-
-
-def max_drawdown(start: Decimal, curve: Sequence[Decimal]) -> tuple[Decimal, Decimal | None]:
-    """Largest fall from a running peak, in money and in % of that peak."""
-    peak, worst, worst_pct = start, ZERO, None
-    for equity in curve:
-        peak = max(peak, equity)
-        fall = peak - equity
-        if fall > worst:
-            worst, worst_pct = fall, (fall / peak * HUNDRED if peak > 0 else None)
-    return worst, worst_pct
+def _share(part: Decimal, gross: Decimal) -> Decimal | None:
+    """``part`` / |gross|, None when |gross| is below |part| (a share of ≈ 0 is noise)."""
+    return None if abs(gross) < abs(part) or gross == 0 else part / abs(gross)
 
 
 def r_distribution(rs: Iterable[Decimal]) -> list[tuple[str, int]]:
@@ -185,7 +180,7 @@ def _summary(frame: pd.DataFrame, start: Decimal, curve: list[Decimal]) -> Summa
     funding = sum(frame["funding"], ZERO)
     net = sum(nets, ZERO)
     dd, dd_pct = max_drawdown(start, curve)
-    leverage = list(frame["leverage"])
+    leverage = list(frame[_lev(frame)])
     return Summary(
         trades=len(nets),
         wins=len(wins),
@@ -200,8 +195,8 @@ def _summary(frame: pd.DataFrame, start: Decimal, curve: list[Decimal]) -> Summa
         fees=fees,
         funding=funding,
         net_pnl=net,
-        fee_share=_ratio(fees, abs(gross)),
-        funding_share=_ratio(-funding, abs(gross)),
+        fee_share=_share(fees, gross),
+        funding_share=_share(-funding, gross),
         average_r=_mean([r for r in frame["r"] if r is not None]),
         starting_balance=start,
         ending_equity=curve[-1] if curve else start,
@@ -210,6 +205,15 @@ def _summary(frame: pd.DataFrame, start: Decimal, curve: list[Decimal]) -> Summa
         average_leverage=_mean(leverage),
         max_leverage=max(leverage) if leverage else None,
     )
+
+
+def _risk(frame: pd.DataFrame) -> str:
+    """The risk column: at open (reconciled frames) else the engine's at entry."""
+    return "risk_at_open" if "risk_at_open" in frame else "risk_at_entry"
+
+
+def _lev(frame: pd.DataFrame) -> str:
+    return "leverage_at_open" if "leverage_at_open" in frame else "leverage"
 
 
 def _equity_at_open(frame: pd.DataFrame, start: Decimal) -> list[Decimal]:
@@ -221,10 +225,12 @@ def _equity_at_open(frame: pd.DataFrame, start: Decimal) -> list[Decimal]:
 
 
 def _after_locks(frame: pd.DataFrame, locks: Sequence[int]) -> list[int]:
-    """The first trade opened after each lock (a trade counts once)."""
-    opened = sorted(
-        zip((int(t) for t in frame["open_ts_ms"]), (int(i) for i in frame["id"]), strict=True)
-    )
+    """The first trade opened after each lock (a trade counts once).
+
+    ``locks`` are journal seqs compared with each trade's first fill (``open_seq``); frames
+    without it fall back to timestamps (``open_ts_ms``)."""
+    key = "open_seq" if "open_seq" in frame else "open_ts_ms"
+    opened = sorted(zip((int(t) for t in frame[key]), (int(i) for i in frame["id"]), strict=True))
     times = [ts for ts, _ in opened]
     hits: list[int] = []
     for lock in sorted(locks):
@@ -245,7 +251,7 @@ def _discipline(
     at_open = _equity_at_open(frame, start) if len(frame) else []
     over = [
         tid
-        for tid, risk, eq in zip(ids, frame["risk_at_entry"], at_open, strict=True)
+        for tid, risk, eq in zip(ids, frame[_risk(frame)], at_open, strict=True)
         if risk is not None and risk > eq * risk_pct / HUNDRED
     ]
     return Discipline(
@@ -274,7 +280,7 @@ def account_report(
     frame = trades[trades["account"] == account].reset_index(drop=True) if len(trades) else trades
     frame = frame.copy()
     frame["r"] = [
-        r_multiple(n, k) for n, k in zip(frame["net_pnl"], frame["risk_at_entry"], strict=True)
+        r_multiple(n, k) for n, k in zip(frame["net_pnl"], frame[_risk(frame)], strict=True)
     ]
     curve = equity_curve(starting_balance, frame["net_pnl"])
     closed = pd.to_datetime(frame["close_ts_ms"].astype("int64"), unit="ms", utc=True)
@@ -303,9 +309,11 @@ def account_report(
         by_month=_group(frame, [d.strftime("%Y-%m") for d in closed]),
         by_leverage=_group(
             frame,
-            [f"{lev.normalize():f}x" for lev in frame["leverage"]],
-            [f"{lev.normalize():f}x" for lev in sorted(set(frame["leverage"]))],
+            [f"{lev.normalize():f}x" for lev in frame[_lev(frame)]],
+            [f"{lev.normalize():f}x" for lev in sorted(set(frame[_lev(frame)]))],
         ),
         discipline=_discipline(frame, starting_balance, risk_pct, locks, denials),
         equity_curve=list(zip((int(t) for t in frame["close_ts_ms"]), curve, strict=True)),
+        first_open_ms=min((int(t) for t in frame["open_ts_ms"]), default=None),
+        last_close_ms=max((int(t) for t in frame["close_ts_ms"]), default=None),
     )

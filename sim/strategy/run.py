@@ -27,10 +27,10 @@ from sim.engine.commands import Deposit
 from sim.engine.events import Event
 from sim.engine.market import LastTrade
 from sim.engine.money import ZERO
+from sim.engine.spec import with_fees
 from sim.errors import InputError
 from sim.guards import GuardLimits, Guards
 from sim.journal import Journal
-from sim.orders_replay import with_fees
 from sim.session import JournalLink, Session
 from sim.strategy import params as P
 from sim.strategy.api import Bar
@@ -183,6 +183,8 @@ class StrategyRun:
         journal.ensure_account(name, self.account.venue, self.currency, self.options.balance)
         if self.session_id is None:  # a resumed run continues its session
             self.session_id = journal.start_session(name, "strategy", params)
+        if params.get("source") != "live":  # recorded data: several batches per commit
+            journal.group()
         return JournalLink(journal, name, self.session_id)
 
     def start(self, ts_ms: int) -> None:

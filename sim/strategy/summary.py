@@ -5,8 +5,10 @@ Definitions (money in the primary symbol's settle currency, exact Decimal):
     fees / funding   every fee paid (fills, liquidations, settlements) / every funding payment
                      (signed, + = received), open positions included
     equity change    equity at the end (wallet + unrealized at mark) − the opening balance
-    max drawdown     largest fall of equity from its running peak, equity marked at every bar
-                     close; the peak starts at the opening balance
+    max drawdown     largest fall of equity from its running peak, equity marked at each trade
+                     close (opening balance + cumulative net of closed trades; the peak starts
+                     at the opening balance): the one definition of ``sim/review/drawdown.py``,
+                     so `run`, `sweep` and `journal report` agree
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from decimal import Decimal
 
 from sim.engine.account import Account
 from sim.engine.events import Event, TradeClosed
+from sim.review.drawdown import equity_curve, max_drawdown
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -103,6 +106,7 @@ class Collector:
         wins = [n for n in nets if n > 0]
         losses = [n for n in nets if n < 0]
         equity = account.equity(self.currency)
+        drawdown, drawdown_pct = max_drawdown(self.balance, equity_curve(self.balance, nets))
         return RunSummary(
             currency=self.currency,
             trades=len(trades),
@@ -120,8 +124,8 @@ class Collector:
             ending_equity=equity,
             equity_change=equity - self.balance,
             return_pct=(equity - self.balance) / self.balance * HUNDRED if self.balance else ZERO,
-            max_drawdown=self.drawdown,
-            max_drawdown_pct=self.drawdown_pct,
+            max_drawdown=drawdown,
+            max_drawdown_pct=drawdown_pct,
             profit_factor=sum(wins, ZERO) / -sum(losses, ZERO) if losses else None,
             open_positions=len(account.positions()),
         )

@@ -22,6 +22,7 @@ def test_best_levels_match_a_full_sort_after_any_updates(
     book.replace(*snapshot)
 
     for bids, asks in updates:
+        book.depth(0, 5)  # shown levels are cached: every later update must redraw correctly
         book.apply(bids, asks)
 
     depth = book.depth(0, 5)
@@ -45,3 +46,19 @@ def test_zero_quantity_removes_and_new_price_inserts() -> None:
 
     assert book.depth(0, 3).bids == ((Decimal("9.5"), Decimal(4)), (Decimal(9), Decimal(1)))
     assert book.depth(0, 3).asks == ((Decimal(11), Decimal(2)), (Decimal(12), Decimal(1)))
+
+
+def test_wire_strings_and_decimals_give_the_same_book() -> None:
+    as_text, as_decimal = LevelBook("v", "s"), LevelBook("v", "s")
+    levels = [("100.50", "2"), ("100.5", "3"), ("99", "0.000"), ("101.25", "1.5")]
+
+    as_text.replace(levels, [("102", "1")])
+    as_decimal.replace([(Decimal(p), Decimal(q)) for p, q in levels], [(Decimal(102), Decimal(1))])
+
+    assert (
+        as_text.bids
+        == as_decimal.bids
+        == {Decimal("100.5"): Decimal(3), Decimal("101.25"): Decimal("1.5")}
+    )
+    assert as_text.depth(0, 5) == as_decimal.depth(0, 5)
+    assert as_text.top(0).bid == Decimal("101.25")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -140,7 +141,8 @@ def test_bybit_wire_format_and_paging(shared_data: Path, tmp_path: Path) -> None
     for v in _serve("bybit", shared_data, wire_test_candles=True):
         jobs = _jobs(v, "1h", start, end, tmp_path, "bybit")
         results = [dl.run_job(v.ex, j) for j in jobs]
-        path, tiers = dl.save_risk_limits(v.ex, "bybit", ETH, tmp_path)
+        with pytest.raises(DataError, match="risk-limit"):  # none recorded: the route is absent
+            dl.save_risk_limits(v.ex, "bybit", ETH, tmp_path)
 
     candles, mark, funding = results
     want = _recorded(shared_data, "ETH_USDT_USDT-1h-futures", start, end)
@@ -153,7 +155,7 @@ def test_bybit_wire_format_and_paging(shared_data: Path, tmp_path: Path) -> None
     assert mark.rows == 0  # and no 4h mark candles were recorded
     assert (funding.rows, funding.requests) == (54, 3)  # 200 h windows
     assert pd.read_parquet(funding.path)["open"].tolist() == want_rates["open"].tolist()
-    assert (path, tiers) == (None, 0)  # no risk-limit tiers recorded: nothing saved
+    assert not list(tmp_path.rglob("*risk_limit*"))
 
 
 def test_bad_input_and_venue_errors(binance: Venue, tmp_path: Path) -> None:
@@ -197,3 +199,28 @@ def test_plan_never_stores_an_unfinished_bar(binance: Venue, tmp_path: Path) -> 
         (MAR10, MAR10),  # no 8h mark bar has closed yet
         (MAR10, now),
     ]
+
+
+def test_bybit_risk_limit_tiers_are_saved_as_json(shared_data: Path, tmp_path: Path) -> None:
+    # No Bybit tiers were recorded: this folder holds the example row of Bybit's v5 risk-limit
+    # docs (as quoted in ccxt's bybit.py) to check the wire → ccxt → JSON path.
+    extra = tmp_path / "extra"
+    (extra / "bybit").mkdir(parents=True)
+    example = {"id": 1, "symbol": "BTCUSD", "riskLimitValue": "150", "maintenanceMargin": "0.5",
+               "initialMargin": "1", "isLowestRisk": 1, "maxLeverage": "100.00"}  # fmt: skip
+    (extra / "bybit" / "v5_risk_limit_items.json").write_text(
+        json.dumps({"linear": [], "inverse": [example]})
+    )
+    app = rest_app("bybit", [extra, shared_data])
+    with serve_rest_thread(app) as url:
+        ex = make_exchange("bybit", endpoint=url)
+        dl.load_markets(ex, "bybit")
+        path, n = dl.save_risk_limits(ex, "bybit", "BTC/USD:BTC", tmp_path / "home")
+
+    saved = json.loads(path.read_text())
+    tier = saved["BTC/USD:BTC"][0]
+    assert n == 1
+    assert path == tmp_path / "home" / "bybit" / "BTC_USD_BTC-risk_limit.json"
+    assert (tier["minNotional"], tier["maxNotional"], tier["maxLeverage"]) == (0.0, 150.0, 100.0)
+    assert tier["maintenanceMarginRate"] == 0.5
+    assert tier["info"]["riskLimitValue"] == "150"

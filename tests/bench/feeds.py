@@ -2,9 +2,11 @@
 
 Run: ``python tests/bench/feeds.py [--max-lines N]``; prints one JSON document, asserts nothing.
 
-* ``decode``: per capture, messages/s for ``json.loads`` + ``wire.decode`` alone and with the
-  order books (``MarketDecoder``), lines held in memory; ``replay`` adds gzip reading and the
-  replay bookkeeping (``adapters/replay.py``).
+* ``decode``: per capture, lines held in memory, messages/s for: ``json.loads`` alone (the
+  baseline: parsing only, no inputs), the typed decoder from the wire text to engine inputs
+  (``wire.decode_raw``, msgspec), the older dict road (``json.loads`` + ``wire.decode``), and
+  the typed decoder with the order books (``MarketDecoder.feed_raw``: Decimals only for the
+  levels shown); ``replay`` adds gzip reading and the replay bookkeeping (``adapters/replay.py``).
 * ``latency``: for each captured message, the time from "text received" to the account having
   applied every input it produced (``Account.apply``), with an open long BTC/USDT:USDT position
   and ``mark_from_last`` so every trade runs the liquidation check (the captures hold no mark
@@ -28,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from adapters.replay import open_replay  # noqa: E402
-from adapters.wire import MarketDecoder, decode  # noqa: E402
+from adapters.wire import MarketDecoder, decode, decode_raw  # noqa: E402
 from config.settings import load_settings  # noqa: E402
 
 CAPTURES = (
@@ -64,19 +66,27 @@ def _rate(n: int, seconds: float) -> float:
 
 
 def bench_decode(venue: str, path: Path, vid: str, max_lines: int | None) -> dict[str, Any]:
-    texts = _texts(path, max_lines)
+    texts = [t.encode() for t in _texts(path, max_lines)]
     t0 = time.perf_counter()
     for text in texts:
-        frame = json.loads(text)
-        if "lastUpdateId" not in frame:
-            decode(venue, frame)
-    wire_s = time.perf_counter() - t0
+        json.loads(text)
+    json_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    for text in texts:
+        decode_raw(venue, text, symbol_hint=vid)
+    typed_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    for text in texts:
+        decode(venue, json.loads(text), symbol_hint=vid)
+    dict_s = time.perf_counter() - t0
 
     decoder = MarketDecoder(venue)
     inputs = 0
     t0 = time.perf_counter()
     for text in texts:
-        inputs += len(decoder.feed(json.loads(text), symbol_hint=vid))
+        inputs += len(decoder.feed_raw(text, symbol_hint=vid))
     book_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -91,8 +101,12 @@ def bench_decode(venue: str, path: Path, vid: str, max_lines: int | None) -> dic
         "file": str(path.name),
         "messages": len(texts),
         "inputs": inputs,
-        "wire_decode_msgs_per_s": _rate(len(texts), wire_s),
+        "json_loads_msgs_per_s": _rate(len(texts), json_s),
+        "wire_decode_msgs_per_s": _rate(len(texts), typed_s),
+        "wire_decode_vs_json_loads": round(json_s / typed_s, 2) if typed_s else None,
+        "dict_decode_msgs_per_s": _rate(len(texts), dict_s),
         "decode_with_books_msgs_per_s": _rate(len(texts), book_s),
+        "decode_with_books_vs_json_loads": round(json_s / book_s, 2) if book_s else None,
         "replay_file_msgs_per_s": _rate(source.stats.frames, replay_s),
         "replay_inputs": replayed,
     }
@@ -146,12 +160,12 @@ def bench_latency(data_dir: Path, max_lines: int | None) -> dict[str, Any]:
     events = 0
     for text in texts:
         t0 = time.perf_counter_ns()
-        frame = json.loads(text)
-        for inp in decoder.feed(frame, symbol_hint="BTCUSDT"):
+        for inp in decoder.feed_raw(text, symbol_hint="BTCUSDT"):
             events += len(account.apply(inp))
-        by_kind.setdefault(_kind(frame), []).append((time.perf_counter_ns() - t0) / 1000)
+        elapsed = (time.perf_counter_ns() - t0) / 1000
+        by_kind.setdefault(_kind(json.loads(text)), []).append(elapsed)
     return {
-        "path": "text -> json.loads -> wire.decode + book -> Account.apply (liquidation check)",
+        "path": "text -> wire.decode_raw (typed) + book -> Account.apply (liquidation check)",
         "position": "long 0.01 BTC/USDT:USDT at 10x, mark_from_last",
         "messages": len(texts),
         "events": events,

@@ -26,7 +26,7 @@ WEEK = ("--from", "2025-03-10", "--until", "2025-03-17")
 @contextlib.contextmanager
 def _serve_cli(shared_data: Path, home: Path, *extra: str) -> Iterator[str]:
     """`microfut exchange serve --venue binanceusdm --data <shared data>` as the issue runs it."""
-    env = {**os.environ, "MICROFUT_HOME": str(home), "MICROFUT_DATA__WRITE_DIR": str(home)}
+    env = {**os.environ, "MICROFUT_HOME": str(home)}
     args = ["exchange", "serve", "--venue", "binanceusdm", "--data", str(shared_data), *extra]
     proc = subprocess.Popen(
         [*CLI, *args, "--port", "0"],
@@ -200,3 +200,34 @@ def test_gaps_count_the_missing_bars() -> None:
     assert count_gaps([0, minute, 4 * minute, 5 * minute, 7 * minute], minute) == 3  # 2,3 and 6
     assert count_gaps([0, 28_800_001, 57_599_999, 86_400_000], 28_800_000) == 0  # funding jitter
     assert count_gaps([0], minute) == 0
+
+
+def test_bybit_download_warns_when_no_risk_limit_tiers_are_served(
+    run_cli, shared_data: Path
+) -> None:
+    # wire_test_candles: the loopback serves the recorded *Binance* candles under Bybit's routes,
+    # only to drive the Bybit code path end to end; they are not Bybit data.
+    app = rest_app("bybit", [shared_data], wire_test_candles=True)
+    with serve_rest_thread(app) as url:
+        args = ["data", "download", "--exchange", "bybit", "--symbols", ETH, *WEEK]
+        result = run_cli(*args, "--endpoint", url)
+
+    assert result.exit_code == 0, result.stderr
+    assert "168" in result.stdout
+    assert "risk-limit" in result.stderr  # not recorded: a warning, the candles are kept
+
+
+def test_list_shows_a_damaged_download_without_hiding_the_rest(run_cli, tmp_path: Path) -> None:
+    bad = tmp_path / "data" / "downloads" / "binanceusdm" / "ETH_USDT_USDT-1h-futures.parquet"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"PAR1 cut short")
+
+    result = run_cli("data", "list", "--json")
+
+    assert result.exit_code == 0, result.stderr
+    series = json.loads(result.stdout)["series"]
+    damaged = [s for s in series if s["source"] == "downloaded"]
+    assert len(damaged) == 1
+    assert damaged[0]["rows"] == 0
+    assert str(bad) in damaged[0]["error"]
+    assert any(s["source"] == "data dir" and s["rows"] == 719 for s in series)

@@ -54,6 +54,12 @@ def test_demo_json_shows_stop_funding_and_liquidation_from_the_engine(
         D(btc_16["contracts"]) * D(btc_16["mark_price"]) * D(btc_16["rate"])
     )
     assert D(btc_16["amount"]) < 0  # the long paid
+    # the lesson first: one contract (the multiplier), standard vs micro size in money
+    lesson = doc["scenes"][0]["say"]
+    assert "one BTC/USDT:USDT contract is 1 BTC (multiplier ×1)" in lesson
+    assert "A standard size of 1 BTC is 89,770 USDT of exposure" in lesson  # 15:00 price
+    assert "a micro size of 0.01 BTC is 898 USDT" in lesson
+    assert "smallest order (0.001 contracts) is 90 USDT" in lesson
     # the 50x long was liquidated as `microfut replay` would: the last price stands in for
     # mark between the recorded 8h marks, so the first 1h bar (from 09:00, the entry) whose low
     # reaches the liquidation price liquidates it at that low, a quarter into the bar (low first)
@@ -313,9 +319,11 @@ def test_trade_speed_0_starts_paused_and_steps_pauses_resumes(
     async def trader(pilot: Any) -> None:
         app = pilot.app
         await pilot.pause(0.2)
-        seen["idle_now"] = app.desk.now_ms  # nothing played while paused
+        seen["idle_now"] = app.desk.now_ms  # only the first bar's open played while paused
+        seen["idle_last"] = app.desk.account.books[BTC_SYMBOL].last
+        seen["idle_buy"] = await type_line(pilot, "buy 0.001 BTC")
         seen["step"] = await type_line(pilot, "step 3")
-        await wait_for(pilot, lambda: paused_at(app, BTC_1M_FIRST_MS + 3 * MINUTE_MS))
+        await wait_for(pilot, lambda: paused_at(app, BTC_1M_FIRST_MS + 3 * MINUTE_MS + 15_000))
         seen["after_step"] = app.desk.now_ms
         seen["last"] = app.desk.account.books[BTC_SYMBOL].last
         seen["buy"] = await type_line(pilot, "buy 0.002 BTC")
@@ -336,15 +344,19 @@ def test_trade_speed_0_starts_paused_and_steps_pauses_resumes(
     )  # fmt: skip
 
     assert result.exit_code == 0, result.stderr
-    assert seen["idle_now"] == BTC_1M_FIRST_MS  # the opening deposit only: paused from the start
-    assert seen["step"][-1].startswith("replay steps 3 bar(s) of 1 min")
-    # three 1m bars played: the clock is at the last point of the third bar (its close)
-    assert seen["after_step"] == BTC_1M_FIRST_MS + 3 * MINUTE_MS - 1
     bars = load_series(btc_1m(shared_data))
-    assert seen["last"] == Decimal(repr(float(bars["close"].iloc[2])))
-    filled = next(line for line in seen["buy"] if line.startswith("o1 filled"))
+    # paused AT the first bar: its open is known and an order fills at once
+    assert seen["idle_now"] == BTC_1M_FIRST_MS
+    assert seen["idle_last"] == Decimal(repr(float(bars["open"].iloc[0])))
+    assert any(line.startswith("o1 filled: buy 0.001") for line in seen["idle_buy"])
+    assert seen["step"][-1] == "replay steps 3 bar(s) of 1 min to 2025-05-04 15:36 UTC"
+    # exactly three 1m bars played: the clock is at the open of the fourth bar (+1 ms: the
+    # buy typed at the first bar got its own instant)
+    assert seen["after_step"] == BTC_1M_FIRST_MS + 3 * MINUTE_MS
+    assert seen["last"] == Decimal(repr(float(bars["open"].iloc[3])))
+    filled = next(line for line in seen["buy"] if line.startswith("o2 filled"))
     assert "REJECTED" not in "\n".join(seen["buy"])  # not stale: the recording is not over
-    assert "o1 filled: buy 0.002 BTC/USDT:USDT @ " in filled
+    assert "o2 filled: buy 0.002 BTC/USDT:USDT @ " in filled
     assert seen["speed"][-1] == "replay speed ×600 (paused; type resume)"
     assert seen["resume"][-1].startswith("replay resumed at ×600 at 2025-05-04 15:36 UTC")
     assert seen["pause"][-1].startswith("replay paused at ")
@@ -374,7 +386,7 @@ def test_resumed_replay_desk_continues_at_the_accounts_clock(
     async def first(pilot: Any) -> None:
         app = pilot.app
         await type_line(pilot, "step 5")
-        await wait_for(pilot, lambda: paused_at(app, BTC_1M_FIRST_MS + 5 * MINUTE_MS))
+        await wait_for(pilot, lambda: paused_at(app, BTC_1M_FIRST_MS + 5 * MINUTE_MS + 15_000))
         await type_line(pilot, "buy 0.002 BTC")
         seen["left_at"] = app.desk.now_ms
         await type_line(pilot, "quit")
@@ -387,7 +399,7 @@ def test_resumed_replay_desk_continues_at_the_accounts_clock(
         await pilot.pause(0.1)
         seen["opening"] = list(app.desk.log)
         await type_line(pilot, "step 1")
-        await wait_for(pilot, lambda: paused_at(app, BTC_1M_FIRST_MS + 6 * MINUTE_MS))
+        await wait_for(pilot, lambda: paused_at(app, BTC_1M_FIRST_MS + 6 * MINUTE_MS + 15_000))
         seen["last"] = app.desk.account.books[BTC_SYMBOL].last
         seen["sell"] = await type_line(pilot, "sell 0.002 BTC")
         await type_line(pilot, "quit")
@@ -396,18 +408,18 @@ def test_resumed_replay_desk_continues_at_the_accounts_clock(
     result = run_cli(*args)
 
     assert result.exit_code == 0, result.stderr
-    # the account left off at the close of the fifth bar (15:37:59.999)
-    assert seen["left_at"] == BTC_1M_FIRST_MS + 5 * MINUTE_MS - 1
+    # the account left off at the open of the sixth bar (15:38:00), five bars after the first
+    assert seen["left_at"] == BTC_1M_FIRST_MS + 5 * MINUTE_MS
     opening = "\n".join(seen["opening"])
     assert "resuming the recording at 2025-05-04 15:38:00 UTC" in opening
     assert "resumed account 'main'" in opening
-    # one step plays the sixth bar (15:38), not the first one again
+    # one step plays the sixth bar (15:38) to the seventh's open, not the first one again
     bars = load_series(btc_1m(shared_data))
-    assert seen["last"] == Decimal(repr(float(bars["close"].iloc[5])))
+    assert seen["last"] == Decimal(repr(float(bars["open"].iloc[6])))
     with Journal.open(db) as journal:
         times = [e.ts_ms for e in journal.events("main")]
     assert times == sorted(times)  # the journal never goes back in time
-    assert times[-1] == BTC_1M_FIRST_MS + 6 * MINUTE_MS - 1
+    assert times[-1] == BTC_1M_FIRST_MS + 6 * MINUTE_MS
 
 
 @pytest.mark.usefixtures("terminal")
@@ -419,7 +431,7 @@ def test_resumed_desk_on_a_recording_that_ends_before_its_clock_is_one_line_exit
     async def first(pilot: Any) -> None:
         app = pilot.app
         await type_line(pilot, "step 1")
-        await wait_for(pilot, lambda: paused_at(app, BTC_1M_FIRST_MS + MINUTE_MS))
+        await wait_for(pilot, lambda: paused_at(app, BTC_1M_FIRST_MS + MINUTE_MS + 15_000))
         await type_line(pilot, "quit")
 
     drive(monkeypatch, first)
@@ -436,3 +448,70 @@ def test_resumed_desk_on_a_recording_that_ends_before_its_clock_is_one_line_exit
         "error: account 'main' is at 2025-05-04 15:33:00 UTC but the recording ends "
         "2025-04-05 10:00:00 UTC; replay a later recording or pass another --account"
     ]
+
+
+@pytest.mark.usefixtures("terminal")
+def test_a_command_that_crashes_is_logged_and_the_desk_exits_70(
+    run_cli, shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.desk.session import DeskSession
+
+    seen: dict[str, Any] = {}
+
+    def broken(self: DeskSession, intent: Any) -> Any:
+        raise KeyError("boom")
+
+    async def trader(pilot: Any) -> None:
+        monkeypatch.setattr(DeskSession, "execute", broken)
+        seen["lines"] = await type_line(pilot, "buy 0.001 BTC")
+        await pilot.press("ctrl+c")
+
+    drive(monkeypatch, trader)
+    result = run_cli(
+        "trade", "-e", "binanceusdm", "--replay", str(btc_1m(shared_data)), "--symbols", "BTC",
+        "--speed", "0", "--db", str(tmp_path / "desk.sqlite"),
+    )  # fmt: skip
+
+    assert seen["lines"][-1] == "internal error in 'buy 0.001 BTC': KeyError: 'boom'"
+    assert result.exit_code == 70
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: the desk hit 1 internal error(s), shown in its log; the journal holds every "
+        "committed event"
+    )
+
+
+@pytest.mark.usefixtures("terminal")
+def test_a_live_desk_that_cannot_reach_the_venue_says_so_and_exits_4(
+    run_cli, shared_data: Path, tmp_path: Path
+) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    result = run_cli("trade", "--exchange", "bybit", "--symbols", "BTC,ETH", "--endpoint",
+                     f"http://127.0.0.1:{port}", "--db", str(tmp_path / "j.sqlite"))  # fmt: skip
+
+    assert result.exit_code == 4
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: cannot reach bybit")
+    assert f"127.0.0.1:{port}" in line
+    assert "Connection refused" in line
+    assert not (tmp_path / "j.sqlite").exists()  # nothing journaled for a desk that never ran
+
+
+def test_the_live_desk_checks_the_venue_before_opening() -> None:
+    import socket
+
+    from config.settings import load_settings
+    from sim.cli.trade_cmd import _check_online
+    from sim.errors import FeedError
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    with pytest.raises(FeedError, match=rf"bybit: cannot reach 127.0.0.1:{port} \(") as caught:
+        _check_online("bybit", load_settings(), f"http://127.0.0.1:{port}")
+    assert caught.value.exit_code == 4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -253,3 +254,103 @@ def test_show_rounds_a_long_liquidation_price_to_the_tick_json_keeps_it(
     assert shown.group(1) == f"{on_tick.normalize() if on_tick % 1 == 0 else on_tick:,}"
     loss = Decimal(full["liquidations"][0]["loss"])
     assert re.search(rf"loss +│ +{loss.quantize(Decimal('0.01')):,} │", table.stdout)
+
+
+def scaled_journal(path: Path, shared_data: Path) -> None:
+    """A scaled trade typed at the desk: buy 0.004 at 20x with a stop, lev 5, add 0.005, sell
+    0.004, add 0.004, close; then a leverage change long after the close."""
+    from decimal import Decimal
+
+    from adapters.specs import load_spec_book
+    from config.settings import load_settings
+    from sim.desk.session import DeskOptions, DeskSession
+    from sim.engine.market import LastTrade
+
+    settings = load_settings(data={"dirs": [str(shared_data)]})
+    book = load_spec_book("binanceusdm", settings)
+    t0, btc = 1_700_000_000_000, "BTC/USDT:USDT"
+    desk = DeskSession.open(DeskOptions.from_settings(settings, account="scaled"), book, path,
+                            start_ms=t0)  # fmt: skip
+    desk.feed(LastTrade("binanceusdm", btc, t0, Decimal(60000), Decimal(1)))
+    for line, price, minute in [
+        ("buy 0.004 BTC lev 20 stop 58000", 60000, 1), ("lev BTC 5", 60100, 2),
+        ("buy 0.005 BTC", 59000, 3), ("sell 0.004 BTC", 61000, 4), ("buy 0.004 BTC", 60500, 5),
+        ("close BTC", 61500, 6), ("lev BTC 10", 61500, 186),
+    ]:  # fmt: skip
+        desk.feed(LastTrade("binanceusdm", btc, t0 + minute * 60_000, Decimal(price), Decimal(1)))
+        assert desk.submit(line).ok
+    desk.close()
+
+
+def test_a_scaled_trade_reconciles_in_list_show_and_report(
+    run_cli, shared_data: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "scaled.sqlite"
+    scaled_journal(db, shared_data)
+
+    (row,) = json.loads(run_cli("journal", "list", "--db", str(db), "--json").stdout)["trades"]
+    story = json.loads(run_cli("journal", "show", "1", "--db", str(db), "--json").stdout)
+    table = run_cli("journal", "show", "1", "--db", str(db)).stdout
+    listed = run_cli("journal", "list", "--db", str(db)).stdout
+
+    # 0.004 + 0.005 + 0.004 bought; at most 0.009 held
+    assert (row["size_traded"], row["contracts"]) == ("0.013", "0.009")
+    assert "0.013 / 0.009" in listed
+    # first fill o1: 0.004 @ 60,012 (60,000 + 2 bps slippage), stop 58,000 → 8.048 at risk
+    assert (row["entry_at_open"], row["contracts_at_open"]) == ("60012.0", "0.004")
+    assert Decimal(row["risk_at_open"]) == (Decimal("60012") - 58000) * Decimal("0.004")
+    assert Decimal(row["risk_at_entry"]) != Decimal(row["risk_at_open"])  # engine: final avg
+    assert (row["leverage_at_open"], row["leverage"]) == ("20", "5")
+    assert "20x cross at open (5x at close)" in table
+    # the 5x change during the trade is listed; the 10x three hours after the close is not
+    assert [c["leverage"] for c in story["leverage_changes"]] == ["5"]
+    assert [o["seq"] for o in story["orders"]] == sorted(o["seq"] for o in story["orders"])
+    assert Decimal(story["r_multiple"]) == Decimal(row["net_pnl"]) / Decimal(row["risk_at_open"])
+
+
+def test_notes_keep_bracketed_text_and_the_report_prints_the_real_period(
+    run_cli, shared_data: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "scaled.sqlite"
+    scaled_journal(db, shared_data)
+    assert (
+        run_cli("journal", "note", "1", "[stop moved] to breakeven", "--db", str(db)).exit_code == 0
+    )
+
+    shown = run_cli("journal", "show", "1", "--db", str(db)).stdout
+
+    assert "[stop moved] to breakeven" in shown
+
+
+def test_run_and_journal_report_agree_on_the_drawdown(
+    run_cli, shared_data: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "run.sqlite"
+    run = run_cli("run", "breakout", "--replay", str(shared_data / "ohlcv" / "binance_usdm"),
+                  "--from", "2025-05-04T16:00", "--until", "2025-05-05T04:00",
+                  "-p", "lookback=10", "--db", str(db), "--json")  # fmt: skip
+    assert run.exit_code == 0, run.stderr
+    summary = json.loads(run.stdout)["summary"]
+
+    report = json.loads(run_cli("journal", "report", "--db", str(db), "--json").stdout)
+    (account,) = report["accounts"]
+
+    assert summary["trades"] == account["summary"]["trades"] == 9
+    assert summary["max_drawdown"] == account["summary"]["max_drawdown"]  # to the last digit
+    assert summary["net_pnl"] == account["summary"]["net_pnl"]
+
+
+def test_no_share_of_a_near_zero_gross() -> None:
+    from decimal import Decimal
+
+    from sim.review.stats import _share
+
+    assert _share(Decimal("33.79"), Decimal("5.79")) is None  # was "583.5%"
+    assert _share(Decimal("3"), Decimal("-60")) == Decimal("0.05")
+
+
+def test_funding_rates_read_in_percent_as_on_the_desk() -> None:
+    from sim.cli.journal_render import rate_pct
+
+    assert rate_pct(Decimal("0.0001")) == "0.01%"
+    assert rate_pct(Decimal("-0.00025")) == "-0.025%"

@@ -51,7 +51,7 @@ def test_fee_flag_that_is_not_a_fraction_exits_2(run_cli, tmp_path: Path) -> Non
     res = run_cli("replay", "--data", str(tmp_path), "--orders", str(orders), "--taker-fee", "5")
 
     assert res.exit_code == 2
-    assert "--taker-fee is a fraction like 0.0004 (0.04 %), was 5" in res.stderr
+    assert "--taker-fee must be a fraction between 0 and 1 (0.0005 = 0.05 %), was 5" in res.stderr
 
 
 def test_run_takes_the_fee_flags_too(run_cli, shared_data: Path) -> None:

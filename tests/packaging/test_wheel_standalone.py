@@ -34,20 +34,22 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     """(venv, environment, empty working folder) with the freshly built wheel installed."""
     base = tmp_path_factory.mktemp("wheel")
     dist = base / "dist"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "MICROFUT_"))}
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
          "-w", str(dist), str(ROOT)],
-        check=True, capture_output=True, timeout=300,
+        check=True, capture_output=True, timeout=300, env=clean,
     )  # fmt: skip
     wheel = next(dist.glob("microfut-*.whl"))
     env_dir = base / "venv"
     # the dependencies come from this interpreter's site-packages; microfut only from the wheel
     venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
     py = env_dir / "bin" / "python"
+    # --ignore-installed: the development install (editable, outside the venv) is not this one
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "-q",
-         str(wheel)],
-        check=True, capture_output=True, timeout=300,
+        [sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps",
+         "--ignore-installed", "-q", str(wheel)],
+        check=True, capture_output=True, timeout=300, env=clean,
     )  # fmt: skip
     home, work = base / "home", base / "work"
     home.mkdir()

@@ -258,3 +258,31 @@ def test_cross_liquidation_happens_exactly_when_the_margin_ratio_reaches_100_per
         if isinstance(inp, MarkPrice) and not moved and survived:
             # A cross position that survived its own mark is below 100 %.
             assert cross_ratio(acct, SPECS[pos.symbol].settle) < D("1.000000001")
+
+
+@scenarios(ci=60)
+@given(steps)
+def test_a_cross_liquidation_never_leaves_the_cross_wallet_below_zero(seq: tuple) -> None:
+    """Issue 13 #5: closes on the tick past bankruptcy used to leave −0.00225 USDT."""
+    acct = fresh()
+
+    for inp in scenario(seq):
+        before = cross_wallets(acct)
+        events = acct.apply(inp)
+        for e in events:
+            if e.kind != "PositionLiquidated" or e.margin_mode != "cross":  # type: ignore[attr-defined]
+                continue
+            cur = e.currency  # type: ignore[attr-defined]
+            still_cross = [
+                p
+                for s, p in acct.positions_by_symbol.items()
+                if SPECS[s].settle == cur and p.contracts != 0 and p.margin_mode == "cross"
+            ]
+            if not still_cross and before[cur] >= 0:
+                assert cross_wallets(acct)[cur] >= 0
+
+
+def cross_wallets(acct: Account) -> dict[str, D]:
+    from sim.engine.risk import cross_wallet
+
+    return {cur: cross_wallet(acct, cur) for cur in START}

@@ -36,7 +36,7 @@ def test_recorded_snapshot_and_delta_decode(shared_data: Path) -> None:
         500,
     )
     assert (len(snap.bids), len(snap.asks)) == (500, 500)
-    assert snap.bids[0] == (Decimal("1.9531"), Decimal(6203))
+    assert tuple(map(Decimal, snap.bids[0])) == (Decimal("1.9531"), Decimal(6203))
     assert (delta.snapshot, delta.update_id, delta.ts_ms) == (False, 20254870, 1733011200693)
 
 

@@ -117,7 +117,7 @@ async def test_bybit_routes_wire_format_newest_first(shared_data: Path) -> None:
         )
         _, unknown = await _get(f"{url}{base.replace('ETHUSDT', 'DOGEUSDT')}")
         _, period = await _get(f"{url}{base.replace('=60', '=7')}")
-        _, tiers = await _get(f"{url}/v5/market/risk-limit?category=linear&symbol=ETHUSDT")
+        tiers = await _get(f"{url}/v5/market/risk-limit?category=linear&symbol=ETHUSDT")
     async with serve_rest(rest_app("bybit", [shared_data])) as url:
         _, plain = await _get(f"{url}{base}&limit=3")
 
@@ -132,7 +132,7 @@ async def test_bybit_routes_wire_format_newest_first(shared_data: Path) -> None:
     assert start_only["retCode"] == 10001
     assert (unknown["retCode"], unknown["retMsg"]) == (10001, "params error: Symbol Is Invalid")
     assert period["retCode"] == 10001
-    assert (tiers["retCode"], tiers["result"]["list"]) == (0, [])  # no tiers recorded
+    assert (tiers[0], tiers[1]["retCode"]) == (404, 10001)  # no tiers recorded: not served
     assert (plain["retCode"], plain["result"]["list"]) == (0, [])  # no Bybit candles recorded
 
 

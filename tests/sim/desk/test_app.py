@@ -9,12 +9,20 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input, RichLog, Static
+from textual.widgets import Input, RichLog, Static
 
 from adapters.specs import SpecBook
 from config.settings import Settings
-from sim.desk.app import DeskApp, countdown, liq_distance, next_funding_ms
-from sim.desk.describe import money, px
+from sim.desk.app import (
+    DeskApp,
+    countdown,
+    liq_distance,
+    next_funding_ms,
+    order_rows,
+    position_rows,
+    price_rows,
+)
+from sim.desk.describe import money, pricer, px
 from sim.desk.session import DeskOptions, DeskSession
 from sim.display import fmt
 from sim.engine.events import OrderFilled
@@ -49,8 +57,14 @@ async def type_line(app: DeskApp, pilot, line: str) -> None:
 
 
 def rows(app: DeskApp, table_id: str) -> list[list[str]]:
-    table = app.query_one(table_id, DataTable)
-    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+    """The rows a panel shows (the panels are drawn from these functions)."""
+    desk = app.desk
+    got = {
+        "#positions": lambda: position_rows(desk),
+        "#orders": lambda: order_rows(desk),
+        "#prices": lambda: price_rows(desk, app.symbols),
+    }[table_id]()
+    return [list(r) for r in got]
 
 
 def log_text(app: DeskApp) -> str:
@@ -115,11 +129,14 @@ async def test_loss_limit_locks_entries_on_screen(
         await type_line(app, pilot, "close BTC")
         await type_line(app, pilot, "buy 0.001 BTC")
 
-        assert "LOCKED 1:00:00 — exits only" in wallet(app)
+        # the lock began at the close; the refused buy was typed 1 ms later (commands get
+        # distinct instants), so an hour minus 1 ms is left
+        assert desk.guards.state.locked_until_ms - desk.now_ms == 3_600_000 - 1
+        assert "LOCKED 0:59:59 — exits only" in wallet(app)
         assert "DENIED BTC/USDT:USDT: entries locked by the daily loss limit" in log_text(app)
         assert rows(app, "#positions") == []
         day = desk.guards.day_result
-        assert f"today {money(day, 'USDT')}" in wallet(app)
+        assert f"today {money(day)} (limit −30)" in wallet(app)
     desk.close()
 
 
@@ -168,7 +185,7 @@ async def test_feed_updates_prices_and_funding_countdown(
         app.refresh_view()  # the screen also refreshes itself every 0.25 s
 
         btc_row = rows(app, "#prices")[0]
-        assert btc_row[:3] == [BTC, "60,010", "60,005.5"]
+        assert btc_row[:3] == [BTC, "60,010", "60,005.50"]  # on the display step (cents)
         assert btc_row[5] == "0.01%"
         assert btc_row[6] == countdown(funding_at - (T0 + 1000)) == "1:59:59"
     desk.close()
@@ -213,11 +230,84 @@ async def test_live_feed_from_the_loopback_exchange_drives_the_desk(
                         if isinstance(e, OrderFilled))  # fmt: skip
             (row,) = rows(app, "#positions")
             assert row[2] == "0.002"
-            assert row[5] == px(fill.price)
+            assert row[5] == pricer(book.get(BTC))(fill.price)
             assert fill.liquidity == "taker"
             # the echo shown before sending predicted the engine's fill exactly
             echoed = re.search(r"market ≈ ([\d,.]+) \| notional", log_text(app))
             assert echoed is not None
             assert Decimal(echoed.group(1).replace(",", "")) == fill.price
             assert rows(app, "#prices")[0][3] != "-"  # bid shown from the live book
+    desk.close()
+
+
+async def test_a_dropped_live_connection_is_logged_and_prices_never_go_back(
+    options: DeskOptions, book: SpecBook, desk_settings: Settings, shared_data: Path,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    from adapters.live import open_feed
+    from adapters.loopback.faults import Fault
+    from adapters.loopback.server import LoopbackExchange
+
+    desk = DeskSession.open(options, book, tmp_path / "j.sqlite", start_ms=T0)
+    trades: list[int] = []
+    async with LoopbackExchange(
+        "binanceusdm", [shared_data], symbols=["BTCUSDT"], pace_s=0.002, max_frames=500,
+        faults=[Fault("drop", 200)],
+    ) as lb:  # fmt: skip
+        feed = open_feed("binanceusdm", [BTC], desk_settings, endpoint=lb.base_url)
+
+        async def watched() -> AsyncIterator[object]:
+            async for inp in feed:
+                if isinstance(inp, LastTrade):
+                    trades.append(inp.ts_ms)
+                yield inp
+
+        app = DeskApp(desk, [BTC], watched())
+        async with app.run_test(size=(80, 24)) as pilot:
+
+            async def until_done() -> None:
+                while lb.faults.fired == [] or len(trades) < 5 or lb.connections_opened < 4:
+                    await pilot.pause(0.05)
+                await pilot.pause(0.5)
+
+            await asyncio.wait_for(until_done(), 20)
+            app.refresh_view()
+            status = app.status_text()
+
+    log = "\n".join(desk.log)
+    assert lb.faults.fired[0][1] == "drop"
+    assert "feed: " in log
+    assert "reconnecting" in log  # the drop is on the desk, not only in a log file
+    assert trades == sorted(trades)  # the replay went on after the reconnect: no jump back
+    assert "LIVE" in status
+    desk.close()
+
+
+async def test_a_silent_live_feed_shows_no_data_then_live(
+    options: DeskOptions, book: SpecBook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sim.desk.app as app_module
+
+    monkeypatch.setattr(app_module, "SILENT_S", 0.2)
+    desk = open_desk(options, book, tmp_path / "j.sqlite")
+    go = asyncio.Event()
+
+    async def feed() -> AsyncIterator[object]:
+        await go.wait()
+        yield synthetic_trade(BTC, "60010", T0 + 1000)
+        await asyncio.Event().wait()  # a live feed stays open
+
+    app = DeskApp(desk, [BTC, ETH], feed())
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert "CONNECTING" in app.status_text()
+        await pilot.pause(0.6)
+        silent = app.status_text()
+        go.set()
+        await pilot.pause(0.3)
+        flowing = app.status_text()
+
+    assert "NO DATA" in silent
+    assert any(line.startswith("feed: no market data for ") for line in desk.log)
+    assert "feed: data flowing again" in desk.log
+    assert "LIVE" in flowing
     desk.close()

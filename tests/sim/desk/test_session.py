@@ -246,9 +246,9 @@ def test_liquidation_inside_the_stop_is_warned_before_sending(
     (position,) = desk.account.positions()
     assert echo.liquidation_price == position.liquidation_price
     assert position.liquidation_price > Decimal(58000)
-    assert f"liquidation at {echo.liquidation_price} comes before your stop at 58000" in (
-        warned[1].message
-    )
+    # named on the display step (cents), as the echo shows it, not with 28 digits
+    assert echo.shown(echo.liquidation_price) == Decimal("59047.95")
+    assert "liquidation at 59047.95 comes before your stop at 58000" in warned[1].message
     desk.close()
 
 
@@ -361,6 +361,59 @@ def test_replay_clock_words_on_a_live_desk_say_they_need_a_replay(
     assert reply.lines == [
         "error: pause drives a replay; this desk is on live prices (start it with --replay DATA)"
     ]
+    desk.close()
+
+
+def test_echo_says_an_order_reduces_or_flips_the_position(
+    desk_settings: Settings, book: SpecBook, tmp_path: Path
+) -> None:
+    from sim.desk.describe import position_effect
+
+    options = DeskOptions.from_settings(desk_settings, account="flip")
+    desk = DeskSession.open(options, book, tmp_path / "j.sqlite", start_ms=T0)
+    desk.feed(LastTrade("binanceusdm", BTC, T0, Decimal(60000), Decimal(1)))
+    desk.submit("buy 0.009 BTC")
+
+    reduce = desk.submit("sell 0.008 BTC").echoes[0].line()
+    flip = desk.submit("sell 0.003 BTC").echoes[0].line()
+    hedge = desk.submit("hedge -500 beta 1.5").lines
+
+    assert " | reduces long 0.009 → 0.001 | " in reduce
+    assert " | flips long 0.001 → short 0.002 | " in flip
+    assert hedge[-1] == "type: buy 0.013 BTC/USDT:USDT"  # 500 × 1.5 / 60,000 = 0.0125, nearest step
+    assert hedge[1] == (
+        "note: this order flips short 0.002 → long 0.011 (the hedge offsets your own position)"
+    )
+    assert (
+        position_effect(Decimal("0.009"), "sell", Decimal("0.008")) == "reduces long 0.009 → 0.001"
+    )
+    assert position_effect(Decimal("-1"), "buy", Decimal("2"), True) == "closes short 1"
+    assert position_effect(Decimal("1"), "buy", Decimal("2")) == "adds to long 1 → 3"
+    desk.close()
+
+
+def test_ladder_rungs_echo_the_combined_positions_liquidation(
+    desk_settings: Settings, book: SpecBook, tmp_path: Path
+) -> None:
+    from sim.engine.sizing import quote_liquidation
+
+    options = DeskOptions.from_settings(desk_settings, account="ladder")
+    desk = DeskSession.open(options, book, tmp_path / "j.sqlite", start_ms=T0)
+    desk.feed(LastTrade("binanceusdm", BTC, T0, Decimal(60000), Decimal(1)))
+    desk.submit("mode BTC isolated")
+    desk.submit("lev BTC 10")
+
+    echoes = desk.submit("scale buy 0.03 BTC from 59000 to 58000 in 3").echoes
+
+    spec = book.get(BTC)
+    combined = [
+        quote_liquidation(spec, side="long", entry=entry, contracts=Decimal(n),
+                          leverage=Decimal(10), margin_mode="isolated").liquidation_price
+        for entry, n in ((Decimal(59000), "0.01"), (Decimal(58750), "0.02"),
+                         (Decimal(58500), "0.03"))
+    ]  # fmt: skip
+    assert [e.liquidation_price for e in echoes] == combined
+    assert combined[0] != combined[2]  # the third rung is quoted on the whole ladder
     desk.close()
 
 

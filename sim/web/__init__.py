@@ -1,0 +1,1 @@
+"""microfut web: the desk and the journal in the browser."""

@@ -1,0 +1,275 @@
+"""What the API and the websocket send: the account, positions, orders, trades and the report.
+
+Plain dicts, Decimals as strings (``render.to_jsonable``), times as epoch milliseconds. The
+position rows carry the same numbers as the terminal desk's table (``sim/desk/app.py``): the
+engine's own liquidation price, its distance from mark, the bracket stop and take-profit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from adapters.candles import file_stem
+from sim.cli.render import to_jsonable
+from sim.desk.app import _brackets, liq_distance, position_margin
+from sim.engine.money import ZERO
+from sim.web.kernel import WebDesk
+
+OPEN_PREFIX = "open-"  # the id of a still-open trade in the journal pages: open-ETH_USDT_USDT
+
+
+def clock_view(desk: WebDesk) -> dict[str, Any] | None:
+    clock = desk.clock
+    if clock is None:
+        return None
+    return {"paused": clock.paused, "speed": clock.speed, "bar_ms": clock.bar_ms,
+            "next_ms": clock.next_ms}  # fmt: skip
+
+
+def account_view(desk: WebDesk) -> dict[str, Any]:
+    """Wallets, equity, available margin, the guards and the replay clock."""
+    s = desk.session
+    cur = s.options.currency
+    g = s.guards
+    locked = bool(g.locked and g.state.locked_until_ms is not None)
+    return to_jsonable({
+        "account": s.options.account, "venue": s.book.exchange, "currency": cur,
+        "source": desk.source, "feed": desk.feed_state, "now_ms": desk.now_ms,
+        "wallets": s.account.wallets(), "equity": s.equity(), "available": s.account.available(cur),
+        "guards": {
+            "day_result": g.day_result, "loss_limit": g.loss_limit,
+            "trades_today": g.state.trades_today,
+            "max_trades_per_day": g.limits.max_trades_per_day or None,
+            "locked": locked, "locked_until_ms": g.state.locked_until_ms if locked else None,
+        },
+        "clock": clock_view(desk), "symbols": desk.symbols,
+    })  # fmt: skip
+
+
+def _liq_note(p: Any) -> str:
+    """Why a position has no liquidation price (the desk shows "-" there)."""
+    if p.liquidation_price is not None:
+        return ""
+    if p.margin_mode == "cross":
+        return "none: the cross wallet covers a move to zero"
+    return "none: the margin covers a move to zero"
+
+
+def positions_view(desk: WebDesk) -> list[dict[str, Any]]:
+    """Open positions: contracts, multiplier, notional, entry, mark, uPnL, margin, liq, brackets."""
+    acct = desk.account
+    orders = acct.open_orders()
+    out = []
+    for p in acct.positions():
+        stop, tp = _brackets(orders, p.symbol)
+        out.append({
+            "symbol": p.symbol, "trade": OPEN_PREFIX + file_stem(p.symbol), "side": p.side,
+            "contracts": p.contracts, "multiplier": p.contract_size, "notional": p.notional,
+            "entry": p.entry_price, "mark": p.mark_price, "upnl": p.unrealized_pnl,
+            "margin": position_margin(p), "margin_ratio": p.margin_ratio,
+            "liquidation_price": p.liquidation_price, "liquidation_distance_pct": liq_distance(p),
+            "liquidation_note": _liq_note(p),
+            "leverage": p.leverage, "margin_mode": p.margin_mode, "stop": stop,
+            "take_profit": tp, "funding": p.funding, "currency": p.currency,
+        })  # fmt: skip
+    return to_jsonable(out)
+
+
+def orders_view(desk: WebDesk) -> list[dict[str, Any]]:
+    """Working orders in the order they were placed (ids as the desk's cancel/amend take)."""
+    return [o.to_dict() for o in desk.account.open_orders()]
+
+
+def echo_view(echo: Any) -> dict[str, Any]:
+    """An order's echo: the desk's line plus its numbers."""
+    return to_jsonable({"line": echo.line(), "symbol": echo.symbol, "side": echo.side,
+                        "order_type": echo.order_type, "contracts": echo.contracts,
+                        "multiplier": echo.contract_size, "price": echo.shown(echo.price),
+                        "notional": echo.notional, "margin": echo.margin,
+                        "leverage": echo.leverage, "margin_mode": echo.margin_mode,
+                        "liquidation_price": echo.shown(echo.liquidation_price),
+                        "note": echo.note})  # fmt: skip
+
+
+def state_view(desk: WebDesk, log_from: int = 0) -> dict[str, Any]:
+    """Everything the desk page shows, pushed over the websocket on each change."""
+    s = desk.session
+    last = {}
+    for sym in desk.symbols:
+        book = s.account.books.get(sym)
+        last[sym] = {"last": book.last if book else None, "mark": s.account.marks.get(sym)}
+    return {
+        "version": desk.version,
+        "account": account_view(desk),
+        "positions": positions_view(desk),
+        "orders": orders_view(desk),
+        "prices": to_jsonable(last),
+        "fills": desk.fills,
+        "log": s.lines_since(log_from) if log_from < s.logged else [],
+        "logged": s.logged,
+    }
+
+
+# ---- the journal ----------------------------------------------------------------------------
+def outcome_of(net: Decimal | None) -> str:
+    if net is None:
+        return "open"
+    return "win" if net > 0 else "loss" if net < 0 else "breakeven"
+
+
+def _opened_ms(desk: WebDesk, symbol: str) -> int | None:
+    """When the open trade in ``symbol`` began: its first fill not yet in a closed trade."""
+    fills = _unclaimed(desk, "fills", symbol)
+    return int(fills[0]["ts_ms"]) if fills else None
+
+
+def open_trades(desk: WebDesk, symbol: str | None) -> list[dict[str, Any]]:
+    """Open positions as journal rows (outcome "open"), so a trade shows up when it opens."""
+    rows = []
+    for p in positions_view(desk):
+        if symbol and p["symbol"] != symbol:
+            continue
+        rows.append({"id": p["trade"], "account": desk.session.options.account,
+                     "symbol": p["symbol"], "side": p["side"], "contracts": p["contracts"],
+                     "entry_price": p["entry"], "exit_price": None, "net_pnl": p["upnl"],
+                     "r_multiple": None, "outcome": "open", "tags": [],
+                     "open_ts_ms": _opened_ms(desk, p["symbol"]), "close_ts_ms": None,
+                     "exit_reason": "",
+                     "currency": p["currency"], "leverage": p["leverage"]})  # fmt: skip
+    return rows
+
+
+def trades_view(
+    desk: WebDesk, symbol: str | None = None, tag: str | None = None,
+    since_ms: int | None = None, until_ms: int | None = None, outcome: str | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Closed trades of this account (newest first) plus open ones, filtered."""
+    from sim.review import frames, stats
+
+    account = desk.session.options.account
+    frame = frames.trades_frame(desk.session.journal, account, symbol, tag, since_ms, until_ms)
+    out = []
+    for r in frame.to_dict("records"):
+        row = {k: v for k, v in r.items() if k not in ("opened", "closed")}
+        row["r_multiple"] = stats.r_multiple(r["net_pnl"], r["risk_at_entry"])
+        row["outcome"] = outcome_of(r["net_pnl"])
+        out.append(row)
+    out.reverse()
+    if not tag and since_ms is None and until_ms is None:
+        out = open_trades(desk, symbol) + out
+    if outcome:
+        out = [r for r in out if r["outcome"] == outcome]
+    return to_jsonable(out)
+
+
+def fills_view(desk: WebDesk, symbol: str | None, n: int) -> list[dict[str, Any]]:
+    """The account's last ``n`` fills (oldest first), for the chart's markers."""
+    from sqlalchemy import select
+
+    from sim.review.frames import FILLS, _records
+
+    stmt = select(FILLS).where(FILLS.c.account == desk.session.options.account)
+    if symbol:
+        stmt = stmt.where(FILLS.c.symbol == symbol)
+    rows = _records(desk.session.journal, FILLS, stmt.order_by(FILLS.c.seq.desc()).limit(n))
+    return to_jsonable(rows[::-1])
+
+
+def _unclaimed(desk: WebDesk, table: str, symbol: str) -> list[dict[str, Any]]:
+    """Journal rows of the open trade in ``symbol`` (not yet claimed by a closed trade)."""
+    from sqlalchemy import select
+
+    from sim.review.frames import FILLS, FUNDING, ORDERS, _records
+
+    t = {"fills": FILLS, "funding": FUNDING, "orders": ORDERS}[table]
+    stmt = select(t).where(t.c.account == desk.session.options.account, t.c.symbol == symbol,
+                           t.c.trade_id.is_(None)).order_by(t.c.seq)  # fmt: skip
+    return _records(desk.session.journal, t, stmt)
+
+
+def open_trade_view(desk: WebDesk, ref: str) -> dict[str, Any] | None:
+    """The still-open trade ``open-STEM``: its position, fills, funding and orders so far."""
+    stem = ref[len(OPEN_PREFIX) :]
+    pos = next((p for p in positions_view(desk) if file_stem(p["symbol"]) == stem), None)
+    if pos is None:
+        return None
+    fills = _unclaimed(desk, "fills", pos["symbol"])
+    return to_jsonable({
+        "trade": {"id": ref, "symbol": pos["symbol"], "side": pos["side"],
+                  "contracts": pos["contracts"], "entry_price": pos["entry"],
+                  "exit_price": None, "open_ts_ms": fills[0]["ts_ms"] if fills else None,
+                  "close_ts_ms": None, "net_pnl": pos["upnl"], "outcome": "open",
+                  "stop_at_entry": pos["stop"], "take_profit": pos["take_profit"],
+                  "liquidation_price": pos["liquidation_price"], "leverage": pos["leverage"],
+                  "margin_mode": pos["margin_mode"], "currency": pos["currency"],
+                  "exit_reason": ""},
+        "position": pos, "tags": [], "notes": [], "fills": fills,
+        "funding": _unclaimed(desk, "funding", pos["symbol"]),
+        "orders": _unclaimed(desk, "orders", pos["symbol"]), "liquidations": [],
+        "editable": False,
+    })  # fmt: skip
+
+
+def _entry_liq(desk: WebDesk, story: dict[str, Any]) -> Decimal | None:
+    """The liquidation price when the trade opened, by the venue's rule (cross: that wallet)."""
+    from sim.engine.sizing import quote_liquidation
+    from sim.errors import MicrofutError
+
+    t = story["trade"]
+    spec = desk.account.specs.get(t["symbol"])
+    if spec is None or not story["fills"] or not t["leverage"]:
+        return None
+    mode = t["margin_mode"] or "cross"
+    wallet = story["fills"][0]["wallet_after"] if mode == "cross" else None
+    try:
+        q = quote_liquidation(spec, side=t["side"], entry=t["entry_price"],
+                              contracts=abs(t["contracts"]), leverage=t["leverage"],
+                              margin_mode=mode, wallet=wallet)  # fmt: skip
+    except MicrofutError:
+        return None
+    return q.liquidation_price
+
+
+def trade_view(desk: WebDesk, ref: str) -> dict[str, Any] | None:
+    """One trade with everything about it; None when there is no such trade."""
+    from sim.errors import InputError
+    from sim.review import frames, stats
+
+    if ref.startswith(OPEN_PREFIX):
+        return open_trade_view(desk, ref)
+    try:
+        story = frames.trade_story(desk.session.journal, ref)
+    except InputError:
+        return None
+    t = story["trade"]
+    t["outcome"] = outcome_of(t["net_pnl"])
+    t["r_multiple"] = stats.r_multiple(t["net_pnl"], t["risk_at_entry"])
+    placed = [o for o in story["orders"] if o["event"] == "accepted"]
+    t["take_profit"] = next((o["take_profit"] for o in placed if o["take_profit"]), None)
+    if t["take_profit"] is None:
+        tps = [o for o in placed if o["order_type"].startswith("take_profit")]
+        t["take_profit"] = tps[0]["trigger_price"] if tps else None
+    liq = story["liquidations"]
+    t["liquidation_price"] = liq[0]["liquidation_price"] if liq else _entry_liq(desk, story)
+    story["editable"] = True
+    return to_jsonable(story)
+
+
+def report_view(desk: WebDesk, risk_pct: Decimal) -> dict[str, Any]:
+    """The account's report: equity and drawdown, R-multiples, discipline (journal report)."""
+    from sim.review import frames, stats
+
+    s = desk.session
+    name = s.options.account
+    journal = s.journal
+    trades = frames.trades_frame(journal, name)
+    start = frames.starting_balances(journal).get(name) or ZERO
+    locks, denials = frames.guard_times(journal, name)
+    rep = stats.account_report(trades, name, start, risk_pct, locks, denials)
+    rep = replace(rep, status=journal.session_statuses().get(name, ""))
+    out = to_jsonable(rep)
+    # where the equity curve starts: the starting balance when the first trade opened
+    out["first_open_ms"] = int(trades["open_ts_ms"].min()) if len(trades) else None
+    return out
