@@ -99,12 +99,14 @@ def list_trades(
         with reader as journal:
             records = journal.trades(account, symbol, tag, since_ms, until_ms)
             statuses = journal.session_statuses()
+            hints = _continue_hints(journal, account)
     else:
         from sim.review import frames
 
         with _open(db) as full:
             trades = frames.trades_frame(full, account, symbol, tag, since_ms, until_ms)
             statuses = full.session_statuses()
+            hints = _continue_hints(full, account)
             journal = full  # type: ignore[assignment]
         records = trades.to_dict("records")
     if as_json:
@@ -137,6 +139,20 @@ def list_trades(
         f"{plural(len(records), 'trade')} in {journal.path}; "
         "`microfut journal show N` for one trade's times, leverage and costs"
     )
+    for hint in hints:
+        render.stderr.print(hint, markup=False, highlight=False)
+
+
+def _continue_hints(journal: Journal | JournalReader, account: str | None) -> list[str]:
+    """One line per account whose latest run was interrupted: how to continue it."""
+    from sim.journal.resume import how_to_continue
+
+    latest = {s.account: s for s in journal.sessions()}
+    return [
+        f"account {name}: its {s.kind} run was interrupted; {how_to_continue(s.kind)}"
+        for name, s in sorted(latest.items())
+        if s.state == "interrupted" and account in (None, name)
+    ]
 
 
 @journal_app.command("show")
@@ -244,6 +260,9 @@ def report(
         return
     for rep in reports:
         jr.print_report(rep)
+    with _open(db) as journal:
+        for hint in _continue_hints(journal, account):
+            render.stderr.print(hint, markup=False, highlight=False)
 
 
 ForceOpt = Annotated[

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError
+from sim.journal.sessions import SessionInfo, session_infos
 
 READ_VERSION = 4  # the schema this reader knows (tests check it is migrations.LATEST)
 APP_ID = "microfut"
@@ -224,20 +225,16 @@ class JournalReader:
             before = [lev for seq, lev in history if seq < row["open_seq"]]
             row["leverage_at_open"] = before[-1] if before else row["leverage"]
 
+    def sessions(self, kind: str | None = None) -> list[SessionInfo]:
+        """Every session (of ``kind``), oldest first, as ``Journal.sessions``."""
+        rows = self._con.execute(
+            "SELECT id, account, kind, params, started_ms FROM sessions ORDER BY id"
+        )
+        return session_infos(rows, kind)
+
     def session_statuses(self) -> dict[str, str]:
         """Each account's latest session status, as ``Journal.session_statuses``."""
-        import json
-
-        out: dict[str, str] = {}
-        for account, params in self._con.execute(
-            "SELECT account, params FROM sessions ORDER BY id"
-        ):
-            try:
-                status = json.loads(params).get("status", "") if params else ""
-            except (ValueError, AttributeError):
-                status = ""
-            out[account] = str(status)
-        return out
+        return {s.account: s.state for s in self.sessions()}
 
     def resolve_trade(self, ref: int | str) -> int:
         """Journal trade number for a number or an engine trade id, as ``Journal.resolve_trade``."""

@@ -43,7 +43,8 @@ from sim.errors import InputError, InvariantError, JournalError
 from sim.journal import migrations
 from sim.journal.group import GROUP_BATCHES, GROUP_SECONDS, GroupCommit, check_events
 from sim.journal.lean import RowBuffer
-from sim.journal.restore import decode_event, event_classes, run_marker, session_state
+from sim.journal.restore import decode_event, event_classes
+from sim.journal.sessions import SessionInfo, run_marker, session_infos
 from sim.journal.sqlite_file import explain, inspect_file, make_engine, sql_has_table
 from sim.journal.writer import write_appended
 
@@ -56,16 +57,6 @@ class AccountInfo:
     venue: str
     currency: str
     starting_balance: Decimal | None
-
-
-@dataclass(frozen=True, slots=True)
-class SessionInfo:
-    id: int
-    account: str
-    kind: str
-    params: dict[str, Any]
-    started_ms: int
-    state: str  # restore.session_state: completed, interrupted, running or ""
 
 
 def _now_ms() -> int:
@@ -227,7 +218,7 @@ class Journal:
 
     def start_session(self, account: str, kind: str, params: dict[str, Any]) -> int:
         """Record the start of a run (replay, demo, paper) and return its id; the params also
-        name the process (``restore.run_marker``) so a killed run shows as interrupted."""
+        name the process (``sessions.run_marker``) so a killed run shows as interrupted."""
         params = {**params, **run_marker()}
         with self._tx() as conn:
             result = conn.execute(
@@ -285,21 +276,7 @@ class Journal:
         rows = self.query(
             sql("SELECT id, account, kind, params, started_ms FROM sessions ORDER BY id")
         )
-        out = []
-        for sid, account, sess_kind, params, started in rows:
-            if kind is not None and sess_kind != kind:
-                continue
-            try:
-                data = json.loads(params) if params else {}
-            except ValueError:
-                data = {}
-            data = data if isinstance(data, dict) else {}
-            out.append(
-                SessionInfo(
-                    int(sid), account, sess_kind, data, int(started), session_state(sess_kind, data)
-                )
-            )
-        return out
+        return session_infos(rows, kind)
 
     # events and snapshots
 

@@ -10,6 +10,7 @@ between the recorded 8 h marks, as in ``microfut replay``.
 
 from __future__ import annotations
 
+import hashlib
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -62,6 +63,7 @@ class RunOptions:
     maker_fee: Decimal | None = None  # --maker-fee / --taker-fee: None keeps the market's rate
     taker_fee: Decimal | None = None
     every_bar: bool = False  # --every-bar: play every bar's path (no skipping; for checks)
+    resume: bool = False  # --resume: continuing an interrupted replay run is required
 
     @classmethod
     def from_settings(
@@ -120,6 +122,7 @@ class StrategyRun:
         self.journal = Journal.open(options.db) if options.db is not None else None
         self.session_id: int | None = None
         self.stats_quiet = 0  # bars whose path was skipped (replay_bars)
+        self.resume_message = ""  # one line when this run continues an interrupted one
         try:
             self._wire(loaded, options, source)
         except BaseException:
@@ -132,21 +135,41 @@ class StrategyRun:
             return self.name
         return self.journal.free_account_name(self.name, empty_is_free=True)
 
+    def _plan(self, params: dict[str, Any]) -> str:
+        """The account to write: a replay rerun continues its interrupted run
+        (``sim.journal.resume``); otherwise the strategy's free name."""
+        if self.journal is None or params.get("source") != "replay":
+            if self.options.resume:
+                raise InputError("--resume continues a replay run written to a journal (--db)")
+            return self._free_name()
+        from sim.journal.resume import plan_run
+
+        plan = plan_run(
+            self.journal, "strategy", self.name, params, resume=self.options.resume,
+            empty_is_free=True,
+        )  # fmt: skip
+        self.session_id = plan.session_id
+        self.resume_message = plan.message if plan.resumed is not None else ""
+        return plan.account
+
     def _wire(self, loaded: LoadedStrategy, options: RunOptions, source: dict[str, Any]) -> None:
+        self.params_text = P.as_text(self.strategy.params)
+        digest = hashlib.sha256(loaded.path.read_bytes()).hexdigest() if loaded.path else ""
+        params = {
+            "strategy": self.name, "file": loaded.ref, "file_sha256": digest,
+            "params": self.params_text, **source,
+        }  # fmt: skip
         self.account = Account(
-            self._free_name(),
+            self._plan(params),
             self.specs,
             slippage_bps=options.slippage_bps,
             upnl_price=options.upnl_price,
             mark_from_last=True,
         )
         limits = replace(options.guards, currency=self.currency)
-        self.params_text = P.as_text(self.strategy.params)
         link = None
         if self.journal is not None:
-            link = self._attach_journal(
-                {"strategy": self.name, "file": loaded.ref, "params": self.params_text, **source},
-            )
+            link = self._attach_journal(params)
         self.kernel = Session(self.account, limits=limits, guards_key=GUARDS_KEY, journal=link)
         self.collector = Collector(self.currency, options.balance)
         self.kernel.subscribe(self.collector)
@@ -162,7 +185,8 @@ class StrategyRun:
         assert journal is not None
         name = self.account.name
         journal.ensure_account(name, self.account.venue, self.currency, self.options.balance)
-        self.session_id = journal.start_session(name, "strategy", params)
+        if self.session_id is None:  # a resumed run continues its session
+            self.session_id = journal.start_session(name, "strategy", params)
         if params.get("source") != "live":  # recorded data: several batches per commit
             journal.group()
         return JournalLink(journal, name, self.session_id)
@@ -339,6 +363,8 @@ def run_replay(
         run.stop()
         run.finish("completed")
         notes = [*market.notes, MARK_NOTE]
+        if run.resume_message:
+            notes.insert(0, run.resume_message)
         return run.result("replay", bars, notes)
     except KeyboardInterrupt:
         run.finish("interrupted")
