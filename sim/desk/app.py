@@ -43,7 +43,7 @@ from sim.desk.parse import Orders, parse
 from sim.desk.preview import preview
 from sim.desk.session import DeskSession
 from sim.engine.market import LastTrade, MarkPrice
-from sim.errors import JournalError, MicrofutError
+from sim.errors import InputError, JournalError, MicrofutError
 
 __all__ = [
     "ORDER_COLUMNS", "POSITION_COLUMNS", "PRICE_COLUMNS", "Confirm", "DeskApp", "countdown",
@@ -343,7 +343,10 @@ class DeskApp(App[None]):
         if words in (["close", "all"], ["cancel", "all"]):
             self._all(words[0])
             return
-        why = self.needs_confirm(line)
+        try:
+            why = self.needs_confirm(line)
+        except InputError:
+            why = None  # the session reports the problem in its own words
         if why is not None:
             self.pending = line
             self.desk.note(f"> {line.strip()}")
