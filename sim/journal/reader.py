@@ -16,11 +16,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sim.errors import InputError
+from sim.errors import InputError, JournalError
+from sim.journal.file_checks import (
+    APP_ID,
+    SQLITE_MAGIC,
+    check_integrity,
+    connect_read_only,
+    explain,
+)
 from sim.journal.sessions import SessionInfo, session_infos
 
 READ_VERSION = 4  # the schema this reader knows (tests check it is migrations.LATEST)
-APP_ID = "microfut"
 # Decimal-as-text columns (tests check them against tables.py's DecimalText columns)
 DECIMAL_COLUMNS = {
     "trades": frozenset(
@@ -86,11 +92,19 @@ class JournalReader:
         """A reader, or None when the file needs the full road (see the module docstring)."""
         try:
             with path.open("rb") as f:
-                if f.read(16) != b"SQLite format 3\x00":
+                if f.read(16) != SQLITE_MAGIC:
                     return None
-            con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            con = connect_read_only(path)
         except (OSError, sqlite3.Error):
             return None
+        try:
+            check_integrity(con, path)  # a damaged journal is refused here too (exit 5)
+        except JournalError:
+            con.close()
+            raise
+        except sqlite3.Error as e:
+            con.close()
+            raise explain(path, e) from None
         try:
             apps = {r[0] for r in con.execute("SELECT DISTINCT app FROM schema_version")}
             version = con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
