@@ -87,16 +87,23 @@ class JournalReader:
             with path.open("rb") as f:
                 if f.read(16) != b"SQLite format 3\x00":
                     return None
-            con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            # as sqlite_file._connect_read_only: no -wal/-shm left beside a closed journal
+            uri = path.resolve().as_uri()
+            if path.with_name(path.name + "-wal").exists():
+                con = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=5)
+            else:
+                con = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
         except (OSError, sqlite3.Error):
             return None
         try:
             apps = {r[0] for r in con.execute("SELECT DISTINCT app FROM schema_version")}
             version = con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+            # a damaged file takes the full road, which explains it (sqlite_file.inspect_file)
+            intact = con.execute("PRAGMA quick_check(1)").fetchall() == [("ok",)]
         except sqlite3.Error:
             con.close()
             return None
-        if apps != {APP_ID} or version != READ_VERSION:
+        if apps != {APP_ID} or version != READ_VERSION or not intact:
             con.close()
             return None
         return cls(path, con)
