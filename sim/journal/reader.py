@@ -108,10 +108,12 @@ class JournalReader:
         try:
             apps = {r[0] for r in con.execute("SELECT DISTINCT app FROM schema_version")}
             version = con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+            # a damaged file takes the full road, which explains it (sqlite_file.inspect_file)
+            intact = con.execute("PRAGMA quick_check(1)").fetchall() == [("ok",)]
         except sqlite3.Error:
             con.close()
             return None
-        if apps != {APP_ID} or version != READ_VERSION:
+        if apps != {APP_ID} or version != READ_VERSION or not intact:
             con.close()
             return None
         return cls(path, con)

@@ -40,7 +40,7 @@ def _data_dir() -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hours", type=float, default=48)
+    parser.add_argument("--hours", type=float, default=400)
     args = parser.parse_args()
     data = _data_dir()
     settings = load_settings(data={"dirs": [str(data)]})
