@@ -35,6 +35,7 @@ from sim.desk.panels import (  # re-exported: the CLI and tests use them from he
     liq_distance,
     next_funding_ms,
     order_rows,
+    position_margin,
     position_rows,
     price_rows,
     wallet_text,
@@ -47,8 +48,10 @@ from sim.errors import InputError, JournalError, MicrofutError
 
 __all__ = [
     "ORDER_COLUMNS", "POSITION_COLUMNS", "PRICE_COLUMNS", "Confirm", "DeskApp", "countdown",
-    "liq_distance", "next_funding_ms", "order_rows", "position_rows", "price_rows", "wallet_text",
+    "liq_distance", "next_funding_ms", "order_rows", "position_margin", "position_rows",
+    "price_rows", "wallet_text",
 ]  # fmt: skip
+_brackets = panels.brackets  # the web views' name for it
 SPARK_POINTS = 240
 SILENT_S = 10.0  # a live feed quiet this long is shown as NO DATA (it keeps reconnecting)
 FEED_LOGGERS = ("adapters.stream", "adapters.binance.feed", "adapters.bybit.feed",

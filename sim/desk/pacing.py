@@ -97,6 +97,14 @@ class ReplayClock:
         return (f"replay steps {int(bars)} bar(s) of {self.bar_ms // 60_000} min to "
                 f"{_when(self._until)} UTC")  # fmt: skip
 
+    @property
+    def stepping(self) -> bool:
+        """True while a requested step is still being played (the next input is due)."""
+        return (
+            self.paused and self._until is not None and self.next_ms is not None
+            and self.next_ms <= self._until
+        )  # fmt: skip
+
     def _bar_start(self) -> int | None:
         """The open of the bar the desk is in (the next input's bar before anything played)."""
         at = self.last_ms if self.last_ms is not None else self.next_ms

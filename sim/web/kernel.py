@@ -125,7 +125,7 @@ class WebDesk:
         loop = asyncio.get_running_loop()
         end = loop.time() + wait_s
         while clock is not None and loop.time() < end:
-            if clock._steps == 0 and clock._until is None:
+            if not clock.stepping:
                 return
             if self._task is not None and self._task.done():
                 return

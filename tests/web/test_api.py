@@ -28,11 +28,12 @@ def test_account_starts_paused_with_the_opening_balance(client):
     assert acct["guards"]["locked"] is False
 
 
-def test_market_order_before_any_price_is_rejected_with_the_engines_line(client):
+def test_a_paused_start_has_prices_so_a_market_order_fills(client):
+    # issue 14: a paused replay starts AT the first bar (its open is played), not before it
     r = client.post("/api/orders", json={"text": "buy 0.01 ETH"})
-    assert r.status_code == 422
-    assert r.json()["error"].startswith("o1 REJECTED buy 0.01 ETH/USDT:USDT: no price")
-    assert client.get("/api/positions").json() == []
+    assert r.status_code == 200, r.text
+    (position,) = client.get("/api/positions").json()
+    assert position["symbol"] == ETH
 
 
 def test_bad_lines_are_400_with_the_desks_one_line_message(client):
@@ -52,9 +53,12 @@ def test_bad_lines_are_400_with_the_desks_one_line_message(client):
 def test_step_plays_bars_and_candles_never_run_ahead_of_the_clock(client):
     start = client.get("/api/account").json()["now_ms"]
     moved = step(client, 3)
-    assert moved["now_ms"] == start + 3 * 60_000 - 1  # the last point of the third bar
+    assert moved["now_ms"] == start + 3 * 60_000  # exactly three bars: the open of the fourth
     bars = client.get("/api/candles", params={"symbol": "ETH", "n": 50}).json()["bars"]
-    assert [b["time"] * 1000 for b in bars] == [start, start + 60_000, start + 120_000]
+    times = [b["time"] * 1000 for b in bars]
+    assert times == [start, start + 60_000, start + 120_000, start + 180_000]
+    last = bars[-1]  # the fourth bar: only its open has been played
+    assert last["open"] == last["high"] == last["low"] == last["close"]
     # the first bar is the recorded one: 2025-05-04 15:33 ETH 1m
     assert bars[0] == {"time": start // 1000, "open": 1827.29, "high": 1827.68, "low": 1827.27,
                        "close": 1827.53, "volume": 763.561}  # fmt: skip
