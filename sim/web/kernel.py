@@ -120,12 +120,17 @@ class WebDesk:
         return line
 
     async def settle(self, wait_s: float = 10.0) -> None:
-        """Wait until a requested step has been played (or the feed ended / timeout)."""
+        """Wait until a requested step has been played (or the feed ended / timeout).
+
+        The step is done once the input waiting at the clock's gate lies past the step's end:
+        the pump feeds each input it lets through before pulling the next one.
+        """
         clock = self.clock
         loop = asyncio.get_running_loop()
         end = loop.time() + wait_s
         while clock is not None and loop.time() < end:
-            if clock._steps == 0 and clock._until is None:
+            until = getattr(clock, "_until", None)
+            if clock.next_ms is not None and (until is None or clock.next_ms > until):
                 return
             if self._task is not None and self._task.done():
                 return
