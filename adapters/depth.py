@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from enum import Enum
 
@@ -23,6 +23,31 @@ class Sync(Enum):
     GAP = "gap"  # a sequence gap: rebuild from a new snapshot (resync)
 
 
+class SideView(Mapping[Decimal, Decimal]):
+    """One side of a ``LevelBook`` seen as Decimals without copying it (Decimals per access)."""
+
+    def __init__(self, side: dict[float, AnyLevel]) -> None:
+        self._side = side
+
+    def __getitem__(self, price: Decimal) -> Decimal:
+        try:
+            return Decimal(self._side[float(price)][1])
+        except (KeyError, TypeError, ValueError):
+            raise KeyError(price) from None
+
+    def __contains__(self, price: object) -> bool:
+        try:
+            return float(price) in self._side  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return False
+
+    def __iter__(self) -> Iterator[Decimal]:
+        return (Decimal(level[0]) for level in self._side.values())
+
+    def __len__(self) -> int:
+        return len(self._side)
+
+
 class LevelBook:
     """Both sides of one symbol's book; a level with quantity 0 is removed.
 
@@ -38,14 +63,14 @@ class LevelBook:
         self.clear()
 
     @property
-    def bids(self) -> dict[Decimal, Decimal]:
-        """Bid levels as Decimals (price → contracts); built on each call, for checks."""
-        return {Decimal(p): Decimal(q) for p, q in self._bids.values()}
+    def bids(self) -> SideView:
+        """Bid levels as a read-only Decimal mapping (price → contracts), O(1) per lookup."""
+        return SideView(self._bids)
 
     @property
-    def asks(self) -> dict[Decimal, Decimal]:
-        """Ask levels as Decimals (price → contracts); built on each call, for checks."""
-        return {Decimal(p): Decimal(q) for p, q in self._asks.values()}
+    def asks(self) -> SideView:
+        """Ask levels as a read-only Decimal mapping (price → contracts), O(1) per lookup."""
+        return SideView(self._asks)
 
     def bid_qty(self, price: Decimal) -> Decimal | None:
         """The bid quantity at ``price`` (None: no level), without building the whole side."""

@@ -13,18 +13,21 @@ symbol stale (no fills) for the rest of the capture. In a replay, a Binance gap 
 
 The symbol is marked stale and resumed at the gap's own time (both land in the journal as
 ``FeedStale`` events), and ``notes()`` names every gap, how it was repaired, and every span a
-symbol stayed stale (other venues' books still wait for a snapshot, and that span is named).
+symbol stayed stale. Bybit books are bridged the same way (its deltas carry absolute sizes too)
+without the best bid/ask check; a gap that cannot be bridged leaves the symbol stale until a
+snapshot, and that span is named.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from adapters.binance import wire as binance_wire
+from adapters.bybit import wire as bybit_wire
 from adapters.depth import Sync
 from sim.engine.market import BookTop, FeedStatus, MarketInput
 
@@ -96,6 +99,8 @@ class GapResync:
     def _bridge(
         self, decoder: MarketDecoder, frame: dict[str, Any], status: FeedStatus
     ) -> list[MarketInput]:
+        if decoder.venue == bybit_wire.VENUE:
+            return self._bridge_bybit(decoder, frame, status)
         book = decoder.binance_books.get(status.symbol)
         diff = self._diff_of(decoder, frame, status.symbol)
         if book is None or diff is None:
@@ -125,6 +130,43 @@ class GapResync:
         self._suspects[status.symbol] = _Suspect(
             gap, held_bids, held_asks, sorted(held_bids), sorted(held_asks, reverse=True)
         )
+        resumed = FeedStatus(status.venue, status.symbol, status.ts_ms, stale=False, reason=BRIDGED)
+        tops = [x for x in (book.top(), book.depth(decoder.depth_levels)) if x is not None]
+        return [resumed, *tops]
+
+    def _bridge_bybit(
+        self, decoder: MarketDecoder, frame: dict[str, Any], status: FeedStatus
+    ) -> list[MarketInput]:
+        """Bybit deltas carry absolute sizes too: restart from the held levels, apply the
+        delta that revealed the gap, and chain on from its ``u``."""
+        book = decoder.bybit_books.get(status.symbol)
+        delta = next(
+            (
+                x
+                for x in bybit_wire.decode(frame, decoder.symbols)
+                if isinstance(x, bybit_wire.BookUpdate) and x.symbol == status.symbol
+            ),
+            None,
+        )
+        if book is None or delta is None:
+            self.gaps.append(_Gap(status.symbol, status.ts_ms, "no delta to resume from"))
+            return []
+        gap = _Gap(
+            status.symbol,
+            status.ts_ms,
+            f"book update ids {book.update_id}..{delta.update_id} not consecutive (no separate "
+            "best bid/ask in the recording to check the rebuilt book against)",
+        )
+        self.gaps.append(gap)
+        held = replace(
+            delta,
+            snapshot=True,
+            bids=tuple(book.levels.bids.items()),
+            asks=tuple(book.levels.asks.items()),
+        )
+        book.on_update(held)
+        book.levels.apply(delta.bids, delta.asks)
+        gap.bridged = True
         resumed = FeedStatus(status.venue, status.symbol, status.ts_ms, stale=False, reason=BRIDGED)
         tops = [x for x in (book.top(), book.depth(decoder.depth_levels)) if x is not None]
         return [resumed, *tops]

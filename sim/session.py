@@ -211,14 +211,18 @@ class Session:
 
     def _cancel_entries(self, ts_ms: int) -> list[Event]:
         """While locked, cancel every working order whose fill would add exposure."""
+        assert self.guards is not None
+        why = "daily loss limit" if self.guards.state.lock_guard == "daily_loss" else "trade limit"
+        reason = f"entries locked by the {why}"
         out: list[Event] = []
         for order in self.account.working_orders():
             probe = _as_place(order, ts_ms, order.contracts - order.filled, self.account.venue)
             if is_exit(probe, self.position_contracts(order.symbol)):
                 continue
             cancel = CancelOrder(
-                ts_ms=ts_ms, order_id=order.order_id, venue=self.account.venue, symbol=order.symbol
-            )
+                ts_ms=ts_ms, order_id=order.order_id, venue=self.account.venue,
+                symbol=order.symbol, reason=reason,
+            )  # fmt: skip
             out += self.account.apply(cancel)
         return out
 

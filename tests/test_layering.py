@@ -52,7 +52,13 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("sim", "adapters")
 MAX_LINES = 450
 # Pending work of other helpers (issue 13), named so nothing new can join them unnoticed.
+CIRCLES_PENDING = {
+    ("sim.journal.group", "sim.journal.store"): "journal owners: group.py imports Journal for "
+    "its type hints while store.py imports group.py (issue 13: no circle anywhere)",
+}
 OVERSIZED_PENDING = {
+    "sim.journal.store": "journal owners: split by concept (issue 13)",
+    "sim.journal.writer": "journal owners: split by concept (issue 13)",
     "adapters.replay": "adapters owners: split by concept (issue 13)",
     "adapters.ccxt_feed": "adapters owners: split by concept (issue 13)",
 }
@@ -154,8 +160,13 @@ def test_import_graph_finds_a_planted_circle(tmp_path: Path) -> None:
     assert _circles(tmp_path) == [["sim.a", "sim.b"]]
 
 
-def test_no_import_circle_outside_the_engine() -> None:
-    assert [c for c in _circles() if not _engine_only(c)] == []
+def test_no_new_import_circle() -> None:
+    assert [c for c in _circles() if tuple(c) not in CIRCLES_PENDING] == []
+
+
+@pytest.mark.xfail(reason="; ".join(CIRCLES_PENDING.values()), strict=False)
+def test_no_import_circle_anywhere() -> None:
+    assert _circles() == []
 
 
 def test_no_import_circle_inside_the_engine() -> None:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from sim.journal import Journal
+    from sim.journal.reader import JournalReader
     from sim.review import stats
     from sim.review.outputs import OutFolder
 
@@ -53,6 +54,14 @@ def _open(db: Path | None) -> Journal:
     return Journal.open(path)
 
 
+def _reader(db: Path | None) -> JournalReader | None:
+    """The read-only sqlite3 reader of an existing current journal, else None (full road)."""
+    from sim.journal.reader import JournalReader
+
+    path = db if db is not None else context.settings().data.journal_path
+    return JournalReader.open(path) if path.exists() else None
+
+
 def parse_date(text: str | None, option: str, end: bool = False) -> int | None:
     """``--since``/``--until`` as epoch ms (UTC); a bare date as ``--until`` includes that day."""
     if text is None:
@@ -82,13 +91,24 @@ def list_trades(
 ) -> None:
     """List closed trades (newest last) with their result and R-multiple, per account."""
     from sim.display import compact, plural, short_time
-    from sim.review import frames, stats
+    from sim.review import stats
 
     since_ms, until_ms = parse_date(since, "--since"), parse_date(until, "--until", end=True)
-    with _open(db) as journal:
-        trades = frames.trades_frame(journal, account, symbol, tag, since_ms, until_ms)
-        statuses = journal.session_statuses()
-    records = trades.to_dict("records")
+    reader = _reader(db)
+    if reader is not None:  # the quick road: sqlite3 only (no SQLAlchemy, no pandas)
+        with reader as journal:
+            records = journal.trades(account, symbol, tag, since_ms, until_ms)
+            statuses = journal.session_statuses()
+            hints = _continue_hints(journal, account)
+    else:
+        from sim.review import frames
+
+        with _open(db) as full:
+            trades = frames.trades_frame(full, account, symbol, tag, since_ms, until_ms)
+            statuses = full.session_statuses()
+            hints = _continue_hints(full, account)
+            journal = full  # type: ignore[assignment]
+        records = trades.to_dict("records")
     if as_json:
         render.print_json({"trades": [jr.trade_json(r) for r in records]})
         return
@@ -119,6 +139,20 @@ def list_trades(
         f"{plural(len(records), 'trade')} in {journal.path}; "
         "`microfut journal show N` for one trade's times, leverage and costs"
     )
+    for hint in hints:
+        render.stderr.print(hint, markup=False, highlight=False)
+
+
+def _continue_hints(journal: Journal | JournalReader, account: str | None) -> list[str]:
+    """One line per account whose latest run was interrupted: how to continue it."""
+    from sim.journal.resume import how_to_continue
+
+    latest = {s.account: s for s in journal.sessions()}
+    return [
+        f"account {name}: its {s.kind} run was interrupted; {how_to_continue(s.kind)}"
+        for name, s in sorted(latest.items())
+        if s.state == "interrupted" and account in (None, name)
+    ]
 
 
 @journal_app.command("show")
@@ -128,10 +162,17 @@ def show_trade(
     as_json: JsonOpt = False,
 ) -> None:
     """The whole story of one trade: orders, fills, funding, liquidation, notes."""
-    from sim.review import frames, stats
+    from sim.review import stats
 
-    with _open(db) as journal:
-        story = frames.trade_story(journal, trade)
+    reader = _reader(db)
+    if reader is not None:  # the quick road: sqlite3 only (no SQLAlchemy, no pandas)
+        with reader:
+            story = reader.trade_story(trade)
+    else:
+        from sim.review import frames
+
+        with _open(db) as journal:
+            story = frames.trade_story(journal, trade)
     t = story["trade"]
 
     def cash(value: Decimal | None) -> str:
@@ -219,6 +260,9 @@ def report(
         return
     for rep in reports:
         jr.print_report(rep)
+    with _open(db) as journal:
+        for hint in _continue_hints(journal, account):
+            render.stderr.print(hint, markup=False, highlight=False)
 
 
 ForceOpt = Annotated[

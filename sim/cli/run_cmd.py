@@ -6,6 +6,8 @@ event committed before the error, and the exit code is 1 (see ``sim/strategy/loa
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -134,12 +136,19 @@ def _interrupted(db: Path | None, strategy: str, started_ms: int) -> str:
     if db is None or not db.exists():
         return "interrupted before the run started; nothing was journaled"
     query = text(
-        "SELECT account, params, id FROM sessions WHERE kind = 'strategy' AND started_ms >= :t "
-        "ORDER BY id DESC"
+        "SELECT account, params, id FROM sessions WHERE kind = 'strategy' ORDER BY id DESC"
     )
+
+    def ours(params: str) -> bool:  # this process's session (a resumed one started earlier)
+        try:
+            doc = json.loads(params)
+        except ValueError:
+            return False
+        return doc.get("pid") == os.getpid() and doc.get("strategy") == strategy
+
     try:
         with Journal.open(db) as journal:
-            rows = [r for r in journal.query(query, {"t": started_ms}) if strategy in r[1]]
+            rows = [r for r in journal.query(query) if ours(r[1])]
             if not rows:
                 return "interrupted before the run started; nothing was journaled"
             journal.set_session_status(int(rows[0][2]), "interrupted")  # also a live run's
@@ -170,6 +179,8 @@ def _options(
     balance: str | None,
     db: Path | None,
     fees: tuple[str | None, str | None] = (None, None),
+    every_bar: bool = False,
+    resume: bool = False,
 ) -> RunOptions:
     from dataclasses import replace
 
@@ -180,7 +191,7 @@ def _options(
     ex = exchange or settings.exchange.default
     options = RunOptions.from_settings(settings, ex, parse_balance(balance), db)
     maker, taker = fee_rate("--maker-fee", fees[0]), fee_rate("--taker-fee", fees[1])
-    return replace(options, maker_fee=maker, taker_fee=taker)
+    return replace(options, maker_fee=maker, taker_fee=taker, every_bar=every_bar, resume=resume)
 
 
 def _replay_data(replay: Path | None, settings: Settings) -> Path:
@@ -226,6 +237,20 @@ def register(app: typer.Typer) -> None:
         until: UntilOpt = None,
         maker_fee: MakerFeeOpt = None,
         taker_fee: TakerFeeOpt = None,
+        every_bar: Annotated[
+            bool,
+            typer.Option(
+                "--every-bar", help="replay: play every bar's path (no skipping; same results)"
+            ),
+        ] = False,
+        resume: Annotated[
+            bool,
+            typer.Option(
+                "--resume",
+                help="continue the interrupted replay run of these same settings (a plain "
+                "rerun does too; --resume fails when there is nothing to continue)",
+            ),
+        ] = False,
         as_json: JsonOpt = False,
     ) -> None:
         """Run a strategy on recorded candles (--replay) or the live paper feed (--live)."""
@@ -240,7 +265,9 @@ def register(app: typer.Typer) -> None:
         settings = context.settings()
         replay = replay if live else _replay_data(replay, settings)
         journal = db or settings.data.journal_path
-        options = _options(exchange, balance, journal, (maker_fee, taker_fee))
+        options = _options(
+            exchange, balance, journal, (maker_fee, taker_fee), every_bar=every_bar, resume=resume
+        )
         started_ms = int(datetime.now(tz=UTC).timestamp() * 1000) - 1000
         try:
             if replay is not None:
@@ -282,6 +309,14 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="runs at once (processes)")] = 1,
+        scheduler: Annotated[
+            str | None,
+            typer.Option(
+                "--scheduler",
+                help="Dask scheduler address (tcp://host:8786): run the grid on that cluster "
+                '(pip install -e ".[cluster]"; workers must see the same files)',
+            ),
+        ] = None,
         metric: Annotated[
             str, typer.Option("--metric", help=f"rank by: {', '.join(METRIC_NAMES)}")
         ] = "net_pnl",
@@ -327,6 +362,7 @@ def register(app: typer.Typer) -> None:
                 since_ms=parse_time(since, "--from"),
                 until_ms=parse_time(until, "--until"),
                 progress=advance,
+                scheduler=scheduler,
             )
         if as_json:
             render.print_json(result)

@@ -43,7 +43,7 @@ from sim.desk.parse import Orders, parse
 from sim.desk.preview import preview
 from sim.desk.session import DeskSession
 from sim.engine.market import LastTrade, MarkPrice
-from sim.errors import JournalError, MicrofutError
+from sim.errors import InputError, JournalError, MicrofutError
 
 __all__ = [
     "ORDER_COLUMNS", "POSITION_COLUMNS", "PRICE_COLUMNS", "Confirm", "DeskApp", "countdown",
@@ -91,8 +91,9 @@ class DeskApp(App[None]):
     #wallet { height: auto; max-height: 2; background: $boost; }
     #positions { height: auto; max-height: 9; }
     #orders { height: auto; max-height: 6; }
-    #help { display: none; height: auto; max-height: 16; border: round $accent; }
+    #help { display: none; height: 1fr; min-height: 3; border-top: solid $accent; }
     #help.shown { display: block; }
+    #log.hidden { display: none; }
     #log { height: 1fr; min-height: 3; border-top: solid $primary; }
     #command { height: 1; border: none; padding: 0 0; }
     """
@@ -295,7 +296,12 @@ class DeskApp(App[None]):
         return complete(line, names, ids)
 
     def action_hide_help(self) -> None:
-        self.query_one("#help", Static).remove_class("shown")
+        self.show_help(False)
+
+    def show_help(self, on: bool) -> None:
+        """The help panel takes the log's place (the command line stays on screen)."""
+        self.query_one("#help", Static).set_class(on, "shown")
+        self.query_one("#log", RichLog).set_class(on, "hidden")
 
     # ---- commands ---------------------------------------------------------------------------
     def needs_confirm(self, line: str) -> str | None:
@@ -336,14 +342,18 @@ class DeskApp(App[None]):
             return
         if word in ("help", "?"):
             self.desk.note(f"> {line.strip()}")
-            self.query_one("#help", Static).toggle_class("shown")
-            self._say("help panel open (Esc or help closes it)")
+            opened = not self.query_one("#help", Static).has_class("shown")
+            self.show_help(opened)
+            self._say("help panel open (Esc or help closes it)" if opened else "help closed")
             return
         words = line.lower().split()
         if words in (["close", "all"], ["cancel", "all"]):
             self._all(words[0])
             return
-        why = self.needs_confirm(line)
+        try:
+            why = self.needs_confirm(line)
+        except InputError:
+            why = None  # the session reports the problem in its own words
         if why is not None:
             self.pending = line
             self.desk.note(f"> {line.strip()}")

@@ -277,7 +277,7 @@ class Account:
                 reason=f"order {cmd.order_id} is not working (filled, cancelled or unknown)",
             )
             return
-        self.ledger.cancel_order(order, "user")
+        self.ledger.cancel_order(order, cmd.reason)
         self.state.drop_finished()
 
     def _on_amend(self, cmd: AmendOrder) -> None:

@@ -55,12 +55,13 @@ class PlaceOrder:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CancelOrder:
-    """Cancel a working order by id."""
+    """Cancel a working order by id (``reason`` lands in ``OrderCancelled``)."""
 
     ts_ms: int
     order_id: str
     venue: str = ""
     symbol: str = ""
+    reason: str = "user"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

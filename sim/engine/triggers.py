@@ -16,10 +16,16 @@ that crossed it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from sim.engine import risk
+from sim.engine.margin import liquidation_price as solve_liquidation
+from sim.engine.margin import pnl
+from sim.engine.money import ZERO
 
 if TYPE_CHECKING:
     from sim.engine.state import AccountState
@@ -135,6 +141,71 @@ class TouchIndex:
             if found is not None:
                 best = int(rows[found])
         return best
+
+
+# Relative half-widths tried for the cross bands, widest first (see cross_band_levels).
+BANDS = (Decimal("0.02"), Decimal("0.005"), Decimal("0.001"))
+
+
+def cross_band_levels(acct: AccountState, symbol: str) -> list[Decimal] | None:
+    """Quiet levels of a cross position that shares its wallet: a band around each mark.
+
+    A cross position's liquidation price moves with the other positions' marks, so no single
+    level is enough. Instead every cross position of the wallet gets a band, mark × (1 ± δ),
+    and δ is accepted when no position can be liquidated while every mark stays inside its
+    band: for each position, its liquidation price is solved (the venue's own formula) with
+    the others at their worst band edge (longs at the bottom, shorts at the top, their
+    maintenance raised at the highest bracket rate) and must lie outside its own band. The
+    two edges are then the position's levels: a price leaving a band is played in Decimal and
+    the bands are drawn again around the new marks. The widest δ of ``BANDS`` that holds is
+    used; None (every price matters) when none holds, a mark is missing or a contract is
+    inverse (its PnL is not linear in the price).
+    """
+    spec = acct.specs[symbol]
+    group = [
+        s
+        for s, p in acct.positions_by_symbol.items()
+        if p.contracts != 0 and p.margin_mode == "cross" and acct.specs[s].settle == spec.settle
+    ]
+    if symbol not in group or any(acct.specs[s].inverse for s in group):
+        return None
+    marks: dict[str, Decimal] = {}
+    for s in sorted(group):
+        mark = acct.mark(s)
+        if mark is None:
+            return None
+        marks[s] = mark
+    for delta in BANDS:
+        if all(_band_holds(acct, s, marks, delta) for s in marks):
+            mark = marks[symbol]
+            return [mark * (1 - delta), mark * (1 + delta)]
+    return None
+
+
+def _band_holds(acct: AccountState, symbol: str, marks: dict[str, Decimal], delta: Decimal) -> bool:
+    """No liquidation of ``symbol`` while every mark stays within ``delta`` of its value."""
+    ctx = risk.context(acct, symbol)
+    if ctx is None:
+        return False
+    d_upnl = d_maint = ZERO
+    for other, mark in marks.items():
+        if other == symbol:
+            continue
+        pos, spec = acct.positions_by_symbol[other], acct.specs[other]
+        long = pos.contracts > 0
+        edge = mark * (1 - delta) if long else mark * (1 + delta)
+        exp = pos.exposure(spec)
+        d_upnl += pnl(exp, edge) - pnl(exp, mark)
+        if not long:  # a short's maintenance grows with the price, at most at the top rate
+            top_rate = max((t.mmr for t in spec.tiers), default=ZERO)
+            d_maint += spec.notional(pos.contracts, edge - mark) * top_rate
+    worst = replace(ctx, other_maint=ctx.other_maint + d_maint, other_upnl=ctx.other_upnl + d_upnl)
+    pos, spec = acct.positions_by_symbol[symbol], acct.specs[symbol]
+    lp, _ = solve_liquidation(acct.rules, pos.exposure(spec), worst, spec.tiers)
+    if lp is None:
+        return True
+    mark = marks[symbol]
+    return lp < mark * (1 - delta) if pos.contracts > 0 else lp > mark * (1 + delta)
 
 
 def next_due_ms(acct: AccountState) -> int | None:

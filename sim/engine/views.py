@@ -22,6 +22,7 @@ from sim.engine.risk import (
     unrealized,
 )
 from sim.engine.state import AccountState
+from sim.engine.triggers import cross_band_levels
 
 
 def position_view(acct: AccountState, symbol: str, cross: CrossTerms | None = None) -> PositionView:
@@ -131,28 +132,35 @@ def path_bias(acct: AccountState, symbol: str) -> int:
     return -sides.pop() if len(sides) == 1 else 0
 
 
+def _position_levels(acct: AccountState, symbol: str) -> list[Decimal] | None:
+    """The position's liquidation price, or its cross band's edges (None: no band holds)."""
+    pos = acct.positions_by_symbol.get(symbol)
+    if pos is None or pos.contracts == 0:
+        return []
+    if pos.margin_mode == "cross":
+        settle = acct.specs[symbol].settle
+        others = [
+            s
+            for s, p in acct.positions_by_symbol.items()
+            if s != symbol and p.contracts != 0 and acct.specs[s].settle == settle
+        ]
+        if others:  # its liquidation moves with the other marks: bands (triggers.py)
+            return cross_band_levels(acct, symbol)
+    lp = liquidation_price(acct, symbol)
+    return [] if lp is None else [lp]
+
+
 def quiet_levels(acct: AccountState, symbol: str) -> list[Decimal] | None:
     """Prices at which something can happen for ``symbol``; None when every price matters.
 
     A bar whose range holds none of these prices changes nothing but the last price, so a
-    replay may skip it. None when a cross position shares its wallet with another symbol
-    (its liquidation price moves with the other mark).
+    replay may skip it. A cross position sharing its wallet with another symbol gives the edges
+    of its band instead of a liquidation price (``triggers.cross_band_levels``); None when no
+    band can be drawn.
     """
-    levels: list[Decimal] = []
-    pos = acct.positions_by_symbol.get(symbol)
-    if pos is not None and pos.contracts != 0:
-        if pos.margin_mode == "cross":
-            settle = acct.specs[symbol].settle
-            others = [
-                s
-                for s, p in acct.positions_by_symbol.items()
-                if s != symbol and p.contracts != 0 and acct.specs[s].settle == settle
-            ]
-            if others:
-                return None
-        lp = liquidation_price(acct, symbol)
-        if lp is not None:
-            levels.append(lp)
+    levels = _position_levels(acct, symbol)
+    if levels is None:
+        return None
     for o in acct.working_orders(symbol):
         if o.order_type == "trailing_stop_market":
             if o.trail_extreme is None:

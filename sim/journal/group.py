@@ -21,16 +21,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, RootTransaction
 
 from sim.engine.events import Event
 from sim.errors import InvariantError
-from sim.journal.writer import RowBuffer, needs_reads
-
-if TYPE_CHECKING:
-    from sim.journal.store import Journal
+from sim.journal.writer import needs_reads, row_buffer, store_snapshot
 
 GROUP_BATCHES = 64  # batches per transaction: ~1 fsync per 64 engine batches
 GROUP_SECONDS = 0.25  # ... or per quarter second, whichever comes first
@@ -44,10 +41,13 @@ def check_events(account: str, events: Sequence[Event]) -> None:
 
 
 class GroupCommit:
-    """The open group of one journal (``Journal.group()``); also a context manager."""
+    """The open group of one journal (``Journal.group()``); also a context manager.
+
+    ``journal`` is the ``sim.journal.store.Journal`` (not imported here: no import circle).
+    """
 
     def __init__(
-        self, journal: Journal, batches: int = GROUP_BATCHES, seconds: float = GROUP_SECONDS
+        self, journal: Any, batches: int = GROUP_BATCHES, seconds: float = GROUP_SECONDS
     ) -> None:
         if batches < 1:
             raise InvariantError(f"a group holds at least one batch, was {batches}")
@@ -61,8 +61,8 @@ class GroupCommit:
         self.on_commit: list[Callable[[list[Event]], None]] = []
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
-        self._buffer = RowBuffer()
-        self._snapshots: dict[str, tuple[Sequence[Event], dict[str, Any], Any]] = {}
+        self._buffer = row_buffer()
+        self._snapshots: dict[str, tuple[Sequence[Event], str, Any]] = {}
 
     def __enter__(self) -> GroupCommit:
         return self
@@ -95,7 +95,7 @@ class GroupCommit:
             raw.execute("RELEASE batch")
         if snapshot is not None:  # only a group's last snapshot is kept: written at commit
             at = (max(e.seq for e in events), max(e.ts_ms for e in events)) if events else None
-            self._snapshots[account] = (events, snapshot, at)
+            self._snapshots[account] = (events, self.journal.json_text(snapshot), at)
         self.pending.extend(events)
         self.pending_batches += 1
         now = time.monotonic()
@@ -113,7 +113,7 @@ class GroupCommit:
             try:
                 self._buffer.flush(tx.connection)
                 for account, (events, snapshot, at) in snapshots.items():
-                    self.journal.store_snapshot(tx.connection, account, events, snapshot, at)
+                    store_snapshot(tx.connection, account, events, snapshot, at)
             except BaseException:
                 tx.rollback()
                 raise

@@ -10,8 +10,6 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
-import os
-import socket
 import sys
 from dataclasses import dataclass
 from decimal import Decimal
@@ -111,42 +109,3 @@ def resume_point(journal: Any, account: str) -> ResumePoint:
         last_seq=journal.last_seq(account),
         events_after_snapshot=later,
     )
-
-
-# -- sessions: how a run ended, and which one a rerun continues ------------------------------
-# Runs that mark their end ("completed" / "interrupted"); a desk session is left open by design.
-MARKED_KINDS = ("replay", "strategy")
-
-
-def run_marker() -> dict[str, Any]:
-    """Stored in a session's params at its start: which process runs it (to tell, later,
-    a run still going from one killed before it could mark its end)."""
-    return {"pid": os.getpid(), "host": socket.gethostname()}
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    try:  # a killed child not yet reaped is a zombie: dead for our purpose
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-def session_state(kind: str, params: dict[str, Any]) -> str:
-    """ "completed" / "interrupted" as marked; for an unmarked replay or strategy run,
-    "running" while its process lives and "interrupted" once it is gone (SIGKILL, a crash, a
-    lost journal mid-run); "" when nothing can be said (desk sessions, older journals)."""
-    status = str(params.get("status") or "")
-    if status or kind not in MARKED_KINDS or not isinstance(params.get("pid"), int):
-        return status
-    if params.get("host") == socket.gethostname() and _alive(params["pid"]):
-        return "running"
-    return "interrupted"

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from sim.errors import InputError
 
 if TYPE_CHECKING:
-    from sim.journal.store import Journal, SessionInfo
+    from sim.journal.sessions import SessionInfo
+    from sim.journal.store import Journal
 
 # Params that describe the process or the outcome, not the run: never part of its identity.
 NOT_IDENTITY = frozenset({"pid", "host", "status", "resumed"})

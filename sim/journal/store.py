@@ -42,9 +42,11 @@ from sim.engine.events import Event
 from sim.errors import InputError, InvariantError, JournalError
 from sim.journal import migrations
 from sim.journal.group import GROUP_BATCHES, GROUP_SECONDS, GroupCommit, check_events
-from sim.journal.restore import decode_event, event_classes, run_marker, session_state
+from sim.journal.lean import RowBuffer
+from sim.journal.restore import decode_event, event_classes
+from sim.journal.sessions import SessionInfo, run_marker, session_infos
 from sim.journal.sqlite_file import explain, inspect_file, make_engine, sql_has_table
-from sim.journal.writer import RowBuffer, write_batch
+from sim.journal.writer import write_appended
 
 SESSION_STATUSES = ("completed", "interrupted")  # params["status"] of a finished session
 
@@ -55,16 +57,6 @@ class AccountInfo:
     venue: str
     currency: str
     starting_balance: Decimal | None
-
-
-@dataclass(frozen=True, slots=True)
-class SessionInfo:
-    id: int
-    account: str
-    kind: str
-    params: dict[str, Any]
-    started_ms: int
-    state: str  # restore.session_state: completed, interrupted, running or ""
 
 
 def _now_ms() -> int:
@@ -226,7 +218,7 @@ class Journal:
 
     def start_session(self, account: str, kind: str, params: dict[str, Any]) -> int:
         """Record the start of a run (replay, demo, paper) and return its id; the params also
-        name the process (``restore.run_marker``) so a killed run shows as interrupted."""
+        name the process (``sessions.run_marker``) so a killed run shows as interrupted."""
         params = {**params, **run_marker()}
         with self._tx() as conn:
             result = conn.execute(
@@ -284,21 +276,7 @@ class Journal:
         rows = self.query(
             sql("SELECT id, account, kind, params, started_ms FROM sessions ORDER BY id")
         )
-        out = []
-        for sid, account, sess_kind, params, started in rows:
-            if kind is not None and sess_kind != kind:
-                continue
-            try:
-                data = json.loads(params) if params else {}
-            except ValueError:
-                data = {}
-            data = data if isinstance(data, dict) else {}
-            out.append(
-                SessionInfo(
-                    int(sid), account, sess_kind, data, int(started), session_state(sess_kind, data)
-                )
-            )
-        return out
+        return session_infos(rows, kind)
 
     # events and snapshots
 
@@ -322,6 +300,11 @@ class Journal:
         with self._tx() as conn:
             return self.write(conn, account, events, snapshot, session_id)
 
+    @staticmethod
+    def json_text(obj: Any) -> str:
+        """Compact JSON as the journal stores snapshots and params."""
+        return _json(obj)
+
     def write(
         self,
         conn: Connection,
@@ -331,53 +314,9 @@ class Journal:
         session_id: int | None,
         buffer: RowBuffer | None = None,
     ) -> int:
-        """The body of ``append`` inside the caller's transaction (or savepoint).
-
-        Plain ``sqlite3`` statements on the transaction's connection: this runs once per
-        engine batch, and SQLAlchemy's per-statement work cost more than SQLite's.
-        """
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        if events:
-            raw.execute(
-                "INSERT OR IGNORE INTO accounts (name, venue, currency, created_ms) "
-                "VALUES (?, ?, '', ?)",
-                (account, events[0].venue, _now_ms()),
-            )
-        written = write_batch(conn, account, events, session_id, buffer)
-        if snapshot is not None:
-            self.store_snapshot(conn, account, events, snapshot)
-        return len(written)
-
-    def store_snapshot(
-        self,
-        conn: Connection,
-        account: str,
-        events: Sequence[Event],
-        snapshot: dict[str, Any],
-        at: tuple[int, int] | None = None,
-    ) -> None:
-        """Upsert the account's snapshot as of ``events`` (or ``at`` = (seq, ts_ms))."""
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        if at is not None:
-            seq, ts_ms = at
-        elif events:
-            seq, ts_ms = max(e.seq for e in events), max(e.ts_ms for e in events)
-        else:
-            row = raw.execute(
-                "SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(ts_ms), 0) FROM events "
-                "WHERE account = ?",
-                (account,),
-            ).fetchone()
-            seq, ts_ms = int(row[0]), int(row[1])
-        raw.execute(
-            "INSERT INTO snapshots (account, seq, ts_ms, data, written_ms) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(account) DO UPDATE SET "
-            "seq = excluded.seq, ts_ms = excluded.ts_ms, data = excluded.data, "
-            "written_ms = excluded.written_ms WHERE excluded.seq >= snapshots.seq",
-            (account, seq, ts_ms, _json(snapshot), _now_ms()),
-        )
+        """The body of ``append`` inside the caller's transaction (or savepoint)."""
+        snap = None if snapshot is None else _json(snapshot)
+        return write_appended(conn, account, events, snap, session_id, buffer)
 
     def latest_snapshot_row(self, account: str) -> tuple[dict[str, Any], int] | None:
         """The latest snapshot of ``account`` and the highest seq it includes."""

@@ -15,8 +15,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from sim.errors import InvariantError
-
-APP_ID = "microfut"
+from sim.journal.file_checks import APP_ID  # one definition, shared with the quick reader
 
 
 class DecimalText(TypeDecorator[Decimal]):

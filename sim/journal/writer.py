@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
@@ -20,9 +21,9 @@ from sqlalchemy import Connection, Table, insert, text
 
 from sim.engine.events import Event
 from sim.errors import InvariantError, JournalError
+from sim.journal.lean import Lean, RowBuffer
 from sim.journal.tables import (
     PROJECTED_TABLES,
-    DecimalText,
     EquityRow,
     EventRow,
     FillRow,
@@ -253,85 +254,14 @@ CLAIM = {
 }
 
 
-class _Lean:
-    """The hot tables' insert path: one raw ``sqlite3`` executemany of plain tuples.
-
-    SQLAlchemy stays for the schema, reads and the rare statements; building its insert and
-    binding every row through the ORM types cost more than the disk. Decimal columns get the
-    exact text ``DecimalText`` would store (a float is refused the same way).
-    """
-
-    def __init__(self, table: Table, columns: Sequence[str], defaults: dict[str, Any]) -> None:
-        self.sql = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)})"
-        )
-        decimal = {c.name for c in table.columns if isinstance(c.type, DecimalText)}
-        self.columns = [(c, defaults.get(c), c in decimal) for c in columns]
-
-    def execute(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            raw = conn.connection.driver_connection
-            assert raw is not None
-            raw.executemany(self.sql, [self._tuple(r) for r in rows])
-
-    def tuples(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        return [self._tuple(r) for r in rows]
-
-    def _tuple(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        out = []
-        for name, default, decimal in self.columns:
-            value = row.get(name)
-            if value is None:
-                value = default
-            elif decimal:
-                value = _decimal_text(value)
-            out.append(value)
-        return tuple(out)
-
-
-def _decimal_text(value: Any) -> str:
-    if type(value) is Decimal:
-        return str(value)
-    if isinstance(value, float):
-        raise InvariantError(f"float {value!r} sent to a Decimal journal column")
-    return str(value if isinstance(value, Decimal) else Decimal(value))
-
-
 EVENT_COLUMNS = ("account", "seq", "kind", "ts_ms", "venue", "symbol", "payload", "session_id")
-LEAN = {name: _Lean(table, list(DEFAULTS[name]), DEFAULTS[name]) for name, table in TABLES.items()}
-LEAN_EVENTS = _Lean(EVENTS, EVENT_COLUMNS, {})
+LEAN = {name: Lean(table, list(DEFAULTS[name]), DEFAULTS[name]) for name, table in TABLES.items()}
+LEAN_EVENTS = Lean(EVENTS, EVENT_COLUMNS, {})
 
 
-class RowBuffer:
-    """Rows of a group's batches held for one executemany per table at commit.
-
-    A batch's rows join the buffer only once all of them were built (all-or-nothing).
-    ``flush`` must run before anything reads the tables (trade claims, order owners) and
-    before the commit; the group does that (``needs_reads``).
-    """
-
-    def __init__(self) -> None:
-        self.rows: dict[_Lean, list[tuple[Any, ...]]] = defaultdict(list)
-        self.events: dict[str, dict[int, tuple[str, str]]] = defaultdict(dict)  # account -> seq
-
-    def add(self, account: str, rows: dict[_Lean, list[tuple[Any, ...]]]) -> None:
-        for lean, tuples in rows.items():
-            self.rows[lean].extend(tuples)
-            if lean is LEAN_EVENTS:
-                pending = self.events[account]
-                for t in tuples:  # (account, seq, kind, ts_ms, venue, symbol, payload, session)
-                    pending[t[1]] = (t[2], t[6])
-
-    def flush(self, conn: Connection) -> None:
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        for lean in [LEAN_EVENTS, *(x for x in self.rows if x is not LEAN_EVENTS)]:
-            tuples = self.rows.pop(lean, None)
-            if tuples:
-                raw.executemany(lean.sql, tuples)
-        self.rows.clear()
-        self.events.clear()
+def row_buffer() -> RowBuffer:
+    """An empty buffer for a group commit (event rows flushed first)."""
+    return RowBuffer(LEAN_EVENTS)
 
 
 def needs_reads(events: Sequence[Event]) -> bool:
@@ -449,3 +379,59 @@ def write_batch(
             projector.add(event)
     projector.flush([event_row(e, session_id) for e in new], account)
     return new
+
+
+def write_appended(
+    conn: Connection,
+    account: str,
+    events: Sequence[Event],
+    snapshot: str | None,
+    session_id: int | None,
+    buffer: RowBuffer | None = None,
+) -> int:
+    """``Journal.append``'s body: the account row, the batch, the snapshot (JSON text).
+
+    Plain ``sqlite3`` statements on the transaction's connection: this runs once per engine
+    batch, and SQLAlchemy's per-statement work cost more than SQLite's.
+    """
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    if events:
+        raw.execute(
+            "INSERT OR IGNORE INTO accounts (name, venue, currency, created_ms) "
+            "VALUES (?, ?, '', ?)",
+            (account, events[0].venue, int(time.time() * 1000)),
+        )
+    written = write_batch(conn, account, events, session_id, buffer)
+    if snapshot is not None:
+        store_snapshot(conn, account, events, snapshot)
+    return len(written)
+
+
+def store_snapshot(
+    conn: Connection,
+    account: str,
+    events: Sequence[Event],
+    snapshot: str,
+    at: tuple[int, int] | None = None,
+) -> None:
+    """Upsert the account's snapshot (JSON text) as of ``events`` (or ``at`` = (seq, ts_ms))."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    if at is not None:
+        seq, ts_ms = at
+    elif events:
+        seq, ts_ms = max(e.seq for e in events), max(e.ts_ms for e in events)
+    else:
+        row = raw.execute(
+            "SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(ts_ms), 0) FROM events WHERE account = ?",
+            (account,),
+        ).fetchone()
+        seq, ts_ms = int(row[0]), int(row[1])
+    raw.execute(
+        "INSERT INTO snapshots (account, seq, ts_ms, data, written_ms) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT(account) DO UPDATE SET "
+        "seq = excluded.seq, ts_ms = excluded.ts_ms, data = excluded.data, "
+        "written_ms = excluded.written_ms WHERE excluded.seq >= snapshots.seq",
+        (account, seq, ts_ms, snapshot, int(time.time() * 1000)),
+    )

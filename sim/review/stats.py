@@ -29,9 +29,10 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where used: `journal list/show` need r_multiple without pandas
+    import pandas as pd
 
 from sim.review.drawdown import equity_curve, max_drawdown
 
@@ -283,6 +284,8 @@ def account_report(
         r_multiple(n, k) for n, k in zip(frame["net_pnl"], frame[_risk(frame)], strict=True)
     ]
     curve = equity_curve(starting_balance, frame["net_pnl"])
+    import pandas as pd
+
     closed = pd.to_datetime(frame["close_ts_ms"].astype("int64"), unit="ms", utc=True)
     opened = pd.to_datetime(frame["open_ts_ms"].astype("int64"), unit="ms", utc=True)
     tag_keys: list[Any] = []

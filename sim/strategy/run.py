@@ -10,6 +10,8 @@ between the recorded 8 h marks, as in ``microfut replay``.
 
 from __future__ import annotations
 
+import hashlib
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -27,6 +29,7 @@ from sim.engine.events import Event
 from sim.engine.market import LastTrade
 from sim.engine.money import ZERO
 from sim.engine.spec import with_fees
+from sim.engine.triggers import bar_ranges
 from sim.errors import InputError
 from sim.guards import GuardLimits, Guards
 from sim.journal import Journal
@@ -59,6 +62,8 @@ class RunOptions:
     db: Path | None
     maker_fee: Decimal | None = None  # --maker-fee / --taker-fee: None keeps the market's rate
     taker_fee: Decimal | None = None
+    every_bar: bool = False  # --every-bar: play every bar's path (no skipping; for checks)
+    resume: bool = False  # --resume: continuing an interrupted replay run is required
 
     @classmethod
     def from_settings(
@@ -116,6 +121,8 @@ class StrategyRun:
         self.timeframe = str(source.get("timeframe") or "")  # the one used ("" = finest)
         self.journal = Journal.open(options.db) if options.db is not None else None
         self.session_id: int | None = None
+        self.stats_quiet = 0  # bars whose path was skipped (replay_bars)
+        self.resume_message = ""  # one line when this run continues an interrupted one
         try:
             self._wire(loaded, options, source)
         except BaseException:
@@ -128,21 +135,41 @@ class StrategyRun:
             return self.name
         return self.journal.free_account_name(self.name, empty_is_free=True)
 
+    def _plan(self, params: dict[str, Any]) -> str:
+        """The account to write: a replay rerun continues its interrupted run
+        (``sim.journal.resume``); otherwise the strategy's free name."""
+        if self.journal is None or params.get("source") != "replay":
+            if self.options.resume:
+                raise InputError("--resume continues a replay run written to a journal (--db)")
+            return self._free_name()
+        from sim.journal.resume import plan_run
+
+        plan = plan_run(
+            self.journal, "strategy", self.name, params, resume=self.options.resume,
+            empty_is_free=True,
+        )  # fmt: skip
+        self.session_id = plan.session_id
+        self.resume_message = plan.message if plan.resumed is not None else ""
+        return plan.account
+
     def _wire(self, loaded: LoadedStrategy, options: RunOptions, source: dict[str, Any]) -> None:
+        self.params_text = P.as_text(self.strategy.params)
+        digest = hashlib.sha256(loaded.path.read_bytes()).hexdigest() if loaded.path else ""
+        params = {
+            "strategy": self.name, "file": loaded.ref, "file_sha256": digest,
+            "params": self.params_text, **source,
+        }  # fmt: skip
         self.account = Account(
-            self._free_name(),
+            self._plan(params),
             self.specs,
             slippage_bps=options.slippage_bps,
             upnl_price=options.upnl_price,
             mark_from_last=True,
         )
         limits = replace(options.guards, currency=self.currency)
-        self.params_text = P.as_text(self.strategy.params)
         link = None
         if self.journal is not None:
-            link = self._attach_journal(
-                {"strategy": self.name, "file": loaded.ref, "params": self.params_text, **source},
-            )
+            link = self._attach_journal(params)
         self.kernel = Session(self.account, limits=limits, guards_key=GUARDS_KEY, journal=link)
         self.collector = Collector(self.currency, options.balance)
         self.kernel.subscribe(self.collector)
@@ -158,7 +185,8 @@ class StrategyRun:
         assert journal is not None
         name = self.account.name
         journal.ensure_account(name, self.account.venue, self.currency, self.options.balance)
-        self.session_id = journal.start_session(name, "strategy", params)
+        if self.session_id is None:  # a resumed run continues its session
+            self.session_id = journal.start_session(name, "strategy", params)
         if params.get("source") != "live":  # recorded data: several batches per commit
             journal.group()
         return JournalLink(journal, name, self.session_id)
@@ -224,27 +252,72 @@ def replay_bars(
     timed: list[tuple[int, int, object]],
     progress: Progress | None,
 ) -> int:
-    """Play every bar through the driver; returns the number of bars played."""
+    """Play every bar through the driver; returns the number of bars played.
+
+    ``on_bar`` sees every bar. Its four-point path is played in Decimal only when the bar's
+    range (from the previous close) can touch one of the account's quiet levels (working
+    order, trailing extreme, liquidation price or cross band: ``Account.quiet_levels``), or a
+    timed input, funding, expiry or guard instant falls inside it; a quiet bar feeds its close
+    alone, which leaves the account exactly as the path would (``every_bar`` plays all).
+    """
     sym, row = _bar_order(series)
-    driver, acct = run.driver, run.account
+    driver, acct, kernel = run.driver, run.account, run.kernel
+    fast = not run.options.every_bar and not driver.wants_price  # on_price sees every point
+    ranges = [_ranges(c) for c in series]
     k, total = 0, len(sym)
     for n, (i, r) in enumerate(zip(sym.tolist(), row.tolist(), strict=True)):
         c = series[i]
         o, h, low, close = c.bar(r)
         times = point_times(int(c.ts[r]), c.period_ms)
-        path: tuple[Decimal, ...] = (o,)
-        for j, ts in enumerate(times):
-            while k < len(timed) and timed[k][0] <= ts:
-                driver.feed(timed[k][2])
-                k += 1
-            if j == 1:  # the path is chosen after the open: a fill at the open sets the bias
-                path = bar_path(o, h, low, close, acct.path_bias(c.symbol))
-            driver.feed(LastTrade(acct.venue, c.symbol, ts, path[j], ZERO))
+        if fast and _quiet(acct, kernel, c.symbol, ranges[i], r, times[3], timed, k):
+            run.stats_quiet += 1
+            driver.feed(LastTrade(acct.venue, c.symbol, times[3], close, ZERO))
+        else:
+            path: tuple[Decimal, ...] = (o,)
+            for j, ts in enumerate(times):
+                while k < len(timed) and timed[k][0] <= ts:
+                    driver.feed(timed[k][2])
+                    k += 1
+                if j == 1:  # the path is chosen after the open: a fill at the open sets the bias
+                    path = bar_path(o, h, low, close, acct.path_bias(c.symbol))
+                driver.feed(LastTrade(acct.venue, c.symbol, ts, path[j], ZERO))
         driver.bar_closed(Bar(c.symbol, c.timeframe, times[0], times[3], o, h, low, close))
         run.collector.sample(acct)
         if progress is not None and (n % 500 == 0 or n == total - 1):
             progress(n + 1, total)
     return total
+
+
+def _ranges(c: CandleSeries) -> tuple[list[float], list[float]]:
+    """Each bar's widened [lo, hi] from the previous close (the first bar: its open)."""
+    lo, hi = bar_ranges(np.zeros(len(c.ts), dtype="int64"), c.open, c.high, c.low, c.close)
+    return lo.tolist(), hi.tolist()
+
+
+def _quiet(
+    acct: Account,
+    kernel: Session,
+    symbol: str,
+    ranges: tuple[list[float], list[float]],
+    r: int,
+    close_ms: int,
+    timed: list[tuple[int, int, object]],
+    k: int,
+) -> bool:
+    """True when nothing can happen inside this bar: its path may be skipped."""
+    if k < len(timed) and timed[k][0] <= close_ms:
+        return False
+    due = kernel.next_due_ms()
+    if due is not None and due <= close_ms:
+        return False
+    levels = acct.quiet_levels(symbol)
+    if levels is None:
+        return False
+    if not levels:
+        return True
+    ordered = sorted(float(x) for x in levels)
+    lo, hi = ranges[0][r], ranges[1][r]
+    return bisect_left(ordered, lo) == bisect_right(ordered, hi)
 
 
 def run_replay(
@@ -290,6 +363,8 @@ def run_replay(
         run.stop()
         run.finish("completed")
         notes = [*market.notes, MARK_NOTE]
+        if run.resume_message:
+            notes.insert(0, run.resume_message)
         return run.result("replay", bars, notes)
     except KeyboardInterrupt:
         run.finish("interrupted")

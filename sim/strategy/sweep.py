@@ -1,5 +1,8 @@
 """Parameter sweeps: run every combination of a grid, in parallel processes, and rank the results.
 
+The local process pool is the default; ``scheduler`` runs the same tasks on a Dask distributed
+cluster instead (optional extra ``cluster``), with identical results.
+
 Each combination is a complete, independent replay (the same code path as ``microfut run``)
 with its own journal file ``run-NNN.sqlite`` in the output folder, so any row can be reviewed
 with ``microfut journal report --db OUT/run-NNN.sqlite``. ``sweep.json`` in the folder lists
@@ -18,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.specs import SpecBook
-from sim.errors import InputError, MicrofutError
+from sim.errors import FeedError, InputError, MicrofutError
 from sim.strategy import loader
 from sim.strategy import params as P
 from sim.strategy.run import RunOptions, run_replay
@@ -141,8 +144,10 @@ def run_sweep(
     since_ms: int | None = None,
     until_ms: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    scheduler: str | None = None,
 ) -> SweepResult:
-    """Run each combination of ``grid`` (``jobs`` processes at once) and rank by ``metric``."""
+    """Run each combination of ``grid`` (``jobs`` processes at once, or on the Dask cluster
+    at ``scheduler``) and rank by ``metric``."""
     if metric not in METRICS:
         raise InputError(f"--metric must be one of {', '.join(METRICS)}, was {metric!r}")
     if not 1 <= len(grid) <= MAX_RUNS:
@@ -167,7 +172,9 @@ def run_sweep(
         for i, combo in enumerate(grid)
     ]
     rows: list[SweepRow] = []
-    if jobs == 1:
+    if scheduler is not None:
+        rows = _run_on_cluster(scheduler, tasks, progress)
+    elif jobs == 1:
         for task in tasks:
             rows.append(run_task(task))
             if progress is not None:
@@ -183,6 +190,40 @@ def run_sweep(
     result = SweepResult(loaded.cls.strategy_name(), metric, str(out), rank(rows, metric), axes)
     _write_index(out, result)
     return result
+
+
+def _run_on_cluster(
+    scheduler: str, tasks: list[SweepTask], progress: Callable[[int, int], None] | None
+) -> list[SweepRow]:
+    """Run the tasks on a Dask distributed cluster (``pip install -e ".[cluster]"``).
+
+    Workers run the same ``run_task`` as the local pool, so the rows are identical; they must
+    see the same files (strategy, data, the ``--out`` folder) at the same paths, e.g. a shared
+    filesystem. ``scheduler`` is an address (``tcp://host:8786``).
+    """
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise InputError(
+            'sweep --scheduler needs Dask distributed: pip install -e ".[cluster]"'
+        ) from None
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as e:
+        raise FeedError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
+    rows: list[SweepRow] = []
+    try:
+        futures = [client.submit(run_task, t, pure=False) for t in tasks]
+        for fut in as_completed(futures):
+            rows.append(fut.result())
+            if progress is not None:
+                progress(len(rows), len(tasks))
+    finally:
+        client.close()
+    return rows
+
+
+CONNECT_TIMEOUT_S = 5
 
 
 def _write_index(out: Path, result: SweepResult) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from sim.engine.account import DEFAULT_LEVERAGE, Account, PositionView
@@ -17,39 +18,63 @@ from sim.errors import InputError
 from sim.strategy.values import Bar, Ticket
 
 
-@dataclass(slots=True)
 class History:
-    """Closed bars of one symbol, oldest first (floats: for analysis; Bars carry Decimals)."""
+    """Closed bars of one symbol, oldest first (floats: for analysis; Bars carry Decimals).
 
-    symbol: str
-    ts: list[int] = field(default_factory=list)
-    open: list[float] = field(default_factory=list)
-    high: list[float] = field(default_factory=list)
-    low: list[float] = field(default_factory=list)
-    close: list[float] = field(default_factory=list)
-    last: Bar | None = None
+    Kept in growing numpy arrays; ``frame(n)`` builds a frame over array slices (no list
+    copies, no parsing of times) once per bar and ``n``, and hands out cheap copies
+    (pandas copy-on-write: changing one never changes the cached frame).
+    """
+
+    __slots__ = ("_frames", "_n", "_ohlc", "_ts", "last", "symbol")
+
+    def __init__(self, symbol: str) -> None:
+        self.symbol = symbol
+        self.last: Bar | None = None
+        self._n = 0
+        self._ts = np.empty(256, dtype="int64")
+        self._ohlc = np.empty((256, 4), dtype="float64")
+        self._frames: dict[int | None, pd.DataFrame] = {}
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def ts(self) -> list[int]:
+        return self._ts[: self._n].tolist()
+
+    @property
+    def close(self) -> list[float]:
+        return self._ohlc[: self._n, 3].tolist()
 
     def add(self, bar: Bar) -> None:
-        self.ts.append(bar.ts_ms)
-        self.open.append(float(bar.open))
-        self.high.append(float(bar.high))
-        self.low.append(float(bar.low))
-        self.close.append(float(bar.close))
+        if self._n == len(self._ts):
+            self._ts = np.resize(self._ts, 2 * self._n)
+            self._ohlc = np.resize(self._ohlc, (2 * self._n, 4))
+        self._ts[self._n] = bar.ts_ms
+        self._ohlc[self._n] = (float(bar.open), float(bar.high), float(bar.low), float(bar.close))
+        self._n += 1
         self.last = bar
+        self._frames.clear()
 
     def frame(self, n: int | None) -> pd.DataFrame:
-        start = 0 if n is None else max(0, len(self.ts) - n)
-        index = pd.to_datetime(pd.Series(self.ts[start:], dtype="int64"), unit="ms", utc=True)
-        return pd.DataFrame(
-            {
-                "ts_ms": self.ts[start:],
-                "open": self.open[start:],
-                "high": self.high[start:],
-                "low": self.low[start:],
-                "close": self.close[start:],
-            },
-            index=pd.DatetimeIndex(index, name="time"),
-        )
+        frame = self._frames.get(n)
+        if frame is None:
+            start = 0 if n is None else max(0, self._n - n)
+            ts = self._ts[start : self._n]
+            ohlc = self._ohlc[start : self._n]
+            index = pd.DatetimeIndex((ts * 1000).astype("datetime64[us]"), name="time")
+            frame = self._frames[n] = pd.DataFrame(
+                {
+                    "ts_ms": ts,
+                    "open": ohlc[:, 0],
+                    "high": ohlc[:, 1],
+                    "low": ohlc[:, 2],
+                    "close": ohlc[:, 3],
+                },
+                index=index.tz_localize("UTC"),
+            )
+        return frame.copy(deep=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,15 @@ document, asserts nothing (not collected by pytest: no ``test_`` prefix).
   update is not a price the search can reason about), looped to at least ``--min-events``;
   ``plain`` feeds every row through ``Account.apply`` over ``--plain-laps`` laps (the full
   loop would take minutes), and the two runs' event lists are compared on one lap.
+* ``busy``: generated test orders (``busy_orders.py``: >= 1,000 orders with brackets, limits,
+  stop entries, trailing stops, cross positions on both symbols and a final liquidation) on the
+  REAL recorded BTC + ETH 1m month: the skipping replay vs ``--every-bar``, same events.
+* ``strategy``: ``microfut run breakout`` over the ETH 1m month (skipping, then every bar), and
+  the baseline: a plain Decimal Python loop over the same bars (a 20-bar channel breakout with
+  a stop and a target checked at four path points a bar), in bars/s.
+* ``ticks`` is the QUIET case (labelled so): after the first lap the working orders sit outside
+  the 6-minute capture's range, so most laps are empty scans; ``ticks_busy`` puts the levels 5x
+  closer.
 * ``latency`` (``tests/bench/latency.py``): decoded MarkPrice → margin and liquidation checks.
 
 The vectorized runs are timed five times (median); the plain loop once.
@@ -233,23 +242,145 @@ def bench_ticks(
     }
 
 
+def bench_busy(root: Path) -> dict[str, Any]:
+    from tests.bench.busy_orders import NAME, busy_orders
+
+    market = discover(root / "ohlcv" / "binance_usdm", "binanceusdm", [BTC, ETH], "1m")
+    spec_of = specs(root)
+    candles = list(market.candles.values())
+    timed = [*busy_orders(candles, spec_of), *market.funding]
+    points = 4 * sum(len(c.ts) for c in candles)
+
+    def make(fast: bool) -> Any:
+        def build(bus: Bus) -> CandleReplay:
+            acct = Account("bench", spec_of, mark_from_last=True)
+            return CandleReplay(Runner(acct, bus), candles, timed, fast=fast)
+
+        return build
+
+    fast_events, fast_stats, fast_s = _run(make(True))
+    plain_events, _, plain_s = _run(make(False))
+    kinds = [e.kind for e in fast_events]
+    return {
+        "data": "REAL recorded BTC + ETH 1m month, binance_usdm; orders: " + NAME,
+        "orders": sum(1 for t in timed if type(t[2]).__name__ == "PlaceOrder"),
+        "price_events": points,
+        "engine_events": len(fast_events),
+        "fills": kinds.count("OrderFilled"),
+        "liquidations": kinds.count("PositionLiquidated"),
+        "fast": {
+            "seconds": round(fast_s, 3),
+            "events_per_s": _rate(points, fast_s),
+            "bars_played": fast_stats.bars_played,
+            "bars_skipped": fast_stats.bars_skipped,
+        },
+        "every_bar": {"seconds": round(plain_s, 3), "events_per_s": _rate(points, plain_s)},
+        "ratio": round(plain_s / fast_s, 1) if fast_s else None,
+        "same_events": fast_events == plain_events,
+    }
+
+
+def plain_decimal_loop(series: Any) -> tuple[int, float]:
+    """Baseline: a 20-bar breakout with stop and target, four Decimal path points a bar."""
+    t0 = time.perf_counter()
+    highs: list[Decimal] = []
+    lows: list[Decimal] = []
+    position, stop, target, trades = 0, Decimal(0), Decimal(0), 0
+    for r in range(len(series.ts)):
+        o, h, low, c = series.bar(r)
+        for px in (o, low, h, c):
+            long_out = position > 0 and (px <= stop or px >= target)
+            short_out = position < 0 and (px >= stop or px <= target)
+            if long_out or short_out:
+                position, trades = 0, trades + 1
+        if position == 0 and len(highs) >= 20:
+            hi, lo = max(highs[-20:]), min(lows[-20:])
+            if c > hi:
+                position, stop, target = 1, lo, c + 2 * (c - lo)
+            elif c < lo:
+                position, stop, target = -1, hi, c - 2 * (hi - c)
+        highs.append(h)
+        lows.append(low)
+    return trades, time.perf_counter() - t0
+
+
+def bench_strategy(root: Path) -> dict[str, Any]:
+    import tempfile
+    from dataclasses import replace
+
+    from sim.guards import GuardLimits
+    from sim.strategy import loader
+    from sim.strategy.run import RunOptions, run_replay
+
+    data = root / "ohlcv" / "binance_usdm"
+    book = load_spec_book("binanceusdm", load_settings(data={"dirs": [str(root)]}))
+    market = discover(data, "binanceusdm", [ETH], "1m")
+    eth = market.candles[ETH]
+    bars = len(eth.ts)
+    out: dict[str, Any] = {"data": "REAL recorded ETH/USDT:USDT 1m month", "bars": bars}
+    with tempfile.TemporaryDirectory() as tmp:
+        for every in (False, True):
+            options = RunOptions(
+                exchange="binanceusdm", balance=Decimal(1000), slippage_bps=Decimal(2),
+                upnl_price="mark", risk_pct=Decimal(1),
+                guards=GuardLimits(Decimal(20), Decimal(3), 20, 60, "USDT"),
+                db=Path(tmp) / f"run-{every}.sqlite",
+            )  # fmt: skip
+            t0 = time.perf_counter()
+            result = run_replay(
+                loader.load("breakout"), {"symbol": ETH}, replace(options, every_bar=every),
+                book, data,
+            )  # fmt: skip
+            seconds = time.perf_counter() - t0
+            out["every_bar" if every else "skipping"] = {
+                "seconds": round(seconds, 2),
+                "bars_per_s": _rate(result.bars, seconds),
+                "trades": result.summary.trades,
+                "journal": "group commit, synchronous=FULL",
+            }
+    trades, loop_s = plain_decimal_loop(eth)
+    out["plain_decimal_loop"] = {
+        "seconds": round(loop_s, 2),
+        "bars_per_s": _rate(bars, loop_s),
+        "trades": trades,
+    }
+    fast = out["skipping"]["bars_per_s"]
+    out["skipping_vs_every_bar"] = round(fast / out["every_bar"]["bars_per_s"], 2)
+    out["skipping_vs_plain_loop"] = round(fast / out["plain_decimal_loop"]["bars_per_s"], 2)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min-events", type=int, default=10_000_000)
     parser.add_argument("--plain-laps", type=int, default=1)
     parser.add_argument("--skip-candles", action="store_true")
+    parser.add_argument("--only", choices=["candles", "busy", "strategy", "ticks"], default=None)
     args = parser.parse_args()
     root = data_dir()
     report: dict[str, Any] = {
         "python": platform.python_version(),
         "machine": platform.machine(),
     }
-    if not args.skip_candles:
+    want = {args.only} if args.only else {"candles", "busy", "strategy", "ticks"}
+    if args.skip_candles:
+        want.discard("candles")
+    if "candles" in want:
         report["candles"] = bench_candles(root)
-    decoded = decode_tape(root)
-    report["ticks"] = bench_ticks(root, args.min_events, args.plain_laps, "0.05", decoded)
-    # Levels 5x closer again: far more rows touch a level (the busy case).
-    report["ticks_busy"] = bench_ticks(root, args.min_events, args.plain_laps, "0.01", decoded)
+    if "busy" in want:
+        report["busy"] = bench_busy(root)
+    if "strategy" in want:
+        report["strategy"] = bench_strategy(root)
+    if "ticks" in want:
+        decoded = decode_tape(root)
+        quiet = bench_ticks(root, args.min_events, args.plain_laps, "0.05", decoded)
+        report["ticks_quiet_case"] = {
+            "label": "QUIET case: after the first lap the orders sit outside the capture's "
+            "range; laps 2+ are empty scans",
+            **quiet,
+        }
+        # Levels 5x closer again: far more rows touch a level (the busy case).
+        report["ticks_busy"] = bench_ticks(root, args.min_events, args.plain_laps, "0.01", decoded)
     print(json.dumps(report, indent=2, default=str))
 
 

@@ -101,23 +101,41 @@ def test_orders_after_the_gap_fill_as_on_the_intact_capture(
     assert not any("depth gap" in n for n in intact["notes"])
 
 
-def test_a_gap_that_cannot_be_bridged_is_named_with_its_stale_span(
-    shared_data: Path, tmp_path: Path
-) -> None:
-    # Bybit books resync only from a snapshot: the span stays stale and the summary says so
-    lines = (shared_data / "bybit/ws_orderbook500_XRPUSDT_2024-12-01.jsonl").read_text(
-        encoding="utf-8"
-    )
-    kept = lines.splitlines(keepends=True)
+def test_a_bybit_gap_is_bridged_too_and_named(shared_data: Path, tmp_path: Path) -> None:
+    # Bybit deltas carry absolute sizes as well; the capture has no ticker to check against
+    intact_path = shared_data / "bybit/ws_orderbook500_XRPUSDT_2024-12-01.jsonl"
+    kept = intact_path.read_text(encoding="utf-8").splitlines(keepends=True)
     path = tmp_path / "ws_orderbook500_XRPUSDT_2024-12-01.jsonl"
-    path.write_text("".join(kept[:10] + kept[11:]), encoding="utf-8")
+    path.write_text("".join(kept[:10] + kept[11:]), encoding="utf-8")  # one delta lost
 
+    intact = {x.ts_ms: x for x in open_replay(intact_path) if isinstance(x, BookDepth)}
     src = open_replay(path, progress=False)
-    list(src)
+    gapped = {x.ts_ms: x for x in src if isinstance(x, BookDepth)}
 
+    after = [t for t in gapped if t > 1733011201690]
+    assert len(after) == 38  # the book kept trading after the gap (it used to go silent)
+    assert all(gapped[t].bids[0] == intact[t].bids[0] for t in after)  # same best bid/ask
+    assert all(gapped[t].asks[0] == intact[t].asks[0] for t in after)
     assert src.notes() == [
-        "XRP/USDT:USDT: depth gap at 2024-12-01 00:00:01.690: this venue's book resyncs only "
-        "from a snapshot; the book waits for a snapshot",
-        "XRP/USDT:USDT: stale from 2024-12-01 00:00:01.690 (book gap) to the end of the "
-        "recording; no fills in that span",
+        "XRP/USDT:USDT: depth gap at 2024-12-01 00:00:01.690: book update ids "
+        "20254878..20254880 not consecutive (no separate best bid/ask in the recording to check "
+        "the rebuilt book against); the book was rebuilt from the levels held plus the diffs "
+        "that follow; no later snapshot: levels only the lost message changed may differ",
+        "XRP/USDT:USDT: stale 2024-12-01 00:00:01.690 → 2024-12-01 00:00:01.690 (0 s, book gap)",
+    ]
+
+
+def test_a_span_still_stale_at_the_end_is_named_to_the_end() -> None:
+    from adapters.gap_resync import GapResync
+    from sim.engine.market import FeedStatus
+
+    gaps = GapResync()
+    gaps.after_frame(None, {}, [FeedStatus("binanceusdm", "X", 1_000, stale=True, reason="r1")])
+    gaps.after_frame(None, {}, [FeedStatus("binanceusdm", "X", 3_500, stale=False, reason="ok")])
+    gaps.after_frame(None, {}, [FeedStatus("binanceusdm", "X", 9_000, stale=True, reason="r2")])
+
+    assert gaps.notes() == [
+        "X: stale 1970-01-01 00:00:01.000 → 1970-01-01 00:00:03.500 (2.5 s, r1)",
+        "X: stale from 1970-01-01 00:00:09.000 (r2) to the end of the recording; "
+        "no fills in that span",
     ]

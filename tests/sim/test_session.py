@@ -75,7 +75,9 @@ def test_lock_cancels_working_entries_and_keeps_exits(locked) -> None:
     lock_at = _kinds(seen).index("GuardLocked")
     cancelled = [e.order_id for e in seen[lock_at:] if e.kind == "OrderCancelled"]  # type: ignore[attr-defined]
 
+    reasons = {e.reason for e in seen[lock_at:] if e.kind == "OrderCancelled"}  # type: ignore[attr-defined]
     assert cancelled == [ids["limit_entry"], ids["stop_entry"]]
+    assert reasons == {"entries locked by the daily loss limit"}
     assert [o.order_id for o in s.open_orders()] == [ids["exit"]]
     # The stop entry's trigger is crossed during the lock: nothing fills, no new trade.
     before = s.guards.state.trades_today  # type: ignore[union-attr]

@@ -163,9 +163,11 @@ async def test_help_opens_a_panel_with_examples(desk: DeskSession) -> None:
         await keys(pilot, "help")
         await pilot.press("enter")
         await pilot.pause()
-        screen = "\n".join(screen_lines(app))
+        lines = screen_lines(app)
+        screen = "\n".join(lines)
         assert "buy 0.01 BTC lev 10 isolated stop 55000 tp 66000" in screen
         assert "close all" in screen
+        assert lines[-1].startswith("type a command")  # the command line stays on screen
         await pilot.press("escape")
         await pilot.pause()
         assert "isolated stop 55000 tp 66000" not in "\n".join(screen_lines(app))

@@ -433,7 +433,7 @@ def test_a_lock_cancels_working_entries_so_an_amend_cannot_open_a_position(
     desk.feed(synthetic_trade(ETH, "2990", T0 + 2000))
 
     assert any(isinstance(e, GuardLocked) for e in closed.events)
-    assert f"{entry} cancelled (user)" in desk.log
+    assert f"{entry} cancelled (entries locked by the daily loss limit)" in desk.log
     assert [e.kind for e in amend.events] == ["CommandRejected"]
     assert desk.position_contracts(ETH) == 0
     assert desk.guards.state.trades_today == trades

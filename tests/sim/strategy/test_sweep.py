@@ -106,3 +106,54 @@ def test_rank_puts_lower_drawdown_first() -> None:
     ordered = rank([row(1, "50"), row(2, "10"), row(3, "30")], "max_drawdown")
 
     assert [r.index for r in ordered] == [2, 3, 1]
+
+
+def _comparable(result: object) -> list[tuple]:
+    rows = result.rows  # type: ignore[attr-defined]
+    return [(r.index, r.rank, r.params, r.account, r.summary, r.error) for r in rows]
+
+
+def test_sweep_on_a_dask_cluster_equals_the_local_run(
+    candles_dir: Path, book: SpecBook, options: RunOptions, tmp_path: Path
+) -> None:
+    distributed = pytest.importorskip("distributed")
+    grid = P.parse_grid(loader.load("breakout").cls, ["lookback=10,30", "reward=1,3"])
+    common = dict(since_ms=SLICE_FROM_MS, until_ms=SLICE_UNTIL_MS)
+
+    local = run_sweep("breakout", grid, options, book, candles_dir, tmp_path / "a", **common)
+    with distributed.LocalCluster(
+        n_workers=2, processes=False, threads_per_worker=1, dashboard_address=None
+    ) as cluster:
+        remote = run_sweep(
+            "breakout",
+            grid,
+            options,
+            book,
+            candles_dir,
+            tmp_path / "b",
+            scheduler=cluster.scheduler_address,
+            **common,
+        )
+
+    assert _comparable(remote) == _comparable(local)
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == sorted(
+        p.name for p in (tmp_path / "a").iterdir()
+    )
+
+
+def test_an_unreachable_scheduler_is_a_network_error(
+    candles_dir: Path, book: SpecBook, options: RunOptions, tmp_path: Path
+) -> None:
+    pytest.importorskip("distributed")
+    from sim.errors import FeedError
+
+    with pytest.raises(FeedError, match="cannot reach the Dask scheduler"):
+        run_sweep(
+            "breakout",
+            [{}],
+            options,
+            book,
+            candles_dir,
+            tmp_path / "c",
+            scheduler="tcp://127.0.0.1:9",
+        )
