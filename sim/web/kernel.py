@@ -120,7 +120,11 @@ class WebDesk:
         return line
 
     async def settle(self, wait_s: float = 10.0) -> None:
-        """Wait until a requested step has been played (or the feed ended / timeout)."""
+        """Wait until a requested step has been played (or the feed ended / timeout).
+
+        The step is done once the input waiting at the clock's gate lies past the step's end:
+        the pump feeds each input it lets through before pulling the next one.
+        """
         clock = self.clock
         loop = asyncio.get_running_loop()
         end = loop.time() + wait_s

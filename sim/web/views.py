@@ -13,7 +13,7 @@ from typing import Any
 
 from adapters.candles import file_stem
 from sim.cli.render import to_jsonable
-from sim.desk.app import _brackets, liq_distance, position_margin
+from sim.desk.panels import brackets, liq_distance, position_margin
 from sim.engine.money import ZERO
 from sim.web.kernel import WebDesk
 
@@ -63,7 +63,7 @@ def positions_view(desk: WebDesk) -> list[dict[str, Any]]:
     orders = acct.open_orders()
     out = []
     for p in acct.positions():
-        stop, tp = _brackets(orders, p.symbol)
+        stop, tp = brackets(orders, p.symbol)
         out.append({
             "symbol": p.symbol, "trade": OPEN_PREFIX + file_stem(p.symbol), "side": p.side,
             "contracts": p.contracts, "multiplier": p.contract_size, "notional": p.notional,

@@ -28,12 +28,27 @@ def test_account_starts_paused_with_the_opening_balance(client):
     assert acct["guards"]["locked"] is False
 
 
-def test_a_paused_start_has_prices_so_a_market_order_fills(client):
-    # issue 14: a paused replay starts AT the first bar (its open is played), not before it
+def test_a_paused_replay_starts_at_the_first_bars_open(client):
+    # the first ETH 1m bar opens at 1827.29; a market buy pays 2 bps of slippage:
+    # 1827.29 × 1.0002 = 1827.655… → 1827.66 on the 0.01 tick
     r = client.post("/api/orders", json={"text": "buy 0.01 ETH"})
     assert r.status_code == 200, r.text
-    (position,) = client.get("/api/positions").json()
-    assert position["symbol"] == ETH
+    fill = next(e for e in r.json()["events"] if e["kind"] == "OrderFilled")
+    assert fill["price"] == "1827.66"
+    [pos] = client.get("/api/positions").json()
+    assert pos["entry"] == "1827.66"
+    assert pos["liquidation_price"] is None  # 20x cross on a 1000 USDT wallet: none above 0
+    assert pos["liquidation_note"] == "none: the cross wallet covers a move to zero"
+
+
+def test_an_order_the_exchange_rejects_is_422_with_the_engines_line(client):
+    r = client.post("/api/orders", json={"text": "buy 0.01 ETH limit 1827.295"})
+    assert r.status_code in (400, 422)
+    assert "\n" not in r.json()["error"]
+    r = client.post("/api/orders", json={"text": "buy 100000 ETH"})
+    assert r.status_code == 422, r.text
+    assert " REJECTED " in r.json()["error"]
+    assert client.get("/api/positions").json() == []
 
 
 def test_bad_lines_are_400_with_the_desks_one_line_message(client):
@@ -51,17 +66,16 @@ def test_bad_lines_are_400_with_the_desks_one_line_message(client):
 
 
 def test_step_plays_bars_and_candles_never_run_ahead_of_the_clock(client):
-    start = client.get("/api/account").json()["now_ms"]
+    start = client.get("/api/account").json()["now_ms"]  # the first bar's open
     moved = step(client, 3)
-    assert moved["now_ms"] == start + 3 * 60_000  # exactly three bars: the open of the fourth
+    assert moved["now_ms"] == start + 3 * 60_000  # three bars played, at the fourth's open
     bars = client.get("/api/candles", params={"symbol": "ETH", "n": 50}).json()["bars"]
-    times = [b["time"] * 1000 for b in bars]
-    assert times == [start, start + 60_000, start + 120_000, start + 180_000]
-    last = bars[-1]  # the fourth bar: only its open has been played
-    assert last["open"] == last["high"] == last["low"] == last["close"]
+    assert [b["time"] * 1000 for b in bars] == [start + i * 60_000 for i in range(4)]
     # the first bar is the recorded one: 2025-05-04 15:33 ETH 1m
     assert bars[0] == {"time": start // 1000, "open": 1827.29, "high": 1827.68, "low": 1827.27,
                        "close": 1827.53, "volume": 763.561}  # fmt: skip
+    # the bar being played shows only what was played: its open
+    assert bars[-1]["open"] == bars[-1]["high"] == bars[-1]["low"] == bars[-1]["close"]
     assert client.get("/api/candles", params={"symbol": "NOPE"}).status_code == 400
 
 
