@@ -8,11 +8,15 @@ coins: the step comes from the engine's ``money_places`` so a message and a scre
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
+from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from sim.engine.messages import money_places as money_step
+from sim.errors import InputError
 
 CENT = Decimal("0.01")
 SATOSHI = Decimal("0.00000001")
@@ -104,3 +108,37 @@ def compact(table: Any) -> Any:
     for column in table.columns:
         column.min_width = max((len(str(cell)) for cell in column.cells), default=1)
     return table
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Turn dataclasses, Decimals, paths and containers into JSON-safe values (Decimal → str)."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if isinstance(obj, Enum):
+        return obj.value
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, datetime):
+        return obj.isoformat()
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in obj]
+    return obj
+
+
+def parse_date(text: str | None, option: str, end: bool = False) -> int | None:
+    """``--since``/``--until`` as epoch ms (UTC); a bare date as ``--until`` includes that day."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"{option} must be a date like 2024-03-01, was {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if end and len(text.strip()) == 10:
+        moment += timedelta(days=1)
+    return int(moment.timestamp() * 1000)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -16,6 +15,7 @@ from sim.cli import context, render
 from sim.cli import journal_render as jr
 from sim.cli.flags import DB_HELP
 from sim.cli.render import grid_table
+from sim.display import parse_date
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -60,21 +60,6 @@ def _reader(db: Path | None) -> JournalReader | None:
 
     path = db if db is not None else context.settings().data.journal_path
     return JournalReader.open(path) if path.exists() else None
-
-
-def parse_date(text: str | None, option: str, end: bool = False) -> int | None:
-    """``--since``/``--until`` as epoch ms (UTC); a bare date as ``--until`` includes that day."""
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(f"{option} must be a date like 2024-03-01, was {text!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    if end and len(text.strip()) == 10:
-        moment += timedelta(days=1)
-    return int(moment.timestamp() * 1000)
 
 
 @journal_app.command("list")

@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
-from decimal import Decimal
-from enum import Enum
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from sim.display import fmt, ts_text
+from sim.display import fmt, to_jsonable, ts_text
+
+__all__ = ["fmt", "to_jsonable", "ts_text"]
 
 __all__ = ["fmt", "ts_text"]  # re-exported: commands print through render
 
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Turn dataclasses, Decimals, paths and containers into JSON-safe values (Decimal → str)."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-    if isinstance(obj, Decimal):
-        return str(obj)
-    if isinstance(obj, Enum):
-        return obj.value
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, datetime):
-        return obj.isoformat()
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple | set | frozenset):
-        return [to_jsonable(v) for v in obj]
-    return obj
 
 
 def print_json(obj: Any) -> None:

@@ -20,7 +20,6 @@ from sim.cli.render import fmt, kv_table, ts_text
 from sim.errors import InputError
 
 if TYPE_CHECKING:
-    from adapters.specs import SpecBook
     from config.settings import Settings
     from sim.desk.demo import DemoResult
     from sim.desk.session import DeskSession
@@ -193,36 +192,6 @@ def demo(
 
 
 # ---- trade ------------------------------------------------------------------------------------
-def _symbols(book: SpecBook, wanted: list[str] | None) -> list[str]:
-    names = [n for w in (wanted or []) for n in w.split(",") if n.strip()]
-    if not names:
-        names = [b for b in ("BTC", "ETH") if any(s.base == b for s in book.specs)]
-    if not names and book.specs:
-        names = [book.specs[0].symbol]
-    if not names:
-        raise InputError(f"no symbols to trade on {book.exchange}; pass --symbols")
-    return [book.get(n.strip()).symbol for n in names]
-
-
-def _is_candles(path: Path) -> bool:
-    from adapters.candles import list_series
-
-    return any(sf.kind == "futures" for sf in list_series(path)) if path.exists() else False
-
-
-def _first_ms(path: Path, exchange: str, symbols: list[str]) -> tuple[Any, int]:
-    """The recording to replay (candles or raw frames) and the time of its first input."""
-    from adapters.pricepath import discover
-    from adapters.replay import open_replay
-
-    if _is_candles(path):
-        data = discover(path, exchange, symbols)
-        return data, min(int(c.ts[0]) for c in data.candles.values())
-    source = open_replay(path, venue=exchange, progress=False, symbols=symbols)
-    first_ns = next((ns for ns, _ in source.frames_with_inputs()), 0)
-    return path, first_ns // 1_000_000
-
-
 def trade(
     exchange: Annotated[
         str | None,
@@ -268,19 +237,20 @@ def trade(
     if not has_terminal():
         raise InputError(NO_TERMINAL)
     from adapters.specs import load_spec_book
+    from sim.desk.replaying import desk_symbols, first_input
     from sim.desk.session import DeskOptions, DeskSession
 
     settings = context.settings()
     venue = exchange or exchange_x or settings.exchange.default
     book = load_spec_book(venue, settings, endpoint=endpoint if replay is None else None)
-    wanted = _symbols(book, symbols)
+    wanted = desk_symbols(book, symbols)
     recorded: Any = None
     if replay == Path(AUTO) and not replay.exists():
         from adapters.candles import default_root
 
         replay = default_root(settings.data.data_dirs, [book.get(w).symbol for w in wanted])
     if replay is not None:
-        recorded, start_ms = _first_ms(replay, venue, wanted)
+        recorded, start_ms = first_input(replay, venue, wanted)
         pace = "paused" if speed == 0 else f"×{fmt(speed)}"
         where = f"replay {replay} {pace}"
     else:

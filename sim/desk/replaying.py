@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +28,9 @@ from sim.display import ts_text
 from sim.engine.market import FeedStatus, LastTrade
 from sim.engine.money import ZERO
 from sim.errors import InputError
+
+if TYPE_CHECKING:
+    from adapters.specs import SpecBook
 
 
 class Player:
@@ -176,3 +180,34 @@ def replay_clock(recorded: Any, speed: float) -> ReplayClock:
     if isinstance(recorded, MarketData):
         bar_ms = min(c.period_ms for c in recorded.candles.values())
     return ReplayClock(speed, bar_ms, paused=speed == 0)
+
+
+def desk_symbols(book: SpecBook, wanted: list[str] | None) -> list[str]:
+    """The symbols a desk follows: as asked (BTC, ETH, venue ids...), else BTC and ETH."""
+    names = [n for w in (wanted or []) for n in w.split(",") if n.strip()]
+    if not names:
+        names = [b for b in ("BTC", "ETH") if any(s.base == b for s in book.specs)]
+    if not names and book.specs:
+        names = [book.specs[0].symbol]
+    if not names:
+        raise InputError(f"no symbols to trade on {book.exchange}; pass --symbols")
+    return [book.get(n.strip()).symbol for n in names]
+
+
+def is_candles(path: Path) -> bool:
+    from adapters.candles import list_series
+
+    return any(sf.kind == "futures" for sf in list_series(path)) if path.exists() else False
+
+
+def first_input(path: Path, exchange: str, symbols: list[str]) -> tuple[Any, int]:
+    """The recording to replay (candles or raw frames) and the time of its first input."""
+    from adapters.pricepath import discover
+    from adapters.replay import open_replay
+
+    if is_candles(path):
+        data = discover(path, exchange, symbols)
+        return data, min(int(c.ts[0]) for c in data.candles.values())
+    source = open_replay(path, venue=exchange, progress=False, symbols=symbols)
+    first_ns = next((ns for ns, _ in source.frames_with_inputs()), 0)
+    return path, first_ns // 1_000_000

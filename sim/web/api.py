@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from sim.cli.render import to_jsonable
+from sim.display import to_jsonable
 from sim.errors import InputError, MicrofutError
 from sim.web import views
 from sim.web.kernel import WebDesk
@@ -126,7 +126,7 @@ async def amend(request: Request) -> JSONResponse:
 
 # ---- the journal ----------------------------------------------------------------------------
 async def trades(request: Request) -> JSONResponse:
-    from sim.cli.journal_cmd import parse_date
+    from sim.display import parse_date
 
     desk, q = _desk(request), request.query_params
     symbol = desk.resolve(q["symbol"]) if q.get("symbol") else None

@@ -37,16 +37,16 @@ def open_desk(
 ) -> WebDesk:  # fmt: skip
     """The session over its journal, with its feed (not started) and its candle book."""
     from adapters.specs import load_spec_book
-    from sim.cli.render import fmt, ts_text
-    from sim.cli.trade_cmd import _first_ms, _symbols
+    from sim.desk.replaying import desk_symbols, first_input
     from sim.desk.session import DeskOptions, DeskSession
+    from sim.display import fmt, ts_text
 
     venue = exchange or settings.exchange.default
     book = load_spec_book(venue, settings, endpoint=endpoint if replay is None else None)
-    wanted = _symbols(book, symbols)
+    wanted = desk_symbols(book, symbols)
     recorded: Any = None
     if replay is not None:
-        recorded, start_ms = _first_ms(replay, venue, wanted)
+        recorded, start_ms = first_input(replay, venue, wanted)
         where = f"replay {replay} {'paused' if speed == 0 else f'×{fmt(speed)}'}"
     else:
         start_ms, where = int(time.time() * 1000), f"live {endpoint or venue}"

@@ -1,6 +1,6 @@
 """What the API and the websocket send: the account, positions, orders, trades and the report.
 
-Plain dicts, Decimals as strings (``render.to_jsonable``), times as epoch milliseconds. The
+Plain dicts, Decimals as strings (``display.to_jsonable``), times as epoch milliseconds. The
 position rows carry the same numbers as the terminal desk's table (``sim/desk/app.py``): the
 engine's own liquidation price, its distance from mark, the bracket stop and take-profit.
 """
@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.candles import file_stem
-from sim.cli.render import to_jsonable
 from sim.desk.panels import brackets, liq_distance, position_margin
+from sim.display import to_jsonable
 from sim.engine.money import ZERO
 from sim.web.kernel import WebDesk
 
