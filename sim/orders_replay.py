@@ -53,6 +53,7 @@ class ReplayOptions:
     taker_fee: Decimal | None = None
     limits: GuardLimits | None = None  # discipline guards (``--guards``); None: orders as written
     resume: bool = False  # ``--resume``: continuing an interrupted run is required, not optional
+    progress: Callable[[int, int], None] | None = None  # (bars done, all bars) of a candle replay
 
 
 @dataclass
@@ -178,6 +179,7 @@ def play(
     timed: list[tuple[int, int, object]],
     fast: bool,
     exchange: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[RunStats, list[str]]:
     """Play the recorded data with the orders merged in (``exchange``: a capture's venue
     when its folder names none)."""
@@ -188,7 +190,8 @@ def play(
         source = open_replay(data, symbols=symbols, default_venue=exchange)
         stats = runner.run_merged(source, timed)
         return stats, capture_notes(data.name) + source.notes()
-    stats = CandleReplay(runner, list(market.candles.values()), timed, fast=fast).run()
+    candles = list(market.candles.values())
+    stats = CandleReplay(runner, candles, timed, fast=fast, progress=progress).run()
     return stats, replay_notes(market, symbols)
 
 
@@ -320,8 +323,9 @@ def _replay(
         with DeferredInterrupt() as interrupt:
             runner = Runner(session, interrupt=interrupt)
             stats, notes = play(
-                runner, data, market, sorted(account.specs), timed, options.fast, options.exchange
-            )
+                runner, data, market, sorted(account.specs), timed, options.fast,
+                options.exchange, options.progress,
+            )  # fmt: skip
     except KeyboardInterrupt:
         if link is not None and link.session_id is not None:
             journal.set_session_status(link.session_id, "interrupted")

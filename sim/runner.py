@@ -16,7 +16,7 @@ next row of every stream is played, since a moved level can already lie beyond t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -155,10 +155,12 @@ class CandleReplay:
         timed: Sequence[tuple[int, int, object]],
         *,
         fast: bool = True,
+        progress: Callable[[int, int], None] | None = None,
     ) -> None:
         self.runner = runner
         self.account = runner.account
         self.bars = _Bars.build(candles)
+        self.progress = progress  # (bars done, bars in all), about every 1 % of the bars
         self.timed = sorted(timed, key=lambda x: (x[0], x[1]))
         self.fast = fast
         self._skipped_last: dict[int, int] = {}  # series index -> last skipped row
@@ -167,7 +169,12 @@ class CandleReplay:
     def run(self) -> RunStats:
         bars, timed = self.bars, self.timed
         g, k = 0, 0
+        step = max(1, len(bars) // 100)
+        report = step if self.progress is not None else len(bars) + 1
         while g < len(bars) or k < len(timed):
+            if g >= report:
+                self.progress(g, len(bars))  # type: ignore[misc]
+                report = g + step
             t_next = timed[k][0] if k < len(timed) else None
             if g < len(bars) and self.fast:
                 g = self._skip(g, t_next)
@@ -180,6 +187,8 @@ class CandleReplay:
                 self._feed(timed[k][2])
                 k += 1
         self._catch_up()
+        if self.progress is not None:
+            self.progress(len(bars), len(bars))
         return self.runner.stats
 
     def _feed(self, inp: object) -> None:

@@ -6,6 +6,9 @@ The command parses flags and prints; the replay itself is library work in
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -36,6 +39,7 @@ def run_replay(
     taker_fee: Decimal | None = None,
     guards: bool = False,
     resume: bool = False,
+    show_progress: bool = False,
 ) -> ReplayResult:
     """Read the settings, then replay through :func:`sim.orders_replay.run_orders`."""
     from adapters.specs import load_spec_book
@@ -61,12 +65,31 @@ def run_replay(
     )
     book = load_spec_book(exchange, settings)
     try:
-        return run_orders(
-            options, book, data, orders_path, warn=render.warn, data_dirs=settings.data.data_dirs
-        )
+        with _bars_progress(show_progress) as advance:
+            return run_orders(
+                replace(options, progress=advance), book, data, orders_path, warn=render.warn,
+                data_dirs=settings.data.data_dirs,
+            )  # fmt: skip
     except ReplayInterrupted as e:
         line = interrupt_message(e.ts_ms or None, e.account, db)
         raise KeyboardInterrupt(line) from None
+
+
+@contextmanager
+def _bars_progress(show: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A transient bar on stderr for a candle replay (a month of 1m bars takes seconds)."""
+    if not show:
+        yield None
+        return
+    from sim.cli.run_render import progress
+
+    with progress("replay") as bar:
+        task = bar.add_task("bars", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
 
 
 def _number(flag: str, text: str | None) -> Decimal | None:
@@ -181,6 +204,7 @@ def register(app: typer.Typer) -> None:
                 fee_rate("--taker-fee", taker_fee),
                 guards,
                 resume,
+                show_progress=not as_json,
             )
         except KeyboardInterrupt as e:  # typer would exit 130 without a word
             render.stderr.print(str(e) or "interrupted", markup=False, soft_wrap=True)
