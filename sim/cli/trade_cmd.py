@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from sim.desk.demo import DemoResult
     from sim.desk.session import DeskSession
 
-AUTO = "auto"  # --replay auto: find candles in the data folders
 NO_TERMINAL = (
     "microfut trade needs an interactive terminal; use `microfut replay` or `microfut run` "
     "for scripted runs"
@@ -237,7 +236,7 @@ def trade(
     if not has_terminal():
         raise InputError(NO_TERMINAL)
     from adapters.specs import load_spec_book
-    from sim.desk.replaying import desk_symbols, first_input
+    from sim.desk.replaying import desk_symbols, first_input, replay_path
     from sim.desk.session import DeskOptions, DeskSession
 
     settings = context.settings()
@@ -245,10 +244,7 @@ def trade(
     book = load_spec_book(venue, settings, endpoint=endpoint if replay is None else None)
     wanted = desk_symbols(book, symbols)
     recorded: Any = None
-    if replay == Path(AUTO) and not replay.exists():
-        from adapters.candles import default_root
-
-        replay = default_root(settings.data.data_dirs, [book.get(w).symbol for w in wanted])
+    replay = replay_path(replay, settings.data.data_dirs, wanted)
     if replay is not None:
         recorded, start_ms = first_input(replay, venue, wanted)
         pace = "paused" if speed == 0 else f"×{fmt(speed)}"

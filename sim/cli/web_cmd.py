@@ -17,7 +17,12 @@ def register(app: typer.Typer) -> None:
 
 def web(
     replay: Annotated[
-        Path | None, typer.Option("--replay", help="practice offline on recorded candles/frames")
+        Path | None,
+        typer.Option(
+            "--replay",
+            help="practice offline on recorded candles/frames; 'auto' = the first data "
+            "folder with candles for the symbols (downloads, then the bundled month)",
+        ),
     ] = None,
     port: Annotated[int, typer.Option("--port", "-p", help="port (0 = a free one)")] = 8000,
     host: Annotated[

@@ -211,3 +211,16 @@ def first_input(path: Path, exchange: str, symbols: list[str]) -> tuple[Any, int
     source = open_replay(path, venue=exchange, progress=False, symbols=symbols)
     first_ns = next((ns for ns, _ in source.frames_with_inputs()), 0)
     return path, first_ns // 1_000_000
+
+
+AUTO = "auto"  # --replay auto: the first data folder with candles for the symbols
+
+
+def replay_path(replay: Path | None, data_dirs: Sequence[Path], symbols: list[str]) -> Path | None:
+    """``--replay`` as given; ``auto`` (when no such file exists) is the first data folder
+    holding candles for ``symbols``: configured folders, downloads, then the bundled month."""
+    if replay is None or replay != Path(AUTO) or replay.exists():
+        return replay
+    from adapters.candles import default_root
+
+    return default_root(data_dirs, symbols)

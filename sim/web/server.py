@@ -37,13 +37,14 @@ def open_desk(
 ) -> WebDesk:  # fmt: skip
     """The session over its journal, with its feed (not started) and its candle book."""
     from adapters.specs import load_spec_book
-    from sim.desk.replaying import desk_symbols, first_input
+    from sim.desk.replaying import desk_symbols, first_input, replay_path
     from sim.desk.session import DeskOptions, DeskSession
     from sim.display import fmt, ts_text
 
     venue = exchange or settings.exchange.default
     book = load_spec_book(venue, settings, endpoint=endpoint if replay is None else None)
     wanted = desk_symbols(book, symbols)
+    replay = replay_path(replay, settings.data.data_dirs, wanted)
     recorded: Any = None
     if replay is not None:
         recorded, start_ms = first_input(replay, venue, wanted)
