@@ -239,11 +239,26 @@ async def _serve(
     try:
         _announce(result, as_json)
         with _stop_on_signals(stop):
-            await stop.wait()
+            await _wait_showing_progress(lb, stop, as_json)
     finally:
         result.frames_sent, result.connections = lb.frames_sent, lb.connections_opened
         await lb.close()
     return result
+
+
+async def _wait_showing_progress(lb: Any, stop: asyncio.Event, as_json: bool) -> None:
+    """Until stopped; on a terminal a status line says what was served so far (every second)."""
+    if as_json:
+        await stop.wait()
+        return
+    with render.stderr.status("serving: waiting for a client") as status:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+            status.update(
+                f"serving: {lb.connections_opened} websocket connection(s), "
+                f"{lb.frames_sent:,} frames sent"
+            )
 
 
 def _announce(result: ServeResult, as_json: bool) -> None:
