@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
-from sim.display import fmt, ts_text
+from sim.display import fmt, money_places, ts_text
 from sim.engine import events as ev
 from sim.engine.messages import price_places
 from sim.engine.spec import ContractSpec
@@ -16,7 +16,7 @@ def money(value: Decimal | None, currency: str = "", *, small: bool = False) -> 
     """Money with 2 places for dollar-like currencies, 8 for coins; ``small`` keeps 6 places."""
     if value is None:
         return "-"
-    places = 2 if currency.upper() in ("USDT", "USDC", "USD", "") else 8
+    places = money_places(currency) if currency else 2  # sim/display: one list of currencies
     if small:
         places = max(places, 6)
     text = fmt(value, places)
