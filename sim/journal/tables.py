@@ -97,7 +97,7 @@ class SnapshotRow(SQLModel, table=True):
     written_ms: int
 
 
-class _ProjectionColumns(SQLModel):
+class ProjectionColumns(SQLModel):
     """The leading columns of every per-event projection: row id, account, seq, time, market."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -116,7 +116,7 @@ def _projection_args(table: str) -> tuple[UniqueConstraint | Index, ...]:
     )
 
 
-class OrderRow(_ProjectionColumns, table=True):
+class OrderRow(ProjectionColumns, table=True):
     """One order event: accepted, rejected, denied, cancelled, expired, triggered or amended."""
 
     __tablename__ = "orders"
@@ -141,7 +141,7 @@ class OrderRow(_ProjectionColumns, table=True):
     trade_id: int | None = None
 
 
-class FillRow(_ProjectionColumns, table=True):
+class FillRow(ProjectionColumns, table=True):
     __tablename__ = "fills"
     __table_args__ = _projection_args("fills")
     order_id: str
@@ -190,7 +190,7 @@ class TradeRow(SQLModel, table=True):
     tag: str | None = None
 
 
-class FundingRow(_ProjectionColumns, table=True):
+class FundingRow(ProjectionColumns, table=True):
     __tablename__ = "funding"
     __table_args__ = _projection_args("funding")
     funding_time_ms: int
@@ -204,7 +204,7 @@ class FundingRow(_ProjectionColumns, table=True):
     trade_id: int | None = None
 
 
-class LiquidationRow(_ProjectionColumns, table=True):
+class LiquidationRow(ProjectionColumns, table=True):
     """A liquidation with the inputs of the venue formula that fired."""
 
     __tablename__ = "liquidations"

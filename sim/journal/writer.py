@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert, text
 
+from sim.engine import events as ev
 from sim.engine.events import Event
 from sim.errors import InvariantError, JournalError
 from sim.journal.lean import Lean, RowBuffer
@@ -30,6 +31,7 @@ from sim.journal.tables import (
     FundingRow,
     LiquidationRow,
     OrderRow,
+    ProjectionColumns,
     TradeRow,
 )
 
@@ -103,19 +105,13 @@ def _get(event: Event, names: Sequence[str]) -> dict[str, Any]:
     return {n: getattr(event, n) for n in names if hasattr(event, n)}
 
 
-ORDER_FIELDS = (
-    "side",
-    "order_type",
-    "contracts",
-    "price",
-    "trigger_price",
-    "stop_loss",
-    "take_profit",
-    "leverage",
-    "reduce_only",
-    "reason",
-    "guard",
-    "tag",
+# An order event's orders row: the OrderRow columns the event carries, read from the table model
+# (one definition, not a copy): everything but the shared projection columns and what the
+# writer sets itself (order_id, event word, trade attribution).
+ORDER_FIELDS = tuple(
+    name
+    for name in OrderRow.model_fields
+    if name not in ProjectionColumns.model_fields and name not in ("order_id", "event", "trade_id")
 )
 FILL_FIELDS = (
     "order_id",
@@ -165,18 +161,18 @@ def project(event: Event) -> list[tuple[str, dict[str, Any]]]:
     """Typed rows for one event (not TradeClosed): (table name, row)."""
     kind = type(event).__name__
     rows: list[tuple[str, dict[str, Any]]] = []
-    if kind == "OrderFilled":
+    order_event = ORDER_EVENTS.get(type(event))
+    if isinstance(event, ev.OrderFilled):
         rows.append(("fills", _base(event) | _get(event, FILL_FIELDS)))
-    elif hasattr(event, "order_id") and (kind.startswith("Order") or kind == "CommandRejected"):
-        name = kind[5:].lower() if kind.startswith("Order") else "command_rejected"
-        row = _base(event) | {"order_id": event.order_id, "event": name}  # type: ignore[attr-defined]
+    elif order_event is not None and hasattr(event, "order_id"):
+        row = _base(event) | {"order_id": event.order_id, "event": order_event}
         row |= {k: v for k, v in _get(event, ORDER_FIELDS).items() if v is not None}
-        if kind == "CommandRejected":
-            row["order_type"] = getattr(event, "command", "")  # which command was refused
+        if isinstance(event, ev.CommandRejected):
+            row["order_type"] = event.command  # which command was refused
         rows.append(("orders", row))
-    elif kind == "FundingPaid":
+    elif isinstance(event, ev.FundingPaid):
         rows.append(("funding", _base(event) | _get(event, FUNDING_FIELDS)))
-    elif kind == "PositionLiquidated":
+    elif isinstance(event, ev.PositionLiquidated):
         rows.append(("liquidations", _base(event) | _get(event, LIQUIDATION_FIELDS)))
     wallet = next(
         (
@@ -243,6 +239,18 @@ OWNER = text(
 )
 # An order's first event cannot belong to a closed trade yet; later ones may (a stop cancelled
 # after its take-profit closed the trade), and stay with that trade.
+# The events that make an orders row, typed (not by class-name strings), with the word stored
+# in orders.event; the first three open an order's story, the rest find its trade.
+ORDER_EVENTS: dict[type[Event], str] = {
+    ev.OrderAccepted: "accepted",
+    ev.OrderRejected: "rejected",
+    ev.OrderDenied: "denied",
+    ev.OrderAmended: "amended",
+    ev.OrderTriggered: "triggered",
+    ev.OrderCancelled: "cancelled",
+    ev.OrderExpired: "expired",
+    ev.CommandRejected: "command_rejected",
+}
 FIRST_ORDER_EVENTS = frozenset({"accepted", "rejected", "denied"})
 # Rows of an account and symbol still unclaimed in the file all come from earlier batches, so
 # they precede the TradeClosed being written. (A seq bound would make SQLite scan by seq.)
@@ -268,14 +276,11 @@ def needs_reads(events: Sequence[Event]) -> bool:
     """True when writing ``events`` reads projected rows (a trade closing claims them, a
     later order event looks up its order's trade): the buffer must be flushed first."""
     for event in events:
-        kind = type(event).__name__
-        if kind == "TradeClosed":
+        if isinstance(event, ev.TradeClosed):
             return True
-        if kind != "OrderFilled" and hasattr(event, "order_id"):
-            if kind.startswith("Order") and kind[5:].lower() not in FIRST_ORDER_EVENTS:
-                return True
-            if kind == "CommandRejected":
-                return True
+        name = ORDER_EVENTS.get(type(event))
+        if name is not None and hasattr(event, "order_id") and name not in FIRST_ORDER_EVENTS:
+            return True
     return False
 
 
@@ -373,7 +378,7 @@ def write_batch(
         return []
     projector = _Projector(conn, buffer)
     for event in new:
-        if type(event).__name__ == "TradeClosed":
+        if isinstance(event, ev.TradeClosed):
             projector.close_trade(event)
         else:
             projector.add(event)
