@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from adapters.replay import open_replay  # noqa: E402
 from adapters.wire import MarketDecoder, decode, decode_raw  # noqa: E402
 from config.settings import load_settings  # noqa: E402
+from tests.bench import shared_data  # noqa: E402
 
 CAPTURES = (
     ("binanceusdm", "binanceusdm/ws_raw_btcusdt_20240808.gz", "BTCUSDT"),
@@ -42,10 +43,7 @@ CAPTURES = (
 
 
 def _data_dir() -> Path:
-    for d in load_settings().data.data_dirs:
-        if (d / "README.md").exists():
-            return d
-    sys.exit("recorded data not found: set [data] dirs or MICROFUT_DATA__DIRS")
+    return shared_data()
 
 
 def _texts(path: Path, max_lines: int | None) -> list[str]:

@@ -52,6 +52,7 @@ from sim.engine.commands import Deposit, PlaceOrder  # noqa: E402
 from sim.engine.spec import ContractSpec  # noqa: E402
 from sim.engine.triggers import PriceTape  # noqa: E402
 from sim.runner import CandleReplay, Runner, TickReplay  # noqa: E402
+from tests.bench import shared_data  # noqa: E402
 
 BTC, ETH = "BTC/USDT:USDT", "ETH/USDT:USDT"
 REPEAT = 5  # fast runs are timed 5 times, median reported; the plain loop runs once
@@ -59,10 +60,7 @@ CAPTURES = ("binanceusdm/ws_raw_btcusdt_20240808.gz", "binanceusdm/ws_raw_ethusd
 
 
 def data_dir() -> Path:
-    for d in load_settings().data.data_dirs:
-        if (d / "README.md").exists():
-            return d
-    sys.exit("recorded data not found: set [data] dirs or MICROFUT_DATA__DIRS")
+    return shared_data()
 
 
 def specs(root: Path) -> dict[str, ContractSpec]:

@@ -27,15 +27,13 @@ from sim.strategy import loader  # noqa: E402
 from sim.strategy import params as P  # noqa: E402
 from sim.strategy.run import RunOptions  # noqa: E402
 from sim.strategy.sweep import run_sweep  # noqa: E402
+from tests.bench import shared_data  # noqa: E402
 
 START_MS = 1_746_374_400_000  # 2025-05-04 16:00 UTC, inside the recorded candles
 
 
 def _data_dir() -> Path:
-    for d in load_settings().data.data_dirs:
-        if (d / "ohlcv" / "binance_usdm").exists():
-            return d
-    sys.exit("recorded data not found: set [data] dirs or MICROFUT_DATA__DIRS")
+    return shared_data()
 
 
 def main() -> None:
