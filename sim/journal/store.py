@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -235,22 +235,21 @@ class Journal:
         review can tell a Ctrl-C'd run from a finished one (no schema change)."""
         if status not in SESSION_STATUSES:
             raise InvariantError(f"session status is one of {SESSION_STATUSES}, was {status!r}")
-        with self._tx() as conn:
-            row = conn.execute(
-                sql("SELECT params FROM sessions WHERE id = :i"), {"i": session_id}
-            ).first()
-            if row is None:
-                raise InvariantError(f"no session {session_id} in journal {self.path}")
-            params = json.loads(row[0]) if row[0] else {}
-            params["status"] = status
-            conn.execute(
-                sql("UPDATE sessions SET params = :p WHERE id = :i"),
-                {"p": _json(params), "i": session_id},
-            )
+        self._update_session(session_id, lambda params: params.update(status=status))
 
     def reopen_session(self, session_id: int) -> None:
         """An interrupted session continues in this process: its end mark is cleared, the
         process recorded, and ``resumed`` counts the restarts (``sim.journal.resume``)."""
+
+        def reopen(params: dict[str, Any]) -> None:
+            params.pop("status", None)
+            params.update(run_marker())
+            params["resumed"] = int(params.get("resumed", 0)) + 1
+
+        self._update_session(session_id, reopen)
+
+    def _update_session(self, session_id: int, change: Callable[[dict[str, Any]], None]) -> None:
+        """Read, change and write back one session's params JSON in one transaction."""
         with self._tx() as conn:
             row = conn.execute(
                 sql("SELECT params FROM sessions WHERE id = :i"), {"i": session_id}
@@ -258,9 +257,7 @@ class Journal:
             if row is None:
                 raise InvariantError(f"no session {session_id} in journal {self.path}")
             params = json.loads(row[0]) if row[0] else {}
-            params.pop("status", None)
-            params.update(run_marker())
-            params["resumed"] = int(params.get("resumed", 0)) + 1
+            change(params)
             conn.execute(
                 sql("UPDATE sessions SET params = :p WHERE id = :i"),
                 {"p": _json(params), "i": session_id},
