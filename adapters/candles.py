@@ -218,13 +218,14 @@ def last_close(symbol: str, dirs: Sequence[Path]) -> tuple[Decimal, int, Path] |
 def candle_root(
     dirs: Sequence[Path], symbols: Sequence[str] | None = None, timeframe: str | None = None
 ) -> Path | None:
-    """The first data folder holding trade candles for every one of ``symbols`` (any if None).
+    """The first data folder (or file) holding trade candles for every one of ``symbols`` (any
+    symbol if None).
 
     This is where ``replay``, ``run`` and ``sweep`` look when no ``--data``/``--replay`` is
     given: configured folders first, then downloads, then the bundled sample.
     """
     for d in dirs:
-        if not d.is_dir():
+        if not d.exists():
             continue
         have = {
             sf.symbol

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from adapters.candles import find_series
+from adapters.candles import candle_root
 from adapters.pricepath import discover, replay_notes
 from adapters.specs import SpecBook
 from sim.desk.replaying import Player
@@ -51,9 +51,9 @@ def utc_ms(text: str) -> int:
 def find_demo_data(data: Path | None, dirs: Sequence[Path]) -> Path:
     """The folder holding the recorded BTC 1 h candles; DataError saying where to get it."""
     roots = [data] if data is not None else list(dirs)
-    for root in roots:
-        if root.exists() and find_series(SYMBOLS[0], "futures", TIMEFRAME, [root]) is not None:
-            return root
+    root = candle_root(roots, SYMBOLS[:1], TIMEFRAME)
+    if root is not None:
+        return root
     where = str(data) if data is not None else ", ".join(str(d) for d in dirs) or "nowhere"
     raise DataError(f"no recorded BTC/ETH 1h candles in {where}; {WHERE_TO_GET}")
 
