@@ -27,6 +27,7 @@ from sqlalchemy import Connection, RootTransaction
 
 from sim.engine.events import Event
 from sim.errors import InvariantError
+from sim.journal.batch_rows import buffer_rows
 from sim.journal.writer import needs_reads, row_buffer, store_snapshot
 
 GROUP_BATCHES = 64  # batches per transaction: ~1 fsync per 64 engine batches
@@ -63,6 +64,8 @@ class GroupCommit:
         self._tx: RootTransaction | None = None
         self._buffer = row_buffer()
         self._snapshots: dict[str, tuple[Sequence[Event], str, Any]] = {}
+        # account -> highest seq in the file or the buffer, known in the open transaction
+        self._tops: dict[str, int] = {}
 
     def __enter__(self) -> GroupCommit:
         return self
@@ -81,18 +84,10 @@ class GroupCommit:
         check_events(account, events)
         with self.journal.translated():
             conn = self._begin()
-            if needs_reads(events):
-                self._buffer.flush(conn)
-            raw = conn.connection.driver_connection
-            assert raw is not None
-            raw.execute("SAVEPOINT batch")
-            try:
-                written = self.journal.write(conn, account, events, None, session_id, self._buffer)
-            except BaseException:
-                raw.execute("ROLLBACK TO batch")
-                raw.execute("RELEASE batch")
-                raise
-            raw.execute("RELEASE batch")
+            if self._lean(account, events, session_id):
+                written = len(events)
+            else:
+                written = self._full(conn, account, events, session_id)
         if snapshot is not None:  # only a group's last snapshot is kept: written at commit
             at = (max(e.seq for e in events), max(e.ts_ms for e in events)) if events else None
             self._snapshots[account] = (events, self.journal.json_text(snapshot), at)
@@ -103,11 +98,60 @@ class GroupCommit:
             self.commit()
         return written
 
+    def _lean(self, account: str, events: Sequence[Event], session_id: int | None) -> bool:
+        """The batch's rows straight into the buffer: no savepoint, no SELECT, no SQL at all.
+
+        Only when nothing can be stored yet (every seq above the account's highest one in
+        this transaction), the account row exists (a full batch of it ran in this transaction)
+        and no event needs reads; anything else takes the full road.
+        """
+        top = self._tops.get(account)
+        if top is None or not events:
+            return False
+        last = top
+        for e in events:
+            if e.seq <= last:
+                return False
+            last = e.seq
+        if not buffer_rows(account, events, session_id, self._buffer):
+            return False
+        self._tops[account] = last
+        return True
+
+    def _full(
+        self, conn: Connection, account: str, events: Sequence[Event], session_id: int | None
+    ) -> int:
+        """One batch the general way, inside its own savepoint (all-or-nothing)."""
+        if needs_reads(events):
+            self._buffer.flush(conn)
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        raw.execute("SAVEPOINT batch")
+        try:
+            written = self.journal.write(conn, account, events, None, session_id, self._buffer)
+        except BaseException:
+            raw.execute("ROLLBACK TO batch")
+            raw.execute("RELEASE batch")
+            raise
+        raw.execute("RELEASE batch")
+        if events:  # the account row exists now; no seq above the highest one is stored
+            high = max(e.seq for e in events)
+            top = self._tops.get(account)
+            if top is None:  # once per account and transaction
+                top = raw.execute(
+                    "SELECT COALESCE(MAX(seq), 0) FROM events WHERE account = ?", (account,)
+                ).fetchone()[0]
+                pending = self._buffer.events.get(account)
+                top = max(int(top), max(pending) if pending else 0)
+            self._tops[account] = max(top, high)
+        return written
+
     def commit(self) -> None:
         """Commit the open group (nothing to do when none is open)."""
         if self._tx is None:
             return
         tx, self._tx = self._tx, None
+        self._tops = {}
         snapshots, self._snapshots = self._snapshots, {}
         with self.journal.translated():
             try:

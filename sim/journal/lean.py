@@ -90,3 +90,43 @@ class RowBuffer:
                 raw.executemany(lean.sql, tuples)
         self.rows.clear()
         self.events.clear()
+
+
+# A column's source in a compiled row: the event attribute it reads, or a constant.
+Attr = str
+
+
+class Const:
+    """A fixed column value in a compiled row (the event kind, an orders row's event word)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def compile_row(lean: Lean, sources: dict[str, Attr | Const]) -> Any:
+    """``event -> row tuple`` for ``lean``'s columns, compiled once per event type.
+
+    The same tuple ``lean.tuples([row])`` gives for the dict row ``{column: getattr(event,
+    attr)}``: a column without a source (or reading None) takes its default, Decimal columns
+    get ``_decimal_text``. Generated code, because this runs for every fill of a replay.
+    """
+    env: dict[str, Any] = {"_Decimal": Decimal, "_text": _decimal_text}
+    items = []
+    for i, (name, default, decimal) in enumerate(lean.columns):
+        env[f"d{i}"] = default
+        source = sources.get(name)
+        if source is None:
+            items.append(f"d{i}")
+            continue
+        if isinstance(source, Const):
+            env[f"k{i}"] = source.value
+            value = f"k{i}"
+        else:
+            if not source.isidentifier():
+                raise InvariantError(f"bad attribute name {source!r}")
+            value = f"e.{source}"
+        conv = f"(str(v{i}) if type(v{i}) is _Decimal else _text(v{i}))" if decimal else f"v{i}"
+        items.append(f"(d{i} if (v{i} := {value}) is None else {conv})")
+    code = f"def build(e):\n    return ({', '.join(items)},)\n"
+    exec(compile(code, f"<row {lean.sql[:40]}>", "exec"), env)
+    return env["build"]

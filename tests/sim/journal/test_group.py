@@ -204,3 +204,45 @@ def test_fast_payload_encoding_is_the_stored_v1_encoding() -> None:
         fields = {f.name: encode_value(getattr(event, f.name)) for f in dataclasses.fields(event)}
         reference = json.dumps(fields, separators=(",", ":"), sort_keys=True)
         assert encode_payload(event) == reference
+
+
+def test_lean_road_rows_are_the_rows_of_the_full_road() -> None:
+    from sim.journal.batch_rows import buffer_rows, row_plan
+    from sim.journal.writer import LEAN, LEAN_EVENTS, event_row, project, row_buffer
+
+    built = 0
+    for event in every_event():
+        buffer = row_buffer()
+        if not buffer_rows(event.account, [event], 7, buffer):
+            assert row_plan(type(event)) is None
+            continue
+        expected = {LEAN_EVENTS: LEAN_EVENTS.tuples([event_row(event, 7)])}
+        for name, row in project(event):
+            expected.setdefault(LEAN[name], []).extend(LEAN[name].tuples([row]))
+        assert dict(buffer.rows) == expected, type(event).__name__
+        built += 1
+    assert built >= 12  # fills, first order events, funding, liquidations, wallet events ...
+
+
+def test_plain_batches_run_no_sql_until_their_group_commits(tmp_path: Path) -> None:
+    journal = Journal.open(tmp_path / "j.sqlite")
+    group = journal.group(batches=50, seconds=3600)
+    group.append("main", [funding(1)])  # commits at once (the first batch)
+    group.append("main", [funding(2)])  # the full road: opens the account in this transaction
+    assert group._conn is not None
+    raw = group._conn.connection.driver_connection
+    statements: list[str] = []
+    raw.set_trace_callback(statements.append)
+    for seq in range(3, 40):
+        group.append("main", [funding(seq)], {"seq": seq})
+    quiet = list(statements)
+    group.commit()
+    raw.set_trace_callback(None)
+    journal.close()
+
+    assert quiet == []  # no savepoint, no SELECT, no INSERT per batch
+    assert any(s.startswith("INSERT INTO funding") for s in statements)  # at commit
+    journal = Journal.open(tmp_path / "j.sqlite")
+    assert [e.seq for e in journal.events("main")] == list(range(1, 40))
+    assert journal.latest_snapshot("main") == {"seq": 39}
+    journal.close()
