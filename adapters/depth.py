@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from enum import Enum
 
@@ -82,17 +82,38 @@ class LevelBook:
         level = self._asks.get(float(price))
         return None if level is None else Decimal(level[1])
 
-    def replace(self, bids: Iterable[AnyLevel], asks: Iterable[AnyLevel]) -> None:
-        """Start over from a full snapshot."""
+    def replace(
+        self, bids: Iterable[AnyLevel], asks: Iterable[AnyLevel], parsed: Parsed | None = None
+    ) -> None:
+        """Start over from a full snapshot (``parsed``: its levels' floats, see ``Parsed``)."""
         self.clear()
-        self.apply(bids, asks)
+        bp, bq, ap, aq, bids, asks = _floats(bids, asks, parsed)
+        for side, keys, levels, prices, qtys in (
+            (self._bids, self._bid_keys, bids, bp, bq),
+            (self._asks, self._ask_keys, asks, ap, aq),
+        ):
+            for level, key, qty in zip(levels, prices, qtys, strict=True):
+                if qty == 0:
+                    side.pop(key, None)
+                else:
+                    side[key] = level
+            keys[:] = sorted(side)
 
-    def apply(self, bids: Iterable[AnyLevel], asks: Iterable[AnyLevel]) -> None:
-        """Apply changed levels: the quantity is the new absolute size, 0 deletes."""
-        _, best_bid_changed = _apply_side(self._bids, self._bid_keys, self._bid_dec, bids)
-        best_ask_changed, _ = _apply_side(self._asks, self._ask_keys, self._ask_dec, asks)
+    def apply(
+        self, bids: Iterable[AnyLevel], asks: Iterable[AnyLevel], parsed: Parsed | None = None
+    ) -> None:
+        """Apply changed levels: the quantity is the new absolute size, 0 deletes.
+
+        ``parsed`` are the levels' float prices and quantities made when the wire was checked
+        (used only when they belong to these very ``bids`` and ``asks``).
+        """
+        bp, bq, ap, aq, bids, asks = _floats(bids, asks, parsed)
+        if bp:
+            _apply_side(self._bids, self._bid_keys, self._bid_dec, bids, bp, bq)
+        if ap:
+            _apply_side(self._asks, self._ask_keys, self._ask_dec, asks, ap, aq)
         # the shown depth stays valid while no change reached its deepest shown level
-        if best_bid_changed >= self._bid_floor or best_ask_changed <= self._ask_ceil:
+        if (bp and max(bp) >= self._bid_floor) or (ap and min(ap) <= self._ask_ceil):
             self._shown = None
 
     def clear(self) -> None:
@@ -145,22 +166,43 @@ def _apply_side(
     side: dict[float, AnyLevel],
     keys: list[float],
     cache: dict[float, Level],
-    levels: Iterable[AnyLevel],
-) -> tuple[float, float]:
-    """Apply levels to one side; returns the lowest and highest price changed."""
-    lo, hi = _INF, -_INF
-    for level in levels:
-        key = float(level[0])
-        if key < lo:
-            lo = key
-        if key > hi:
-            hi = key
+    levels: Sequence[AnyLevel],
+    prices: list[float],
+    qtys: list[float],
+) -> None:
+    """Apply levels to one side (``prices`` and ``qtys``: the levels' floats)."""
+    for level, key, qty in zip(levels, prices, qtys, strict=True):
         cache.pop(key, None)
-        if float(level[1]) == 0:
+        if qty == 0:
             if side.pop(key, None) is not None:
                 del keys[bisect_left(keys, key)]
         else:
             if key not in side:
                 insort(keys, key)
             side[key] = level
-    return lo, hi
+
+
+# A message's levels with their float prices and quantities, made once when the wire was
+# checked: (bids, asks, bid prices, bid qtys, ask prices, ask qtys). A book uses the floats
+# only for the very level sequences they were made from (identity), else it parses again.
+Parsed = tuple[
+    Sequence[AnyLevel], Sequence[AnyLevel], list[float], list[float], list[float], list[float]
+]
+
+
+def _floats(
+    bids: Iterable[AnyLevel], asks: Iterable[AnyLevel], parsed: Parsed | None
+) -> tuple[
+    list[float], list[float], list[float], list[float], Sequence[AnyLevel], Sequence[AnyLevel]
+]:
+    if parsed is not None and parsed[0] is bids and parsed[1] is asks:
+        return parsed[2], parsed[3], parsed[4], parsed[5], parsed[0], parsed[1]
+    b, a = list(bids), list(asks)
+    return (
+        [float(lv[0]) for lv in b],
+        [float(lv[1]) for lv in b],
+        [float(lv[0]) for lv in a],
+        [float(lv[1]) for lv in a],
+        b,
+        a,
+    )

@@ -66,22 +66,37 @@ def wire_levels(raw: Any, what: str) -> tuple[RawLevel, ...]:
     qty 0 means "remove the level". No Decimal is made here: a book turns only the levels it
     shows into Decimals (``adapters/depth.py``), most wire levels never reach the engine.
     """
+    return parse_wire_levels(raw, what)[0]
+
+
+def parse_wire_levels(raw: Any, what: str) -> tuple[tuple[RawLevel, ...], list[float], list[float]]:
+    """``wire_levels`` plus the float prices and quantities it checked (the book's sort keys)."""
     if not isinstance(raw, list):
         raise WireError(f"{what}: levels must be a list, was {type(raw).__name__}")
     for level in raw:
         if not isinstance(level, list | tuple) or len(level) < 2:
             raise WireError(f"{what}: a level must be [price, qty], was {level!r}")
-    return wire_raw_levels(raw, what)
+    return parse_raw_levels(raw, what)
 
 
 def wire_raw_levels(raw: list[Any], what: str, *, strings: bool = False) -> tuple[RawLevel, ...]:
     """Check ``(price, qty)`` pairs (price > 0, qty >= 0, both finite numbers) by float value.
 
-    The checks run over whole columns (a NaN or an infinity makes the sum non-finite).
     ``strings``: the pairs are already ``tuple[str, str]`` (msgspec checked the types).
     """
+    return parse_raw_levels(raw, what, strings=strings)[0]
+
+
+def parse_raw_levels(
+    raw: list[Any], what: str, *, strings: bool = False
+) -> tuple[tuple[RawLevel, ...], list[float], list[float]]:
+    """``wire_raw_levels`` plus the float prices and quantities of the levels.
+
+    The checks run over whole columns (a NaN or an infinity makes the sum non-finite), and
+    the floats are handed on so the book never parses a level twice.
+    """
     if not raw:
-        return ()
+        return (), [], []
     try:
         prices = [float(level[0]) for level in raw]
         qtys = [float(level[1]) for level in raw]
@@ -90,14 +105,18 @@ def wire_raw_levels(raw: list[Any], what: str, *, strings: bool = False) -> tupl
         raise WireError(f"{what}: level {list(bad)!r} is not numeric") from None
     if not isfinite(sum(prices)) or min(prices) <= 0 or not isfinite(sum(qtys)) or min(qtys) < 0:
         bad = next(
-            lv
-            for lv, p, q in zip(raw, prices, qtys, strict=True)
-            if not (0 < p < _INF and 0 <= q < _INF)
+            (
+                lv
+                for lv, p, q in zip(raw, prices, qtys, strict=True)
+                if not (0 < p < _INF and 0 <= q < _INF)
+            ),
+            None,
         )
-        raise WireError(f"{what}: level {list(bad)!r} has a bad price or quantity")
+        if bad is not None:  # else only the sum overflowed: every level is fine
+            raise WireError(f"{what}: level {list(bad)!r} has a bad price or quantity")
     if strings:
-        return tuple(raw)
-    return tuple((str(lv[0]), str(lv[1])) for lv in raw)
+        return tuple(raw), prices, qtys
+    return tuple((str(lv[0]), str(lv[1])) for lv in raw), prices, qtys
 
 
 def _numeric(value: Any) -> bool:

@@ -62,7 +62,7 @@ class BinanceBook:
         GAP when the buffered diffs do not connect to the snapshot (it is older than the
         first diff kept): fetch another snapshot.
         """
-        self.levels.replace(snap.bids, snap.asks)
+        self.levels.replace(snap.bids, snap.asks, snap.parsed)
         self.last_id = snap.last_update_id
         self.ts_ms = snap.ts_ms
         pending = [d for d in self._buffer if d.last_id >= snap.last_update_id]
@@ -90,7 +90,7 @@ class BinanceBook:
         return self.levels.depth(self.ts_ms, levels) if self.synced else None
 
     def _apply(self, diff: DepthDiff) -> None:
-        self.levels.apply(diff.bids, diff.asks)
+        self.levels.apply(diff.bids, diff.asks, diff.parsed)
         self.last_id = diff.last_id
         self.ts_ms = diff.ts_ms
 

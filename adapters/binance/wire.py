@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from adapters.depth import Parsed
 from adapters.wire_errors import (
     RawLevel,
     WireError,
     opt_wire_decimal,
+    parse_wire_levels,
     wire_decimal,
     wire_int,
-    wire_levels,
     wire_price,
 )
 from sim.engine.market import BookTop, FundingRate, LastTrade, MarketInput, MarkPrice
@@ -43,6 +44,8 @@ class DepthDiff:
     prev_id: int
     bids: Levels
     asks: Levels
+    # the levels' floats, made when they were checked (not part of the value)
+    parsed: Parsed | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,8 @@ class DepthSnapshot:
     last_update_id: int
     bids: Levels
     asks: Levels
+    # the levels' floats, made when they were checked (not part of the value)
+    parsed: Parsed | None = field(default=None, compare=False, repr=False)
 
 
 WireItem = MarketInput | DepthDiff | DepthSnapshot
@@ -182,18 +187,13 @@ def _depth_update(venue: str, d: dict[str, Any], symbols: SymbolMap | None) -> l
     first, last = wire_int(d, "U", what), wire_int(d, "u", what)
     if last < first:
         raise WireError(f"{what}: u {last} is below U {first}")
-    return [
-        DepthDiff(
-            venue=venue,
-            symbol=unified_symbol(venue, str(d.get("s", "")), symbols),
-            ts_ms=wire_int(d, "T", what) if d.get("T") else wire_int(d, "E", what),
-            first_id=first,
-            last_id=last,
-            prev_id=wire_int(d, "pu", what),
-            bids=wire_levels(d.get("b"), what),
-            asks=wire_levels(d.get("a"), what),
-        )
-    ]
+    symbol = unified_symbol(venue, str(d.get("s", "")), symbols)
+    ts = wire_int(d, "T", what) if d.get("T") else wire_int(d, "E", what)
+    prev = wire_int(d, "pu", what)
+    bids, bp, bq = parse_wire_levels(d.get("b"), what)
+    asks, ap, aq = parse_wire_levels(d.get("a"), what)
+    parsed = (bids, asks, bp, bq, ap, aq)
+    return [DepthDiff(venue, symbol, ts, first, last, prev, bids, asks, parsed)]
 
 
 def _positive(d: dict[str, Any], key: str, what: str) -> Decimal:
@@ -254,14 +254,11 @@ def decode_snapshot(
     if "/" not in symbol:
         symbol = unified_symbol(venue, symbol, symbols)
     ts = body.get("T") or body.get("E") or 0
-    return DepthSnapshot(
-        venue=venue,
-        symbol=symbol,
-        ts_ms=ts if isinstance(ts, int) else 0,
-        last_update_id=wire_int(body, "lastUpdateId", what),
-        bids=wire_levels(body.get("bids"), what),
-        asks=wire_levels(body.get("asks"), what),
-    )
+    last_id = wire_int(body, "lastUpdateId", what)
+    bids, bp, bq = parse_wire_levels(body.get("bids"), what)
+    asks, ap, aq = parse_wire_levels(body.get("asks"), what)
+    ts = ts if isinstance(ts, int) else 0
+    return DepthSnapshot(venue, symbol, ts, last_id, bids, asks, (bids, asks, bp, bq, ap, aq))
 
 
 def trade_id(frame: dict[str, Any]) -> int | None:

@@ -34,7 +34,7 @@ class BybitBook:
     def on_update(self, msg: BookUpdate) -> Sync:
         """Apply a snapshot or delta; GAP means re-subscribe for a new snapshot."""
         if msg.snapshot:
-            self.levels.replace(msg.bids, msg.asks)
+            self.levels.replace(msg.bids, msg.asks, msg.parsed)
             self._mark(msg)
             self.synced = True
             return Sync.APPLIED
@@ -47,7 +47,7 @@ class BybitBook:
             self.synced = False
             self.gaps += 1
             return Sync.GAP
-        self.levels.apply(msg.bids, msg.asks)
+        self.levels.apply(msg.bids, msg.asks, msg.parsed)
         self._mark(msg)
         return Sync.APPLIED
 

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from adapters.bybit import wire
-from adapters.wire_errors import WireError, wire_raw_levels
+from adapters.wire_errors import WireError, parse_raw_levels
 from sim.engine.market import LastTrade
 
 
@@ -88,17 +88,14 @@ def _orderbook(head: _Head | _BookFrame, d: _BookData, symbols: wire.SymbolMap |
         raise WireError(f"{what}: topic must look like orderbook.50.BTCUSDT")
     if head.ts is None:
         raise WireError(f"{what}: field 'ts' is missing")
+    symbol = wire.unified_symbol(d.s if d.s is not None else parts[2], symbols)
+    bids, bp, bq = parse_raw_levels(d.b, what, strings=True)
+    asks, ap, aq = parse_raw_levels(d.a, what, strings=True)
+    parsed = (bids, asks, bp, bq, ap, aq)
+    snapshot, depth = head.type == "snapshot", int(parts[1])
     return [
         wire.BookUpdate(
-            venue=wire.VENUE,
-            symbol=wire.unified_symbol(d.s if d.s is not None else parts[2], symbols),
-            ts_ms=head.ts,
-            snapshot=head.type == "snapshot",
-            update_id=d.u,
-            seq=d.seq,
-            depth=int(parts[1]),
-            bids=wire_raw_levels(d.b, what, strings=True),
-            asks=wire_raw_levels(d.a, what, strings=True),
+            wire.VENUE, symbol, head.ts, snapshot, d.u, d.seq, depth, bids, asks, parsed
         )
     ]
 

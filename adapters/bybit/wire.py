@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from adapters.depth import Parsed
 from adapters.wire_errors import (
     RawLevel,
     WireError,
     opt_wire_decimal,
+    parse_wire_levels,
     wire_int,
-    wire_levels,
     wire_price,
 )
 from sim.engine.market import FundingRate, LastTrade, MarketInput, MarkPrice
@@ -39,6 +40,8 @@ class BookUpdate:
     depth: int
     bids: Levels
     asks: Levels
+    # the levels' floats, made when they were checked (not part of the value)
+    parsed: Parsed | None = field(default=None, compare=False, repr=False)
 
 
 WireItem = MarketInput | BookUpdate
@@ -120,19 +123,15 @@ def _orderbook(frame: dict[str, Any], symbols: SymbolMap | None) -> list[WireIte
     if len(parts) != 3 or not parts[1].isdigit():
         raise WireError(f"{what}: topic must look like orderbook.50.BTCUSDT")
     seq = d.get("seq")
-    return [
-        BookUpdate(
-            venue=VENUE,
-            symbol=unified_symbol(str(d.get("s", parts[2])), symbols),
-            ts_ms=wire_int(frame, "ts", what),
-            snapshot=kind == "snapshot",
-            update_id=wire_int(d, "u", what),
-            seq=seq if isinstance(seq, int) else None,
-            depth=int(parts[1]),
-            bids=wire_levels(d.get("b", []), what),
-            asks=wire_levels(d.get("a", []), what),
-        )
-    ]
+    symbol = unified_symbol(str(d.get("s", parts[2])), symbols)
+    ts = wire_int(frame, "ts", what)
+    update_id = wire_int(d, "u", what)
+    bids, bp, bq = parse_wire_levels(d.get("b", []), what)
+    asks, ap, aq = parse_wire_levels(d.get("a", []), what)
+    parsed = (bids, asks, bp, bq, ap, aq)
+    seq = seq if isinstance(seq, int) else None
+    snapshot, depth = kind == "snapshot", int(parts[1])
+    return [BookUpdate(VENUE, symbol, ts, snapshot, update_id, seq, depth, bids, asks, parsed)]
 
 
 def _tickers(frame: dict[str, Any], symbols: SymbolMap | None) -> list[WireItem]:
