@@ -87,12 +87,12 @@ class LevelBook:
     ) -> None:
         """Start over from a full snapshot (``parsed``: its levels' floats, see ``Parsed``)."""
         self.clear()
-        bp, bq, ap, aq, bids, asks = _floats(bids, asks, parsed)
-        for side, keys, levels, prices, qtys in (
-            (self._bids, self._bid_keys, bids, bp, bq),
-            (self._asks, self._ask_keys, asks, ap, aq),
+        bids, asks, bf, af = _floats(bids, asks, parsed)
+        for side, keys, levels, floats in (
+            (self._bids, self._bid_keys, bids, bf),
+            (self._asks, self._ask_keys, asks, af),
         ):
-            for level, key, qty in zip(levels, prices, qtys, strict=True):
+            for level, (key, qty) in zip(levels, floats, strict=True):
                 if qty == 0:
                     side.pop(key, None)
                 else:
@@ -104,16 +104,16 @@ class LevelBook:
     ) -> None:
         """Apply changed levels: the quantity is the new absolute size, 0 deletes.
 
-        ``parsed`` are the levels' float prices and quantities made when the wire was checked
-        (used only when they belong to these very ``bids`` and ``asks``).
+        ``parsed`` are the levels' float (price, qty) made when the wire was checked (used
+        only when they belong to these very ``bids`` and ``asks``).
         """
-        bp, bq, ap, aq, bids, asks = _floats(bids, asks, parsed)
-        if bp:
-            _apply_side(self._bids, self._bid_keys, self._bid_dec, bids, bp, bq)
-        if ap:
-            _apply_side(self._asks, self._ask_keys, self._ask_dec, asks, ap, aq)
+        bids, asks, bf, af = _floats(bids, asks, parsed)
+        if bf:
+            _apply_side(self._bids, self._bid_keys, self._bid_dec, bids, bf)
+        if af:
+            _apply_side(self._asks, self._ask_keys, self._ask_dec, asks, af)
         # the shown depth stays valid while no change reached its deepest shown level
-        if (bp and max(bp) >= self._bid_floor) or (ap and min(ap) <= self._ask_ceil):
+        if (bf and max(bf)[0] >= self._bid_floor) or (af and min(af)[0] <= self._ask_ceil):
             self._shown = None
 
     def clear(self) -> None:
@@ -167,11 +167,10 @@ def _apply_side(
     keys: list[float],
     cache: dict[float, Level],
     levels: Sequence[AnyLevel],
-    prices: list[float],
-    qtys: list[float],
+    floats: Floats,
 ) -> None:
-    """Apply levels to one side (``prices`` and ``qtys``: the levels' floats)."""
-    for level, key, qty in zip(levels, prices, qtys, strict=True):
+    """Apply levels to one side (``floats``: the levels' float (price, qty))."""
+    for level, (key, qty) in zip(levels, floats, strict=True):
         cache.pop(key, None)
         if qty == 0:
             if side.pop(key, None) is not None:
@@ -182,27 +181,17 @@ def _apply_side(
             side[key] = level
 
 
-# A message's levels with their float prices and quantities, made once when the wire was
-# checked: (bids, asks, bid prices, bid qtys, ask prices, ask qtys). A book uses the floats
-# only for the very level sequences they were made from (identity), else it parses again.
-Parsed = tuple[
-    Sequence[AnyLevel], Sequence[AnyLevel], list[float], list[float], list[float], list[float]
-]
+# A message's levels with their float (price, qty) pairs, made once when the wire was checked:
+# (bids, asks, bid floats, ask floats). A book uses the floats only for the very level
+# sequences they were made from (identity), else it parses the levels again.
+Floats = Sequence[tuple[float, float]]
+Parsed = tuple[Sequence[AnyLevel], Sequence[AnyLevel], Floats, Floats]
 
 
 def _floats(
     bids: Iterable[AnyLevel], asks: Iterable[AnyLevel], parsed: Parsed | None
-) -> tuple[
-    list[float], list[float], list[float], list[float], Sequence[AnyLevel], Sequence[AnyLevel]
-]:
+) -> tuple[Sequence[AnyLevel], Sequence[AnyLevel], Floats, Floats]:
     if parsed is not None and parsed[0] is bids and parsed[1] is asks:
-        return parsed[2], parsed[3], parsed[4], parsed[5], parsed[0], parsed[1]
+        return parsed
     b, a = list(bids), list(asks)
-    return (
-        [float(lv[0]) for lv in b],
-        [float(lv[1]) for lv in b],
-        [float(lv[0]) for lv in a],
-        [float(lv[1]) for lv in a],
-        b,
-        a,
-    )
+    return b, a, [(float(p), float(q)) for p, q in b], [(float(p), float(q)) for p, q in a]

@@ -69,8 +69,10 @@ def wire_levels(raw: Any, what: str) -> tuple[RawLevel, ...]:
     return parse_wire_levels(raw, what)[0]
 
 
-def parse_wire_levels(raw: Any, what: str) -> tuple[tuple[RawLevel, ...], list[float], list[float]]:
-    """``wire_levels`` plus the float prices and quantities it checked (the book's sort keys)."""
+def parse_wire_levels(
+    raw: Any, what: str
+) -> tuple[tuple[RawLevel, ...], list[tuple[float, float]]]:
+    """``wire_levels`` plus the float (price, qty) pairs it checked (the book's sort keys)."""
     if not isinstance(raw, list):
         raise WireError(f"{what}: levels must be a list, was {type(raw).__name__}")
     for level in raw:
@@ -89,14 +91,14 @@ def wire_raw_levels(raw: list[Any], what: str, *, strings: bool = False) -> tupl
 
 def parse_raw_levels(
     raw: list[Any], what: str, *, strings: bool = False
-) -> tuple[tuple[RawLevel, ...], list[float], list[float]]:
-    """``wire_raw_levels`` plus the float prices and quantities of the levels.
+) -> tuple[tuple[RawLevel, ...], list[tuple[float, float]]]:
+    """``wire_raw_levels`` plus the levels' float (price, qty) pairs.
 
     The checks run over whole columns (a NaN or an infinity makes the sum non-finite), and
     the floats are handed on so the book never parses a level twice.
     """
     if not raw:
-        return (), [], []
+        return (), []
     try:
         prices = [float(level[0]) for level in raw]
         qtys = [float(level[1]) for level in raw]
@@ -114,9 +116,10 @@ def parse_raw_levels(
         )
         if bad is not None:  # else only the sum overflowed: every level is fine
             raise WireError(f"{what}: level {list(bad)!r} has a bad price or quantity")
+    floats = list(zip(prices, qtys, strict=True))
     if strings:
-        return tuple(raw), prices, qtys
-    return tuple((str(lv[0]), str(lv[1])) for lv in raw), prices, qtys
+        return tuple(raw), floats
+    return tuple((str(lv[0]), str(lv[1])) for lv in raw), floats
 
 
 def _numeric(value: Any) -> bool:

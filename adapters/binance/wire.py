@@ -190,9 +190,9 @@ def _depth_update(venue: str, d: dict[str, Any], symbols: SymbolMap | None) -> l
     symbol = unified_symbol(venue, str(d.get("s", "")), symbols)
     ts = wire_int(d, "T", what) if d.get("T") else wire_int(d, "E", what)
     prev = wire_int(d, "pu", what)
-    bids, bp, bq = parse_wire_levels(d.get("b"), what)
-    asks, ap, aq = parse_wire_levels(d.get("a"), what)
-    parsed = (bids, asks, bp, bq, ap, aq)
+    bids, bf = parse_wire_levels(d.get("b"), what)
+    asks, af = parse_wire_levels(d.get("a"), what)
+    parsed = (bids, asks, bf, af)
     return [DepthDiff(venue, symbol, ts, first, last, prev, bids, asks, parsed)]
 
 
@@ -255,10 +255,10 @@ def decode_snapshot(
         symbol = unified_symbol(venue, symbol, symbols)
     ts = body.get("T") or body.get("E") or 0
     last_id = wire_int(body, "lastUpdateId", what)
-    bids, bp, bq = parse_wire_levels(body.get("bids"), what)
-    asks, ap, aq = parse_wire_levels(body.get("asks"), what)
+    bids, bf = parse_wire_levels(body.get("bids"), what)
+    asks, af = parse_wire_levels(body.get("asks"), what)
     ts = ts if isinstance(ts, int) else 0
-    return DepthSnapshot(venue, symbol, ts, last_id, bids, asks, (bids, asks, bp, bq, ap, aq))
+    return DepthSnapshot(venue, symbol, ts, last_id, bids, asks, (bids, asks, bf, af))
 
 
 def trade_id(frame: dict[str, Any]) -> int | None:

@@ -89,9 +89,9 @@ def _orderbook(head: _Head | _BookFrame, d: _BookData, symbols: wire.SymbolMap |
     if head.ts is None:
         raise WireError(f"{what}: field 'ts' is missing")
     symbol = wire.unified_symbol(d.s if d.s is not None else parts[2], symbols)
-    bids, bp, bq = parse_raw_levels(d.b, what, strings=True)
-    asks, ap, aq = parse_raw_levels(d.a, what, strings=True)
-    parsed = (bids, asks, bp, bq, ap, aq)
+    bids, bf = parse_raw_levels(d.b, what, strings=True)
+    asks, af = parse_raw_levels(d.a, what, strings=True)
+    parsed = (bids, asks, bf, af)
     snapshot, depth = head.type == "snapshot", int(parts[1])
     return [
         wire.BookUpdate(

@@ -126,9 +126,9 @@ def _orderbook(frame: dict[str, Any], symbols: SymbolMap | None) -> list[WireIte
     symbol = unified_symbol(str(d.get("s", parts[2])), symbols)
     ts = wire_int(frame, "ts", what)
     update_id = wire_int(d, "u", what)
-    bids, bp, bq = parse_wire_levels(d.get("b", []), what)
-    asks, ap, aq = parse_wire_levels(d.get("a", []), what)
-    parsed = (bids, asks, bp, bq, ap, aq)
+    bids, bf = parse_wire_levels(d.get("b", []), what)
+    asks, af = parse_wire_levels(d.get("a", []), what)
+    parsed = (bids, asks, bf, af)
     seq = seq if isinstance(seq, int) else None
     snapshot, depth = kind == "snapshot", int(parts[1])
     return [BookUpdate(VENUE, symbol, ts, snapshot, update_id, seq, depth, bids, asks, parsed)]
