@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from enum import Enum
 
+from adapters.slots import fast_new
 from sim.engine.market import BookDepth, BookTop
 
 Level = tuple[Decimal, Decimal]
@@ -54,7 +55,7 @@ class LevelBook:
     Levels are kept as the wire gave them (strings, or Decimals from tests and other feeds),
     keyed and sorted by their float price: a float only *orders* the levels (no two exchange
     prices share a float), it never decides a fill. Decimals are made only for the levels
-    that leave the book (``top``, ``depth``), and cached until that level changes.
+    that leave the book (``top``, ``depth``), and remembered by the level's texts.
     """
 
     def __init__(self, venue: str, symbol: str) -> None:
@@ -109,9 +110,9 @@ class LevelBook:
         """
         bids, asks, bf, af = _floats(bids, asks, parsed)
         if bf:
-            _apply_side(self._bids, self._bid_keys, self._bid_dec, bids, bf)
+            _apply_side(self._bids, self._bid_keys, bids, bf)
         if af:
-            _apply_side(self._asks, self._ask_keys, self._ask_dec, asks, af)
+            _apply_side(self._asks, self._ask_keys, asks, af)
         # the shown depth stays valid while no change reached its deepest shown level
         if (bf and max(bf)[0] >= self._bid_floor) or (af and min(af)[0] <= self._ask_ceil):
             self._shown = None
@@ -121,8 +122,7 @@ class LevelBook:
         self._asks: dict[float, AnyLevel] = {}
         self._bid_keys: list[float] = []  # ascending: best bid last
         self._ask_keys: list[float] = []  # ascending: best ask first
-        self._bid_dec: dict[float, Level] = {}  # Decimals of shown levels, dropped on change
-        self._ask_dec: dict[float, Level] = {}
+        self._dec = _DecimalLevels()
         self._shown: tuple[int, tuple[Level, ...], tuple[Level, ...]] | None = None
         self._bid_floor, self._ask_ceil = _INF, -_INF
 
@@ -130,9 +130,9 @@ class LevelBook:
         """Best bid and ask, or None while either side is empty."""
         if not self._bid_keys or not self._ask_keys:
             return None
-        bid, bid_qty = _decimal(self._bids, self._bid_dec, self._bid_keys[-1])
-        ask, ask_qty = _decimal(self._asks, self._ask_dec, self._ask_keys[0])
-        return BookTop(self.venue, self.symbol, ts_ms, bid, bid_qty, ask, ask_qty)
+        bid, bid_qty = self._dec[self._bids[self._bid_keys[-1]]]
+        ask, ask_qty = self._dec[self._asks[self._ask_keys[0]]]
+        return _BOOK_TOP(self.venue, self.symbol, ts_ms, bid, bid_qty, ask, ask_qty)
 
     def depth(self, ts_ms: int, levels: int) -> BookDepth:
         """The best ``levels`` levels per side, best first."""
@@ -140,38 +140,39 @@ class LevelBook:
         if shown is None or shown[0] != levels:
             bid_keys = self._bid_keys[: -levels - 1 : -1] if levels > 0 else []
             ask_keys = self._ask_keys[:levels]
-            bside, bdec, aside, adec = self._bids, self._bid_dec, self._asks, self._ask_dec
-            bids = tuple([bdec.get(k) or _decimal(bside, bdec, k) for k in bid_keys])
-            asks = tuple([adec.get(k) or _decimal(aside, adec, k) for k in ask_keys])
+            if len(self._dec) > _MAX_DECIMALS:
+                self._dec.clear()
+            dec = self._dec.__getitem__
+            bids = tuple(map(dec, map(self._bids.__getitem__, bid_keys)))
+            asks = tuple(map(dec, map(self._asks.__getitem__, ask_keys)))
             # a change at or beyond these keys (or anywhere, when a side is short) redraws
             full_b, full_a = len(bid_keys) == levels, len(ask_keys) == levels
             self._bid_floor = bid_keys[-1] if full_b and bid_keys else -_INF
             self._ask_ceil = ask_keys[-1] if full_a and ask_keys else _INF
             shown = self._shown = (levels, bids, asks)
-        return BookDepth(self.venue, self.symbol, ts_ms, shown[1], shown[2])
+        return _BOOK_DEPTH(self.venue, self.symbol, ts_ms, shown[1], shown[2])
+
+
+class _DecimalLevels(dict[AnyLevel, Level]):
+    """Wire level → its Decimals, made on first use. Keyed by the level's value (its texts),
+    so it never goes stale: a changed level is another key."""
+
+    def __missing__(self, raw: AnyLevel) -> Level:
+        level = self[raw] = (Decimal(raw[0]), Decimal(raw[1]))
+        return level
 
 
 _INF = float("inf")
-
-
-def _decimal(side: dict[float, AnyLevel], cache: dict[float, Level], key: float) -> Level:
-    level = cache.get(key)
-    if level is None:
-        raw = side[key]
-        level = cache[key] = (Decimal(raw[0]), Decimal(raw[1]))
-    return level
+_MAX_DECIMALS = 20_000  # per book; cleared and refilled when exceeded
+_BOOK_TOP = fast_new(BookTop)
+_BOOK_DEPTH = fast_new(BookDepth)
 
 
 def _apply_side(
-    side: dict[float, AnyLevel],
-    keys: list[float],
-    cache: dict[float, Level],
-    levels: Sequence[AnyLevel],
-    floats: Floats,
+    side: dict[float, AnyLevel], keys: list[float], levels: Sequence[AnyLevel], floats: Floats
 ) -> None:
     """Apply levels to one side (``floats``: the levels' float (price, qty))."""
     for level, (key, qty) in zip(levels, floats, strict=True):
-        cache.pop(key, None)
         if qty == 0:
             if side.pop(key, None) is not None:
                 del keys[bisect_left(keys, key)]
@@ -193,5 +194,5 @@ def _floats(
 ) -> tuple[Sequence[AnyLevel], Sequence[AnyLevel], Floats, Floats]:
     if parsed is not None and parsed[0] is bids and parsed[1] is asks:
         return parsed
-    b, a = list(bids), list(asks)
+    b, a = [tuple(lv) for lv in bids], [tuple(lv) for lv in asks]  # hashable: see _DecimalLevels
     return b, a, [(float(p), float(q)) for p, q in b], [(float(p), float(q)) for p, q in a]

@@ -188,8 +188,9 @@ class BinanceDecoder:
         get = self.numbers.get
         bid, bid_qty, ask, ask_qty = get(m.b), get(m.B), get(m.a), get(m.A)
         if bid is None or bid_qty is None or ask is None or ask_qty is None:
-            num = self.positive
-            bid, bid_qty, ask, ask_qty = num(m.b), num(m.B), num(m.a), num(m.A)
+            num = self.positive  # parse only the ones not remembered
+            bid, bid_qty = bid or num(m.b), bid_qty or num(m.B)
+            ask, ask_qty = ask or num(m.a), ask_qty or num(m.A)
             if bid is None or bid_qty is None or ask is None or ask_qty is None:
                 return self._explained(m)  # a size of 0, NaN, ...: the dict road's answer
         ts = m.T or m.E
@@ -204,7 +205,7 @@ class BinanceDecoder:
         get = self.numbers.get
         price, qty = get(m.p), get(m.q)
         if price is None or qty is None:
-            price, qty = self.positive(m.p), self.positive(m.q)
+            price, qty = price or self.positive(m.p), qty or self.positive(m.q)
             if price is None or qty is None:
                 return self._explained(m)
         name = self.names.get(m.s) or self.name(m.s)
