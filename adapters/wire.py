@@ -82,6 +82,9 @@ class MarketDecoder:
         self.bybit_books: dict[str, BybitBook] = {}
         self.tickers = bybit_wire.TickerState()
         self._gapped: set[str] = set()
+        self._binance = (
+            binance_schemas.BinanceDecoder(venue, symbols) if venue in binance_wire.VENUES else None
+        )
 
     def feed(self, frame: dict[str, Any], *, symbol_hint: str | None = None) -> list[MarketInput]:
         """Inputs produced by one frame (possibly none while a book waits for a snapshot)."""
@@ -100,20 +103,32 @@ class MarketDecoder:
             except ValueError as e:
                 raise WireError(f"bybit: frame is not JSON ({e})") from None
             return self.feed(frame, symbol_hint=symbol_hint)
+        if self._binance is not None:
+            items = self._binance.decode(raw, symbol_hint)
+            if len(items) == 1 and type(items[0]) not in _BOOK_ITEMS:  # a trade, best bid/ask
+                return items  # type: ignore[return-value]
+            return self._inputs(items)
         return self._inputs(decode_raw(self.venue, raw, self.symbols, symbol_hint=symbol_hint))
 
     def _inputs(self, items: list[WireItem]) -> list[MarketInput]:
         out: list[MarketInput] = []
         for item in items:
             if isinstance(item, binance_wire.DepthDiff | binance_wire.DepthSnapshot):
-                book = self.binance_books.setdefault(
-                    item.symbol, BinanceBook(self.venue, item.symbol)
-                )
+                book = self.binance_books.get(item.symbol)
+                if book is None:
+                    book = self.binance_books[item.symbol] = BinanceBook(self.venue, item.symbol)
                 sync = (
                     book.on_diff(item)
-                    if isinstance(item, binance_wire.DepthDiff)
+                    if type(item) is _DIFF or isinstance(item, binance_wire.DepthDiff)
                     else book.on_snapshot(item)
                 )
+                if sync is Sync.APPLIED and not self._gapped:
+                    top, depth = book.top(), book.depth(self.depth_levels)
+                    if top is not None:
+                        out.append(top)
+                    if depth is not None:
+                        out.append(depth)
+                    continue
                 out.extend(self._book_output(sync, book, item.symbol, item.ts_ms))
             elif isinstance(item, bybit_wire.BookUpdate):
                 bbook = self.bybit_books.setdefault(item.symbol, BybitBook(self.venue, item.symbol))
@@ -139,3 +154,5 @@ class MarketDecoder:
 
 
 _TICKERS = b'"tickers.'
+_DIFF = binance_wire.DepthDiff
+_BOOK_ITEMS = (binance_wire.DepthDiff, binance_wire.DepthSnapshot)
