@@ -113,9 +113,11 @@ class LevelBook:
             _apply_side(self._bids, self._bid_keys, bids, bf)
         if af:
             _apply_side(self._asks, self._ask_keys, asks, af)
-        # the shown depth stays valid while no change reached its deepest shown level
-        if (bf and max(bf)[0] >= self._bid_floor) or (af and min(af)[0] <= self._ask_ceil):
-            self._shown = None
+        # a side's shown levels stay valid while no change reached its deepest shown level
+        if bf and max(bf)[0] >= self._bid_floor:
+            self._shown_bids = None
+        if af and min(af)[0] <= self._ask_ceil:
+            self._shown_asks = None
 
     def clear(self) -> None:
         self._bids: dict[float, AnyLevel] = {}
@@ -123,7 +125,9 @@ class LevelBook:
         self._bid_keys: list[float] = []  # ascending: best bid last
         self._ask_keys: list[float] = []  # ascending: best ask first
         self._dec = _DecimalLevels()
-        self._shown: tuple[int, tuple[Level, ...], tuple[Level, ...]] | None = None
+        self._shown_bids: tuple[Level, ...] | None = None  # for ``_shown_levels`` levels
+        self._shown_asks: tuple[Level, ...] | None = None
+        self._shown_levels = -1
         self._bid_floor, self._ask_ceil = _INF, -_INF
 
     def top(self, ts_ms: int) -> BookTop | None:
@@ -135,22 +139,24 @@ class LevelBook:
         return _BOOK_TOP(self.venue, self.symbol, ts_ms, bid, bid_qty, ask, ask_qty)
 
     def depth(self, ts_ms: int, levels: int) -> BookDepth:
-        """The best ``levels`` levels per side, best first."""
-        shown = self._shown
-        if shown is None or shown[0] != levels:
-            bid_keys = self._bid_keys[: -levels - 1 : -1] if levels > 0 else []
-            ask_keys = self._ask_keys[:levels]
-            if len(self._dec) > _MAX_DECIMALS:
-                self._dec.clear()
-            dec = self._dec.__getitem__
-            bids = tuple(map(dec, map(self._bids.__getitem__, bid_keys)))
-            asks = tuple(map(dec, map(self._asks.__getitem__, ask_keys)))
-            # a change at or beyond these keys (or anywhere, when a side is short) redraws
-            full_b, full_a = len(bid_keys) == levels, len(ask_keys) == levels
-            self._bid_floor = bid_keys[-1] if full_b and bid_keys else -_INF
-            self._ask_ceil = ask_keys[-1] if full_a and ask_keys else _INF
-            shown = self._shown = (levels, bids, asks)
-        return _BOOK_DEPTH(self.venue, self.symbol, ts_ms, shown[1], shown[2])
+        """The best ``levels`` levels per side, best first (a side is redrawn only when a
+        change reached its shown levels)."""
+        if levels != self._shown_levels:
+            self._shown_levels, self._shown_bids, self._shown_asks = levels, None, None
+        if len(self._dec) > _MAX_DECIMALS:
+            self._dec.clear()
+        dec = self._dec.__getitem__
+        bids, asks = self._shown_bids, self._shown_asks
+        if bids is None:
+            keys = self._bid_keys[: -levels - 1 : -1] if levels > 0 else []
+            bids = self._shown_bids = tuple(map(dec, map(self._bids.__getitem__, keys)))
+            # a change at or above the deepest shown bid (anywhere, when short) redraws
+            self._bid_floor = keys[-1] if keys and len(keys) == levels else -_INF
+        if asks is None:
+            keys = self._ask_keys[:levels]
+            asks = self._shown_asks = tuple(map(dec, map(self._asks.__getitem__, keys)))
+            self._ask_ceil = keys[-1] if keys and len(keys) == levels else _INF
+        return _BOOK_DEPTH(self.venue, self.symbol, ts_ms, bids, asks)
 
 
 class _DecimalLevels(dict[AnyLevel, Level]):
