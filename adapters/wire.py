@@ -55,6 +55,10 @@ def decode_raw(
 ) -> list[WireItem]:
     """``decode`` from the frame's wire text: typed (msgspec) for the common frames, else
     ``json.loads`` + ``decode``; same inputs, same WireError (also for text that is not JSON)."""
+    if symbols is None:
+        decoder = _BINANCE.get(venue)
+        if decoder is not None:
+            return decoder.decode(raw, symbol_hint)
     if venue in binance_wire.VENUES:
         return binance_schemas.decode_raw(venue, raw, symbols, symbol_hint=symbol_hint)
     if venue == bybit_wire.VENUE:
@@ -155,4 +159,5 @@ class MarketDecoder:
 
 _TICKERS = b'"tickers.'
 _DIFF = binance_wire.DepthDiff
+_BINANCE = {v: binance_schemas.BinanceDecoder(v) for v in binance_wire.VENUES}
 _BOOK_ITEMS = (binance_wire.DepthDiff, binance_wire.DepthSnapshot)

@@ -24,7 +24,9 @@ from adapters.wire_errors import WireError, parse_raw_levels
 from sim.engine.market import BookTop, LastTrade
 
 
-class _BookTicker(msgspec.Struct, tag_field="e", tag="bookTicker"):
+# gc=False: the structs hold only strings, numbers and lists of them (no cycles), so the
+# collector need not track the ~100k of them a second decoded.
+class _BookTicker(msgspec.Struct, gc=False, tag_field="e", tag="bookTicker"):
     s: str
     b: str
     B: str
@@ -34,7 +36,7 @@ class _BookTicker(msgspec.Struct, tag_field="e", tag="bookTicker"):
     E: int | None = None
 
 
-class _Trade(msgspec.Struct, tag_field="e", tag="trade"):
+class _Trade(msgspec.Struct, gc=False, tag_field="e", tag="trade"):
     s: str
     T: int
     p: str
@@ -47,7 +49,7 @@ class _AggTrade(_Trade, tag="aggTrade"):
     pass
 
 
-class _Mark(msgspec.Struct, tag_field="e", tag="markPriceUpdate"):
+class _Mark(msgspec.Struct, gc=False, tag_field="e", tag="markPriceUpdate"):
     s: str
     E: int
     p: str
@@ -56,7 +58,7 @@ class _Mark(msgspec.Struct, tag_field="e", tag="markPriceUpdate"):
     T: int = 0
 
 
-class _Depth(msgspec.Struct, tag_field="e", tag="depthUpdate"):
+class _Depth(msgspec.Struct, gc=False, tag_field="e", tag="depthUpdate"):
     s: str
     U: int
     u: int
@@ -70,7 +72,7 @@ class _Depth(msgspec.Struct, tag_field="e", tag="depthUpdate"):
 _Event = _BookTicker | _Trade | _AggTrade | _Mark | _Depth
 
 
-class _Envelope(msgspec.Struct):
+class _Envelope(msgspec.Struct, gc=False):
     stream: str
     data: _Event
 
@@ -81,14 +83,14 @@ _Price = Annotated[float, msgspec.Meta(gt=0, le=_FLOAT_MAX)]
 _Qty = Annotated[float, msgspec.Meta(ge=0, le=_FLOAT_MAX)]
 
 
-class _Floats(msgspec.Struct):
+class _Floats(msgspec.Struct, gc=False):
     """A depthUpdate's levels as checked floats: a second C pass, cheaper than ``float()``."""
 
     b: list[tuple[_Price, _Qty]]
     a: list[tuple[_Price, _Qty]]
 
 
-class _FloatsEnvelope(msgspec.Struct):
+class _FloatsEnvelope(msgspec.Struct, gc=False):
     data: _Floats
 
 
