@@ -1,7 +1,10 @@
 """Group commit: several engine batches per SQLite transaction (replays and strategy runs).
 
-Each batch is written inside its own SAVEPOINT, so it is still all-or-nothing: a batch that
-fails is rolled back alone and the error raised, the batches before it stay in the group.
+Each batch is still all-or-nothing: a batch that reads or writes SQL (the first of an account
+in a transaction, a trade closing, a later order event, a retried seq) runs inside its own
+SAVEPOINT, rolled back alone if it fails; any other batch runs no SQL at all, its rows are
+built whole (``batch_rows.py``) before they join the buffer. Either way a failing batch raises
+and the batches before it stay in the group.
 Rows of the hot tables are held and inserted with one executemany per table at commit (or
 before a batch that reads them: a trade closing, a later order event); snapshots replace each
 other, so only the group's last one per account is written, at commit. The
