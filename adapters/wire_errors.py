@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from decimal import Decimal, InvalidOperation
 from math import isfinite
-from typing import Any
+from typing import Annotated, Any
+
+import msgspec
 
 from sim.errors import FeedError
 
@@ -58,6 +61,10 @@ def wire_int(data: dict[str, Any], key: str, what: str) -> int:
 
 
 RawLevel = tuple[str, str]
+# A level's float price and qty for msgspec (strict=False reads the wire's strings), checked in
+# C: price > 0, qty >= 0, both finite (NaN fails every comparison).
+Price = Annotated[float, msgspec.Meta(gt=0, le=sys.float_info.max)]
+Qty = Annotated[float, msgspec.Meta(ge=0, le=sys.float_info.max)]
 
 
 def wire_levels(raw: Any, what: str) -> tuple[RawLevel, ...]:

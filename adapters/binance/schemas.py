@@ -12,15 +12,14 @@ it only skips work on frames that are well formed.
 from __future__ import annotations
 
 import json
-import sys
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 
 from adapters.binance import wire
 from adapters.slots import fast_new
-from adapters.wire_errors import WireError, parse_raw_levels
+from adapters.wire_errors import Price, Qty, WireError, parse_raw_levels
 from sim.engine.market import BookTop, LastTrade
 
 
@@ -77,17 +76,11 @@ class _Envelope(msgspec.Struct, gc=False):
     data: _Event
 
 
-_FLOAT_MAX = sys.float_info.max
-# A level's float (price, qty), checked in C: price > 0, qty >= 0, both finite (NaN fails >).
-_Price = Annotated[float, msgspec.Meta(gt=0, le=_FLOAT_MAX)]
-_Qty = Annotated[float, msgspec.Meta(ge=0, le=_FLOAT_MAX)]
-
-
 class _Floats(msgspec.Struct, gc=False):
     """A depthUpdate's levels as checked floats: a second C pass, cheaper than ``float()``."""
 
-    b: list[tuple[_Price, _Qty]]
-    a: list[tuple[_Price, _Qty]]
+    b: list[tuple[Price, Qty]]
+    a: list[tuple[Price, Qty]]
 
 
 class _FloatsEnvelope(msgspec.Struct, gc=False):

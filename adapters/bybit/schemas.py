@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from adapters.bybit import wire
-from adapters.wire_errors import WireError, parse_raw_levels
+from adapters.wire_errors import Price, Qty, WireError, parse_raw_levels
 from sim.engine.market import LastTrade
 
 
@@ -48,6 +48,17 @@ class _TradeRow(msgspec.Struct):
     S: str = ""
 
 
+class _Floats(msgspec.Struct, gc=False):
+    b: list[tuple[Price, Qty]] = []
+    a: list[tuple[Price, Qty]] = []
+
+
+class _FloatsFrame(msgspec.Struct, gc=False):
+    data: _Floats
+
+
+_FLOATS = msgspec.json.Decoder(_Floats, strict=False)
+_FLOATS_FRAME = msgspec.json.Decoder(_FloatsFrame, strict=False)
 _HEAD = msgspec.json.Decoder(_Head)
 _BOOK_FRAME = msgspec.json.Decoder(_BookFrame)
 _BOOK = msgspec.json.Decoder(_BookData)
@@ -62,10 +73,10 @@ def decode_raw(raw: bytes | str, symbols: wire.SymbolMap | None = None) -> list[
         if _ORDERBOOK in (raw[:48] if isinstance(raw, bytes) else raw[:48].encode()):
             book = _BOOK_FRAME.decode(raw)  # one pass for the big book frames
             if book.topic.startswith("orderbook."):
-                return _orderbook(book, book.data, symbols)
+                return _orderbook(book, book.data, symbols, raw, _FLOATS_FRAME)
         head = _HEAD.decode(raw)
         if head.topic.startswith("orderbook."):
-            return _orderbook(head, _BOOK.decode(head.data), symbols)
+            return _orderbook(head, _BOOK.decode(head.data), symbols, head.data, _FLOATS)
         if head.topic.startswith("publicTrade."):
             return _trades(_TRADES.decode(head.data), symbols)
     except (msgspec.ValidationError, msgspec.DecodeError):
@@ -77,7 +88,13 @@ def decode_raw(raw: bytes | str, symbols: wire.SymbolMap | None = None) -> list[
     return wire.decode(frame, symbols)
 
 
-def _orderbook(head: _Head | _BookFrame, d: _BookData, symbols: wire.SymbolMap | None) -> list[Any]:
+def _orderbook(
+    head: _Head | _BookFrame,
+    d: _BookData,
+    symbols: wire.SymbolMap | None,
+    raw: Any,
+    floats: msgspec.json.Decoder,
+) -> list[Any]:
     what = "bybit orderbook"
     if head.type not in ("snapshot", "delta"):
         raise WireError(
@@ -89,9 +106,15 @@ def _orderbook(head: _Head | _BookFrame, d: _BookData, symbols: wire.SymbolMap |
     if head.ts is None:
         raise WireError(f"{what}: field 'ts' is missing")
     symbol = wire.unified_symbol(d.s if d.s is not None else parts[2], symbols)
-    bids, bf = parse_raw_levels(d.b, what, strings=True)
-    asks, af = parse_raw_levels(d.a, what, strings=True)
-    parsed = (bids, asks, bf, af)
+    try:  # the levels' floats checked in C (as for Binance), else parsed in Python
+        f = floats.decode(raw)
+        f = f.data if floats is _FLOATS_FRAME else f
+        bids, asks = tuple(d.b), tuple(d.a)
+        parsed: Any = (bids, asks, f.b, f.a)
+    except msgspec.ValidationError:
+        bids, bf = parse_raw_levels(d.b, what, strings=True)
+        asks, af = parse_raw_levels(d.a, what, strings=True)
+        parsed = (bids, asks, bf, af)
     snapshot, depth = head.type == "snapshot", int(parts[1])
     return [
         wire.BookUpdate(
