@@ -9,8 +9,6 @@ that is how ``journal show`` finds the whole story of one trade.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -21,8 +19,11 @@ from sqlalchemy import Connection, Table, insert, text
 
 from sim.engine import events as ev
 from sim.engine.events import Event
-from sim.errors import InvariantError, JournalError
+from sim.errors import JournalError
 from sim.journal.lean import Lean, RowBuffer
+from sim.journal.payload import DECIMAL_TAG as DECIMAL_TAG  # re-exported: restore.py
+from sim.journal.payload import encode_payload
+from sim.journal.payload import encode_value as encode_value  # re-exported
 from sim.journal.tables import (
     PROJECTED_TABLES,
     EquityRow,
@@ -35,7 +36,6 @@ from sim.journal.tables import (
     TradeRow,
 )
 
-DECIMAL_TAG = "$d"
 TABLES: dict[str, Table] = {
     "orders": OrderRow.__table__,  # type: ignore[attr-defined]
     "fills": FillRow.__table__,  # type: ignore[attr-defined]
@@ -46,87 +46,6 @@ TABLES: dict[str, Table] = {
 EVENTS: Table = EventRow.__table__  # type: ignore[attr-defined]
 TRADES: Table = TradeRow.__table__  # type: ignore[attr-defined]
 BASE_FIELDS = ("seq", "ts_ms", "account", "venue", "symbol")
-
-
-def encode_value(value: Any) -> Any:
-    """JSON-safe form of a field value; a Decimal becomes ``{"$d": "<exact text>"}``."""
-    if isinstance(value, Decimal):
-        return {DECIMAL_TAG: str(value)}
-    if isinstance(value, list | tuple):
-        return [encode_value(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): encode_value(v) for k, v in value.items()}
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    raise InvariantError(f"event field value {value!r} has no journal encoding")
-
-
-def encode_payload(event: Event) -> str:
-    """Every dataclass field of ``event`` as compact JSON (keys sorted), as stored since v1.
-
-    Compiled once per event type (the fields' text joined in key order); a value other than
-    a Decimal, str, int, bool or None sends the event to the general encoder.
-    """
-    fast = _PAYLOADS.get(type(event))
-    if fast is None:
-        fast = _PAYLOADS[type(event)] = _compile_payload(type(event))
-    try:
-        return fast(event)
-    except _Unusual:
-        return _encode_fields(event)
-
-
-def _encode_fields(event: Event) -> str:
-    names = _FIELD_NAMES.get(type(event))
-    if names is None:
-        names = _FIELD_NAMES[type(event)] = sorted(f.name for f in dataclasses.fields(event))
-    fields = {}
-    for name in names:
-        value = getattr(event, name)
-        kind = type(value)
-        if kind is Decimal:
-            fields[name] = {DECIMAL_TAG: str(value)}
-        elif kind is str or kind is int or value is None:
-            fields[name] = value
-        else:
-            fields[name] = encode_value(value)
-    return _COMPACT.encode(fields)
-
-
-class _Unusual(Exception):
-    """A field value the compiled payload encoder leaves to the general one."""
-
-
-def _field_text(value: Any) -> str:
-    kind = type(value)
-    if kind is Decimal:  # str(Decimal) is digits, sign, '.', 'E' or NaN/Infinity: no escapes
-        return '{"$d":"' + str(value) + '"}'
-    if kind is str:
-        return _ESCAPE(value)
-    if value is None:
-        return "null"
-    if kind is int:
-        return int.__repr__(value)
-    if kind is bool:
-        return "true" if value else "false"
-    raise _Unusual
-
-
-def _compile_payload(kind: type) -> Any:
-    names = sorted(f.name for f in dataclasses.fields(kind))
-    if not all(n.isidentifier() and n.isascii() for n in names):
-        return _encode_fields
-    parts = [f"{_ESCAPE(n)}:' + t(e.{n})" for n in names]
-    code = "def payload(e):\n    return '{" + " + ',".join(parts) + " + '}'\n"
-    env: dict[str, Any] = {"t": _field_text}
-    exec(compile(code, f"<payload {kind.__name__}>", "exec"), env)
-    return env["payload"]
-
-
-_ESCAPE = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
-_PAYLOADS: dict[type, Any] = {}
-_FIELD_NAMES: dict[type, list[str]] = {}
-_COMPACT = json.JSONEncoder(separators=(",", ":"), sort_keys=True)  # as stored since v1
 
 
 def event_row(event: Event, session_id: int | None) -> dict[str, Any]:
