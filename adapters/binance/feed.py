@@ -20,6 +20,7 @@ import aiohttp
 
 from adapters.binance import wire
 from adapters.binance.book import BinanceBook
+from adapters.binance.schemas import BinanceDecoder
 from adapters.depth import Sync
 from adapters.exchanges import rest_base, ws_base
 from adapters.stream import (
@@ -94,6 +95,7 @@ class BinanceFeed:
         self.on_raw = on_raw
         self.stats = stats or FeedStats()
         self.books = {s: BinanceBook(self.venue, s) for s in symbols}
+        self.decoder = BinanceDecoder(self.venue, self.symbol_map)
         self.staleness = Staleness(symbols, self.settings.stale_after_s)
         self.trades = RecentKeys()
         self._fetching: set[str] = set()
@@ -155,16 +157,23 @@ class BinanceFeed:
         self.stats.messages += 1
         if self.on_raw is not None:
             self.on_raw(ev.recv_ns, self.venue, ev.text)
-        try:
-            frame = json.loads(ev.text)
-            tid = wire.trade_id(frame) if isinstance(frame, dict) else None
-            if tid is not None and not self.trades.fresh(_frame_symbol(frame), tid):
+        try:  # typed decode; a frame it refuses takes the dict road below (same outcome)
+            items = self.decoder.decode(ev.text)
+            key = self.decoder.trade_key
+            if key is not None and not self.trades.fresh(*key):
                 self.stats.duplicates += 1
                 return []
-            items = wire.decode(self.venue, frame, self.symbol_map)
-        except (ValueError, WireError) as e:
-            self.stats.bad(f"{self.venue}: {e}: {ev.text[:80]!r}")
-            return []
+        except WireError:
+            try:
+                frame = json.loads(ev.text)
+                tid = wire.trade_id(frame) if isinstance(frame, dict) else None
+                if tid is not None and not self.trades.fresh(_frame_symbol(frame), tid):
+                    self.stats.duplicates += 1
+                    return []
+                items = wire.decode(self.venue, frame, self.symbol_map)
+            except (ValueError, WireError) as e:
+                self.stats.bad(f"{self.venue}: {e}: {ev.text[:80]!r}")
+                return []
         out: list[MarketInput] = []
         for item in items:
             if isinstance(item, wire.DepthDiff):

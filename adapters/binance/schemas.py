@@ -42,10 +42,11 @@ class _Trade(msgspec.Struct, gc=False, tag_field="e", tag="trade"):
     q: str
     m: bool
     X: str = "MARKET"
+    t: int | None = None  # the trade id (feeds drop replayed trades by it)
 
 
 class _AggTrade(_Trade, tag="aggTrade"):
-    pass
+    a: int | None = None  # the aggregate trade id
 
 
 class _Mark(msgspec.Struct, gc=False, tag_field="e", tag="markPriceUpdate"):
@@ -115,9 +116,14 @@ class BinanceDecoder:
         self.symbols = symbols
         self.names: dict[str, str] = dict(symbols) if symbols else {}
         self.numbers: dict[str, Decimal] = {}  # wire text -> its positive finite Decimal
+        self.trade_key: tuple[str, int] | None = None  # of the last frame decoded
 
     def decode(self, raw: bytes | str, symbol_hint: str | None = None) -> list[wire.WireItem]:
-        """Inputs of one frame given as wire text; same results and errors as ``wire.decode``."""
+        """Inputs of one frame given as wire text; same results and errors as ``wire.decode``.
+
+        ``trade_key`` is then (venue id, trade id) of a trade frame (``wire.trade_id``), else None.
+        """
+        self.trade_key = None
         try:
             msg: Any = _ENVELOPE.decode(raw).data
             floats = _FLOATS_ENVELOPE
@@ -152,6 +158,10 @@ class BinanceDecoder:
             frame = json.loads(raw)
         except ValueError as e:
             raise WireError(f"{self.venue}: frame is not JSON ({e})") from None
+        tid = wire.trade_id(frame) if isinstance(frame, dict) else None
+        if tid is not None:
+            data = frame.get("data", frame)
+            self.trade_key = (str(data.get("s", "")) if isinstance(data, dict) else "", tid)
         return wire.decode(self.venue, frame, self.symbols, symbol_hint=symbol_hint)
 
     def _explained(self, m: Any) -> list[Any]:
@@ -195,6 +205,9 @@ class BinanceDecoder:
         return [_BOOK_TOP(self.venue, name, ts, bid, bid_qty, ask, ask_qty)]
 
     def _trade(self, m: _Trade) -> list[Any]:
+        tid = m.a if type(m) is _AggTrade else m.t  # type: ignore[attr-defined]
+        if tid is not None:
+            self.trade_key = (m.s, tid)
         if m.X != "MARKET" and m.X != "":
             return []  # insurance-fund and ADL prints are not market trades
         get = self.numbers.get

@@ -91,3 +91,21 @@ def test_book_takes_levels_of_any_shape_and_rounds_nothing() -> None:
     top = book.top(1)
     assert top is not None
     assert (str(top.bid), str(top.ask)) == ("10.4", "10.60")
+
+
+def test_trade_key_is_the_dict_roads_trade_id(shared_data: Path) -> None:
+    path = shared_data / "binanceusdm/ws_raw_btcusdt_20240808.gz"
+    decoder = BinanceDecoder("binanceusdm")
+    trades = 0
+    with gzip.open(path, "rb") as f:
+        for line in islice(f, 2000):
+            text = line.partition(b" ")[2]
+            decoder.decode(text, "BTCUSDT")
+            frame = json.loads(text)
+            tid = binance_wire.trade_id(frame)
+            assert decoder.trade_key == (None if tid is None else ("BTCUSDT", tid))
+            trades += tid is not None
+    agg = {"e": "aggTrade", "s": "ETHUSDT", "T": 1, "p": "1", "q": "2", "m": False, "a": 9, "t": 3}
+    decoder.decode(json.dumps(agg))
+    assert trades > 100
+    assert decoder.trade_key == ("ETHUSDT", 9)  # aggTrade is keyed by "a", as wire.trade_id
