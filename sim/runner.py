@@ -22,12 +22,13 @@ from decimal import Decimal
 
 import numpy as np
 
-from adapters.pricepath import CandleSeries, bar_path, point_times
+from adapters.pricepath import CandleSeries, bar_path, point_times, price
 from sim.bus import Bus
 from sim.engine.account import Account
 from sim.engine.events import Event
 from sim.engine.market import LastTrade
-from sim.engine.triggers import PriceTape, TouchIndex, bar_ranges, level_array
+from sim.engine.quiet import Bounds, quiet_bounds
+from sim.engine.triggers import PriceTape, TouchIndex, bar_ranges, first_escape, level_array
 from sim.interrupt import DeferredInterrupt
 from sim.session import RunStats, Session
 
@@ -164,7 +165,9 @@ class CandleReplay:
         self.timed = sorted(timed, key=lambda x: (x[0], x[1]))
         self.fast = fast
         self._skipped_last: dict[int, int] = {}  # series index -> last skipped row
-        self._fresh: set[int] = set(range(len(self.bars.series)))  # streams to play once
+        self._extremes: list[tuple[int, str, Decimal]] = []  # trailing extremes skipped over
+        self._bounds: dict[int, Bounds | None] = {}  # series index -> bounds while still true
+        self._stream_of = {c.symbol: i for i, c in enumerate(self.bars.series)}
 
     def run(self) -> RunStats:
         bars, timed = self.bars, self.timed
@@ -192,10 +195,16 @@ class CandleReplay:
         return self.runner.stats
 
     def _feed(self, inp: object) -> None:
-        """Feed one input; anything but a quiet price may move a level: replay each stream."""
+        """Feed one input; anything but a quiet price may move a bound: draw them again."""
         events = self.runner.feed(inp)
         if events or not isinstance(inp, LastTrade):
-            self._fresh = set(range(len(self.bars.series)))
+            self._bounds.clear()
+            return
+        s = self._stream_of[inp.symbol]
+        cached = self._bounds.pop(s, None)
+        if cached is not None and cached.band:  # its wallet's other bands used this mark
+            for k in [k for k, b in self._bounds.items() if b is not None and b.band]:
+                del self._bounds[k]
 
     # -- skipping ----------------------------------------------------------------------------
     def _skip(self, g: int, t_next: int | None) -> int:
@@ -206,42 +215,70 @@ class CandleReplay:
         for t in (t_next, due):
             if t is not None:
                 limit = min(limit, int(np.searchsorted(bars.end_max, t, side="left")))
-        for s in self._fresh:
-            r = bars.index.next_row(s, g)
-            if r is not None:
-                limit = min(limit, r)
         if limit <= g:
             return g
-        levels = [self._levels(i) for i in range(len(bars.series))]
-        stop = bars.index.first_touch(g, limit, levels)
+        bounds = self._bounds_now()
+        index = bars.index
+        stop = limit
+        spans: list[tuple[int, int, int]] = []
+        for s, b in enumerate(bounds):
+            rows = index.rows[s]
+            a = int(np.searchsorted(rows, g, side="left"))
+            e = int(np.searchsorted(rows, stop, side="left"))
+            if a >= e:
+                continue
+            spans.append((s, a, e))
+            if b is not None and b.empty:
+                continue
+            found = a if b is None else first_escape(index.lo[s], index.hi[s], b, a, e)
+            if found is not None:
+                stop = int(rows[found])
         if stop > g:
-            for i in range(len(bars.series)):
-                rows = bars.row[g:stop][bars.sym[g:stop] == i]
-                if len(rows):
-                    self._skipped_last[i] = int(rows[-1])
+            for s, a, _ in spans:
+                rows = index.rows[s]
+                e = int(np.searchsorted(rows, stop, side="left"))
+                if e > a:
+                    self._skipped(s, int(bars.row[rows[a]]), int(bars.row[rows[e - 1]]), bounds[s])
             self.runner.stats.bars_skipped += stop - g
         return stop
 
-    def _levels(self, i: int) -> np.ndarray | None:
-        return level_array(self.account.quiet_levels(self.bars.series[i].symbol))
+    def _skipped(self, s: int, first: int, last: int, bounds: Bounds | None) -> None:
+        """Remember what the catch-up must play: the close of ``last`` and, under a working
+        trailing stop, the highest high / lowest low of the skipped rows (its extreme)."""
+        c = self.bars.series[s]
+        self._skipped_last[s] = last
+        if bounds is None:
+            return
+        quarter = c.period_ms // 4
+        if bounds.trail_high:
+            r = first + int(np.argmax(c.high[first : last + 1]))
+            self._extremes.append((int(c.ts[r]) + 2 * quarter, c.symbol, price(c.high[r])))
+        if bounds.trail_low:
+            r = first + int(np.argmin(c.low[first : last + 1]))
+            self._extremes.append((int(c.ts[r]) + quarter, c.symbol, price(c.low[r])))
+
+    def _bounds_now(self) -> list[Bounds | None]:
+        """Each series' bounds, drawn again only for the ones a change made stale."""
+        cache, series = self._bounds, self.bars.series
+        missing = [i for i in range(len(series)) if i not in cache]
+        if missing:
+            got = quiet_bounds(self.account.state, [series[i].symbol for i in missing])
+            for i in missing:
+                cache[i] = got[series[i].symbol]
+        return [cache[i] for i in range(len(series))]
 
     def _catch_up(self) -> None:
-        """Play the close of each symbol's last skipped bar, as the full path would have."""
+        """Play what the skipped bars left: trailing extremes, then each symbol's last close."""
         if not self._skipped_last:
             return
-        pending = sorted(
-            (
-                self.bars.series[i].ts[r] + self.bars.series[i].period_ms - 1,
-                self.bars.series[i].symbol,
-                i,
-                r,
-            )
-            for i, r in self._skipped_last.items()
-        )
-        self._skipped_last = {}
-        for ts, symbol, i, r in pending:
-            c = self.bars.series[i]
-            self._feed(self._trade(symbol, int(ts), c.bar(r)[3]))
+        pending = [
+            (int(c.ts[r]) + c.period_ms - 1, c.symbol, c.bar(r)[3])
+            for c, r in ((self.bars.series[i], r) for i, r in self._skipped_last.items())
+        ]
+        pending += self._extremes
+        self._skipped_last, self._extremes = {}, []
+        for ts, symbol, px in sorted(pending, key=lambda x: (x[0], x[1])):
+            self._feed(self._trade(symbol, ts, px))
 
     # -- playing -----------------------------------------------------------------------------
     def _play_bar(self, g: int, k: int) -> int:
@@ -253,7 +290,6 @@ class CandleReplay:
         times = point_times(int(c.ts[r]), c.period_ms)
         timed = self.timed
         prices: tuple[Decimal, ...] | None = None
-        self._fresh.discard(s)
         for j, ts in enumerate(times):
             while k < len(timed) and timed[k][0] <= ts:
                 self._feed(timed[k][2])

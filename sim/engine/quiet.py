@@ -1,0 +1,160 @@
+"""Half-line bounds of the prices that can change an account: what a candle replay skips by.
+
+Everything that acts at a price acts on one side of a level: a stop fires at or beyond its
+trigger, a limit fills through its price, a position liquidates at or beyond its liquidation
+price, a trailing stop moves its extreme beyond the extreme and fires back at the callback.
+So for each symbol two numbers say where nothing can happen: ``down < price < up``. A row
+whose price range stays strictly inside is quiet. Unlike single levels (``views.quiet_levels``)
+a half-line also catches a level that already lies beyond the price (a command, a funding
+payment or a fill moved it), so the replay need not play a row after every change.
+
+A trailing stop's extreme follows the prices without any event; it is kept as a *moving*
+bound: the extreme so far (running max of the highs for a sell, min of the lows for a buy)
+times the callback factor (``triggers.first_escape``), and the replay plays the skipped
+extremes before anything else happens, so the order's extreme ends where every bar would
+have left it. A cross position sharing its wallet gets the edges of a band around its mark
+(``cross_bands``). Floats only search; every bound is met with widened ranges.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sim.engine.orders import Order, fires_upward
+from sim.engine.risk import liquidation_price
+from sim.engine.triggers import band_holds
+
+if TYPE_CHECKING:
+    from sim.engine.state import AccountState
+
+# Relative half-widths tried for the cross bands, widest first: a wide band is left rarely.
+WIDE_BANDS = tuple(Decimal(x) for x in ("0.1", "0.05", "0.02", "0.01", "0.005", "0.002", "0.001"))
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """Where nothing can happen for one symbol: prices strictly between ``down`` and ``up``.
+
+    ``trail_high``: (extreme, factor) of each active sell trailing stop: the extreme follows
+    the highs and the stop fires at or below extreme × factor. ``trail_low``: buy trailing
+    stops (the lows; fires at or above). ``band``: drawn around the marks of a cross wallet,
+    so it is stale as soon as any of that wallet's marks moves.
+    """
+
+    down: float = -math.inf
+    up: float = math.inf
+    trail_high: tuple[tuple[float, float], ...] = ()
+    trail_low: tuple[tuple[float, float], ...] = ()
+    band: bool = False
+
+    @property
+    def empty(self) -> bool:
+        """Nothing is working: every price is quiet."""
+        quiet = self.down == -math.inf and self.up == math.inf
+        return quiet and not self.trail_high and not self.trail_low
+
+
+def cross_bands(
+    acct: AccountState, settle: str, widths: Iterable[Decimal] = WIDE_BANDS
+) -> dict[str, tuple[Decimal, Decimal]] | None:
+    """Band edges of every cross position of the ``settle`` wallet (``triggers`` explains the
+    test); {} when fewer than two share it, None when no width holds or a mark is missing."""
+    group = sorted(
+        s
+        for s, p in acct.positions_by_symbol.items()
+        if p.contracts != 0 and p.margin_mode == "cross" and acct.specs[s].settle == settle
+    )
+    if len(group) < 2:
+        return {}
+    if any(acct.specs[s].inverse for s in group):
+        return None
+    marks: dict[str, Decimal] = {}
+    for s in group:
+        mark = acct.mark(s)
+        if mark is None:
+            return None
+        marks[s] = mark
+    for delta in widths:
+        if all(band_holds(acct, s, marks, delta) for s in group):
+            return {s: (m * (1 - delta), m * (1 + delta)) for s, m in marks.items()}
+    return None
+
+
+def quiet_bounds(acct: AccountState, symbols: Iterable[str]) -> dict[str, Bounds | None]:
+    """Each symbol's bounds (None: every price matters); a wallet's bands are drawn once."""
+    bands: dict[str, dict[str, tuple[Decimal, Decimal]] | None] = {}
+    out: dict[str, Bounds | None] = {}
+    for symbol in symbols:
+        settle = acct.specs[symbol].settle
+        if settle not in bands:
+            pos = acct.positions_by_symbol.get(symbol)
+            shared = pos is not None and pos.contracts != 0 and pos.margin_mode == "cross"
+            bands[settle] = cross_bands(acct, settle) if shared else {}
+        out[symbol] = _bounds(acct, symbol, bands[settle])
+    return out
+
+
+def _bounds(
+    acct: AccountState, symbol: str, bands: dict[str, tuple[Decimal, Decimal]] | None
+) -> Bounds | None:
+    down, up = -math.inf, math.inf
+    band = False
+    pos = acct.positions_by_symbol.get(symbol)
+    if pos is not None and pos.contracts != 0:
+        if pos.margin_mode == "cross" and bands is None:
+            return None  # no band holds: every price matters
+        if bands and symbol in bands:
+            lo, hi = bands[symbol]
+            down, up, band = float(lo), float(hi), True
+        else:
+            lp = liquidation_price(acct, symbol)
+            if lp is not None and pos.contracts > 0:
+                down = float(lp)
+            elif lp is not None:
+                up = float(lp)
+    trails: dict[str, list[tuple[float, float]]] = {"high": [], "low": []}
+    for o in acct.working_orders(symbol):
+        got = _order_bound(o)
+        if got is None:
+            continue
+        kind, level, factor = got
+        if kind == "all":
+            return None
+        if kind == "down":
+            down = max(down, level)
+        elif kind == "up":
+            up = min(up, level)
+        else:
+            trails[kind].append((level, factor))
+    return Bounds(down, up, tuple(trails["high"]), tuple(trails["low"]), band)
+
+
+def _order_bound(o: Order) -> tuple[str, float, float] | None:
+    """Which bound one working order sets: ("down"/"up", level, 0), a trailing stop's
+    ("high"/"low", extreme, factor), ("all", ...) when every price matters, None for none."""
+    if o.order_type == "trailing_stop_market":
+        if not o.needs_trigger:
+            return None
+        selling = o.side == "sell"
+        if o.trail_extreme is None:
+            if o.trigger_price is None:
+                return ("all", 0.0, 0.0)  # the next price sets the extreme
+            # inactive: it starts to trail at or beyond its activation price
+            return ("up" if selling else "down", float(o.trigger_price), 0.0)
+        if o.callback_pct is None:
+            return ("all", 0.0, 0.0)
+        back = float(o.callback_pct) / 100
+        if selling:
+            return ("high", float(o.trail_extreme), 1 - back)
+        return ("low", float(o.trail_extreme), 1 + back)
+    if o.needs_trigger:
+        if o.trigger_price is None:
+            return None
+        return ("up" if fires_upward(o) else "down", float(o.trigger_price), 0.0)
+    if o.price is not None:  # a resting limit fills when the price trades through it
+        return ("down" if o.side == "buy" else "up", float(o.price), 0.0)
+    return None
