@@ -25,12 +25,15 @@ import numpy as np
 from adapters.pricepath import CandleSeries, bar_path, point_times, price
 from sim.bus import Bus
 from sim.engine.account import Account
+from sim.engine.commands import AmendOrder, CancelOrder, Deposit, PlaceOrder, SetLeverage
 from sim.engine.events import Event
 from sim.engine.market import LastTrade
-from sim.engine.quiet import Bounds, quiet_bounds
+from sim.engine.quiet import EMPTY, ORDER_ONLY, Bounds, combine, order_bounds, position_bounds
 from sim.engine.triggers import PriceTape, TouchIndex, bar_ranges, first_escape, level_array
 from sim.interrupt import DeferredInterrupt
 from sim.session import RunStats, Session
+
+COMMANDS = (PlaceOrder, CancelOrder, AmendOrder, SetLeverage, Deposit)
 
 __all__ = ["CandleReplay", "RunStats", "Runner", "TickReplay"]
 
@@ -166,7 +169,9 @@ class CandleReplay:
         self.fast = fast
         self._skipped_last: dict[int, int] = {}  # series index -> last skipped row
         self._extremes: list[tuple[int, str, Decimal]] = []  # trailing extremes skipped over
-        self._bounds: dict[int, Bounds | None] = {}  # series index -> bounds while still true
+        # series index -> each side of its bounds while still true (see ``_feed``)
+        self._position_side: dict[int, Bounds | None] = {}
+        self._orders_side: dict[int, Bounds | None] = {}
         self._stream_of = {c.symbol: i for i, c in enumerate(self.bars.series)}
 
     def run(self) -> RunStats:
@@ -195,16 +200,41 @@ class CandleReplay:
         return self.runner.stats
 
     def _feed(self, inp: object) -> None:
-        """Feed one input; anything but a quiet price may move a bound: draw them again."""
+        """Feed one input and forget the bounds it may have moved (``quiet.py``): a symbol's
+        orders side after an event on it (or a price of it: trailing extremes), every
+        position side after an event that is not about orders only, the banded ones after a
+        price of a banded symbol; everything after any other market input."""
         events = self.runner.feed(inp)
-        if events or not isinstance(inp, LastTrade):
-            self._bounds.clear()
+        is_trade = isinstance(inp, LastTrade)
+        if not is_trade and not isinstance(inp, COMMANDS):
+            self._orders_side.clear()
+            self._position_side.clear()
             return
-        s = self._stream_of[inp.symbol]
-        cached = self._bounds.pop(s, None)
-        if cached is not None and cached.band:  # its wallet's other bands used this mark
-            for k in [k for k, b in self._bounds.items() if b is not None and b.band]:
-                del self._bounds[k]
+        if is_trade and not events:
+            self._quiet_trade(inp)  # type: ignore[arg-type]
+            return
+        touched = {e.symbol for e in events}
+        symbol = getattr(inp, "symbol", "")
+        if symbol:
+            touched.add(symbol)
+        for s in touched:
+            self._orders_side.pop(self._stream_of.get(s, -1), None)
+        if any(e.kind not in ORDER_ONLY for e in events):
+            self._position_side.clear()
+
+    def _quiet_trade(self, inp: LastTrade) -> None:
+        """A price that caused nothing can still move a trailing stop (its extreme, or its
+        activation when it reached it) and, when it left its band, void its wallet's bands;
+        a price strictly inside both sides without a trailing stop changed neither."""
+        i, px = self._stream_of[inp.symbol], float(inp.price)
+        mine = self._orders_side.get(i, EMPTY)
+        if mine is None or mine.trail_high or mine.trail_low or not mine.down < px < mine.up:
+            self._orders_side.pop(i, None)
+        held = self._position_side
+        mine = held.get(i, EMPTY)
+        if mine is None or (mine.band and not mine.down < px < mine.up):
+            for k in [k for k, b in held.items() if b is None or b.band]:
+                del held[k]
 
     # -- skipping ----------------------------------------------------------------------------
     def _skip(self, g: int, t_next: int | None) -> int:
@@ -258,14 +288,20 @@ class CandleReplay:
             self._extremes.append((int(c.ts[r]) + quarter, c.symbol, price(c.low[r])))
 
     def _bounds_now(self) -> list[Bounds | None]:
-        """Each series' bounds, drawn again only for the ones a change made stale."""
-        cache, series = self._bounds, self.bars.series
-        missing = [i for i in range(len(series)) if i not in cache]
+        """Each series' bounds, each side drawn again only when a change made it stale."""
+        state, series = self.account.state, self.bars.series
+        held, orders = self._position_side, self._orders_side
+        missing = [i for i in range(len(series)) if i not in held]
         if missing:
-            got = quiet_bounds(self.account.state, [series[i].symbol for i in missing])
+            got = position_bounds(state, [series[i].symbol for i in missing])
             for i in missing:
-                cache[i] = got[series[i].symbol]
-        return [cache[i] for i in range(len(series))]
+                held[i] = got[series[i].symbol]
+        out: list[Bounds | None] = []
+        for i, c in enumerate(series):
+            if i not in orders:
+                orders[i] = order_bounds(state, c.symbol)
+            out.append(combine(held[i], orders[i]))
+        return out
 
     def _catch_up(self) -> None:
         """Play what the skipped bars left: trailing extremes, then each symbol's last close."""

@@ -7,6 +7,7 @@ Decides what fills; the ledger books it. Orders are read per symbol from the sta
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sim.engine import liquidation as liq
@@ -17,18 +18,32 @@ from sim.engine.fills import taker_fills, walk
 from sim.engine.ledger import Ledger
 from sim.engine.market import BookDepth, BookTop, LastTrade, MarkPrice
 from sim.engine.money import ZERO
-from sim.engine.orders import Order, trades_through, trigger_base, trigger_level
+from sim.engine.orders import Order, fires_upward, trades_through, trigger_base, trigger_level
 from sim.engine.risk import available, crossed, liquidation_price
+
+
+@dataclass(slots=True)
+class _Quiet:
+    """A symbol's working orders at one event number, for one price source."""
+
+    seq: int
+    orders: list[Order]
+    down: Decimal | None  # a price at or below may act (None: nothing below)
+    up: Decimal | None  # at or above
+    trailing: list[Order]
 
 
 class Matching:
     """Runs one account's working orders at each price the account sees."""
 
-    __slots__ = ("ledger", "st")
+    __slots__ = ("_quiet", "ledger", "st")
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self.st = ledger.state
+        # (symbol, source) -> (event number, working orders, down, up, trailing stops): what
+        # a price can do to the symbol's orders while no event happened since.
+        self._quiet: dict[tuple[str, str], _Quiet] = {}
 
     def _executable(self, order: Order) -> Decimal:
         """Contracts the order may fill now; reduce-only orders shrink to the position."""
@@ -153,8 +168,10 @@ class Matching:
                 self._run_orders(symbol, price, prev, source, stop_at=(pos.side, lp))
                 for s in liq.to_liquidate(self.st, symbol):
                     liq.liquidate(self.ledger, s, liq_source)
+        n = len(self.st.out)
         self._run_orders(symbol, price, prev, source)
-        self.st.drop_finished()
+        if len(self.st.out) != n:  # orders stop working only with an event
+            self.st.drop_finished()
 
     def _run_orders(
         self,
@@ -164,12 +181,58 @@ class Matching:
         source: str,
         stop_at: tuple[int, Decimal | None] | None = None,
     ) -> None:
-        before = {o.order_id for o in self.st.working_orders(symbol)}
-        self._run_some(self.st.working_orders(symbol), symbol, price, prev, source, stop_at)
+        q = self._quiet_at(symbol, source)
+        orders = q.orders
+        if (
+            stop_at is None
+            and (q.down is None or price > q.down)
+            and (q.up is None or price < q.up)
+        ):
+            orders = q.trailing  # no other order can act strictly between its levels
+            if not orders:
+                return
+        n = len(self.st.out)
+        self._run_some(orders, symbol, price, prev, source, stop_at)
+        if len(self.st.out) == n:
+            return  # no event: no order was born
         # Brackets born at this price: the market moved on from their entry's fill to ``price``.
+        before = {o.order_id for o in q.orders}
         for child in [o for o in self.st.working_orders(symbol) if o.order_id not in before]:
             fill = self._last_fill_price(child.parent_id)
             self._run_some([child], symbol, price, fill or price, source, stop_at)
+
+    def _quiet_at(self, symbol: str, source: str) -> _Quiet:
+        """The symbol's working orders and the levels between which only its trailing stops
+        can act at a ``source`` price; drawn again after any event (orders change only so)."""
+        q = self._quiet.get((symbol, source))
+        if q is not None and q.seq == self.st.seq:
+            return q
+        orders = self.st.working_orders(symbol)
+        down: Decimal | None = None
+        up: Decimal | None = None
+        trailing: list[Order] = []
+        for o in orders:
+            if o.needs_trigger:
+                if o.trigger_source != source:
+                    continue
+                if o.order_type == "trailing_stop_market":
+                    trailing.append(o)  # its extreme moves at any price beyond it
+                    continue
+                level = o.trigger_price
+                if level is None:
+                    continue
+                if fires_upward(o):
+                    up = level if up is None else min(up, level)
+                else:
+                    down = level if down is None else max(down, level)
+            elif o.is_limit and source == "last" and o.price is not None:
+                if o.side == "buy":  # trades through strictly below its price
+                    down = o.price if down is None else max(down, o.price)
+                else:
+                    up = o.price if up is None else min(up, o.price)
+        q = _Quiet(self.st.seq, orders, down, up, trailing)
+        self._quiet[(symbol, source)] = q
+        return q
 
     def _last_fill_price(self, order_id: str | None) -> Decimal | None:
         for e in reversed(self.st.out):

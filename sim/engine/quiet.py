@@ -58,6 +58,9 @@ class Bounds:
         return quiet and not self.trail_high and not self.trail_low
 
 
+EMPTY = Bounds()
+
+
 def cross_bands(
     acct: AccountState, settle: str, widths: Iterable[Decimal] = WIDE_BANDS
 ) -> dict[str, tuple[Decimal, Decimal]] | None:
@@ -84,38 +87,64 @@ def cross_bands(
     return None
 
 
+# Events that change orders only: the positions, the wallet and so the liquidation prices and
+# cross bands stay what they were (``position_bounds`` need not be drawn again).
+ORDER_ONLY = frozenset(
+    {
+        "OrderAccepted",
+        "OrderAmended",
+        "OrderCancelled",
+        "OrderExpired",
+        "OrderTriggered",
+        "OrderRejected",
+        "OrderDenied",
+        "CommandRejected",
+    }
+)
+
+
 def quiet_bounds(acct: AccountState, symbols: Iterable[str]) -> dict[str, Bounds | None]:
-    """Each symbol's bounds (None: every price matters); a wallet's bands are drawn once."""
+    """Each symbol's bounds (None: every price matters): its position's and its orders'."""
+    symbols = list(symbols)
+    held = position_bounds(acct, symbols)
+    return {s: combine(held[s], order_bounds(acct, s)) for s in symbols}
+
+
+def position_bounds(acct: AccountState, symbols: Iterable[str]) -> dict[str, Bounds | None]:
+    """The position side of each symbol's bounds: its liquidation price or its cross band
+    (a wallet's bands drawn once); they change only with the wallet, a position or a mark
+    of a banded wallet."""
     bands: dict[str, dict[str, tuple[Decimal, Decimal]] | None] = {}
     out: dict[str, Bounds | None] = {}
     for symbol in symbols:
+        pos = acct.positions_by_symbol.get(symbol)
+        if pos is None or pos.contracts == 0:
+            out[symbol] = EMPTY
+            continue
         settle = acct.specs[symbol].settle
-        if settle not in bands:
-            pos = acct.positions_by_symbol.get(symbol)
-            shared = pos is not None and pos.contracts != 0 and pos.margin_mode == "cross"
-            bands[settle] = cross_bands(acct, settle) if shared else {}
-        out[symbol] = _bounds(acct, symbol, bands[settle])
+        if pos.margin_mode == "cross" and settle not in bands:
+            bands[settle] = cross_bands(acct, settle)
+        drawn = bands.get(settle, {}) if pos.margin_mode == "cross" else {}
+        if drawn is None:
+            out[symbol] = None  # no band holds: every price matters
+        elif symbol in drawn:
+            lo, hi = drawn[symbol]
+            out[symbol] = Bounds(float(lo), float(hi), band=True)
+        else:
+            lp = liquidation_price(acct, symbol)
+            if lp is None:
+                out[symbol] = EMPTY
+            elif pos.contracts > 0:
+                out[symbol] = Bounds(down=float(lp))
+            else:
+                out[symbol] = Bounds(up=float(lp))
     return out
 
 
-def _bounds(
-    acct: AccountState, symbol: str, bands: dict[str, tuple[Decimal, Decimal]] | None
-) -> Bounds | None:
+def order_bounds(acct: AccountState, symbol: str) -> Bounds | None:
+    """The orders side of one symbol's bounds; changes only with its orders' events and, for
+    a trailing stop, with its prices."""
     down, up = -math.inf, math.inf
-    band = False
-    pos = acct.positions_by_symbol.get(symbol)
-    if pos is not None and pos.contracts != 0:
-        if pos.margin_mode == "cross" and bands is None:
-            return None  # no band holds: every price matters
-        if bands and symbol in bands:
-            lo, hi = bands[symbol]
-            down, up, band = float(lo), float(hi), True
-        else:
-            lp = liquidation_price(acct, symbol)
-            if lp is not None and pos.contracts > 0:
-                down = float(lp)
-            elif lp is not None:
-                up = float(lp)
     trails: dict[str, list[tuple[float, float]]] = {"high": [], "low": []}
     for o in acct.working_orders(symbol):
         got = _order_bound(o)
@@ -130,7 +159,20 @@ def _bounds(
             up = min(up, level)
         else:
             trails[kind].append((level, factor))
-    return Bounds(down, up, tuple(trails["high"]), tuple(trails["low"]), band)
+    return Bounds(down, up, tuple(trails["high"]), tuple(trails["low"]))
+
+
+def combine(a: Bounds | None, b: Bounds | None) -> Bounds | None:
+    """Both bounds at once (None: every price matters)."""
+    if a is None or b is None:
+        return None
+    return Bounds(
+        max(a.down, b.down),
+        min(a.up, b.up),
+        a.trail_high + b.trail_high,
+        a.trail_low + b.trail_low,
+        a.band or b.band,
+    )
 
 
 def _order_bound(o: Order) -> tuple[str, float, float] | None:
