@@ -13,6 +13,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -137,16 +138,21 @@ def test_bounded_skip_equals_every_bar_with_trailing_stops_and_cross_wallets(
     assert run(candles, timed, fast=True) == run(candles, timed, fast=False)
 
 
-def test_a_trailing_stop_is_skipped_while_it_trails_and_fires_where_every_bar_fires() -> None:
-    up = [4] * 120 + [-30] * 40  # a steady rise (the extreme climbs), then a fall that fires it
+@pytest.mark.parametrize("activation", [None, D("101.00")])
+def test_a_trailing_stop_is_skipped_while_it_trails_and_fires_where_every_bar_fires(
+    activation: D | None,
+) -> None:
+    # A steady rise (the extreme climbs past the activation), then a slow fall that first
+    # crosses back under the activation and then reaches the callback: it fires there.
+    up = [4] * 120 + [-3] * 300
     candles = [synthetic_walk(SYMBOLS[0], up, 0)]
     timed = [
         (0, -1, Deposit(ts_ms=0, currency="USDT", amount=D(2_000))),
         (61_000, 1, PlaceOrder(ts_ms=61_000, symbol=SYMBOLS[0], side="buy", contracts=D(2),
                                leverage=D(5))),
         (62_000, 1, PlaceOrder(ts_ms=62_000, symbol=SYMBOLS[0], side="sell", contracts=D(2),
-                               order_type="trailing_stop_market", callback_pct=D(1),
-                               reduce_only=True)),
+                               order_type="trailing_stop_market", callback_pct=D(4),
+                               trigger_price=activation, reduce_only=True)),
     ]  # fmt: skip
     acct = Account("eq", {SYMBOLS[0]: SPECS[SYMBOLS[0]]}, mark_from_last=True)
     events: list = []
