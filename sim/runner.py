@@ -304,17 +304,25 @@ class CandleReplay:
         return out
 
     def _catch_up(self) -> None:
-        """Play what the skipped bars left: trailing extremes, then each symbol's last close."""
+        """Play what the skipped bars left: trailing extremes (through the matching), then each
+        symbol's last close, only recorded: it lies inside every bound and, after the extremes,
+        cannot move a trailing stop either (``Session.observe_quiet``)."""
         if not self._skipped_last:
             return
         pending = [
-            (int(c.ts[r]) + c.period_ms - 1, c.symbol, c.bar(r)[3])
+            (int(c.ts[r]) + c.period_ms - 1, c.symbol, c.bar(r)[3], True)
             for c, r in ((self.bars.series[i], r) for i, r in self._skipped_last.items())
         ]
-        pending += self._extremes
+        pending += [(ts, symbol, px, False) for ts, symbol, px in self._extremes]
         self._skipped_last, self._extremes = {}, []
-        for ts, symbol, px in sorted(pending, key=lambda x: (x[0], x[1])):
-            self._feed(self._trade(symbol, ts, px))
+        for ts, symbol, px, close in sorted(pending, key=lambda x: (x[0], x[1])):
+            trade = self._trade(symbol, ts, px)
+            # (a symbol never priced yet gets its flat position from the matching pass)
+            if close and symbol in self.account.positions_by_symbol:
+                self.runner.session.observe_quiet(trade)
+                self._quiet_trade(trade)
+            else:
+                self._feed(trade)
 
     # -- playing -----------------------------------------------------------------------------
     def _play_bar(self, g: int, k: int) -> int:
