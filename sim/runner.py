@@ -280,12 +280,15 @@ class CandleReplay:
         if bounds is None:
             return
         quarter = c.period_ms // 4
+        # only an extreme beyond a stop's own moves it (floats: equal ones are played)
         if bounds.trail_high:
             r = first + int(np.argmax(c.high[first : last + 1]))
-            self._extremes.append((int(c.ts[r]) + 2 * quarter, c.symbol, price(c.high[r])))
+            if c.high[r] >= min(e for e, _ in bounds.trail_high):
+                self._extremes.append((int(c.ts[r]) + 2 * quarter, c.symbol, price(c.high[r])))
         if bounds.trail_low:
             r = first + int(np.argmin(c.low[first : last + 1]))
-            self._extremes.append((int(c.ts[r]) + quarter, c.symbol, price(c.low[r])))
+            if c.low[r] <= max(e for e, _ in bounds.trail_low):
+                self._extremes.append((int(c.ts[r]) + quarter, c.symbol, price(c.low[r])))
 
     def _bounds_now(self) -> list[Bounds | None]:
         """Each series' bounds, each side drawn again only when a change made it stale."""
