@@ -29,13 +29,22 @@ from sim.engine.commands import AmendOrder, CancelOrder, Deposit, PlaceOrder, Se
 from sim.engine.events import Event
 from sim.engine.market import LastTrade
 from sim.engine.quiet import EMPTY, ORDER_ONLY, Bounds, combine, order_bounds, position_bounds
-from sim.engine.triggers import PriceTape, TouchIndex, bar_ranges, first_escape, level_array
+from sim.engine.triggers import EPS, PriceTape, TouchIndex, bar_ranges, first_escape, level_array
 from sim.interrupt import DeferredInterrupt
 from sim.session import RunStats, Session
 
 COMMANDS = (PlaceOrder, CancelOrder, AmendOrder, SetLeverage, Deposit)
 
 __all__ = ["CandleReplay", "RunStats", "Runner", "TickReplay"]
+
+
+def _inside_trails(b: Bounds, px: float) -> bool:
+    """``px`` neither moves a trailing stop's extreme nor reaches its trigger (floats: strictly
+    inside, the trigger widened as in the search)."""
+    for e, f in b.trail_high:
+        if not e * f * (1 + EPS) < px < e:
+            return False
+    return all(e < px < e * f * (1 - EPS) for e, f in b.trail_low)
 
 
 class Runner:
@@ -228,7 +237,7 @@ class CandleReplay:
         a price strictly inside both sides without a trailing stop changed neither."""
         i, px = self._stream_of[inp.symbol], float(inp.price)
         mine = self._orders_side.get(i, EMPTY)
-        if mine is None or mine.trail_high or mine.trail_low or not mine.down < px < mine.up:
+        if mine is None or not mine.down < px < mine.up or not _inside_trails(mine, px):
             self._orders_side.pop(i, None)
         held = self._position_side
         mine = held.get(i, EMPTY)
@@ -342,14 +351,37 @@ class CandleReplay:
                 self._feed(timed[k][2])
                 k += 1
             if j == 0:
-                self._feed(self._trade(c.symbol, ts, o))
+                self._point(s, self._trade(c.symbol, ts, o))
                 # The path is chosen after the open: a fill at the open can set the bias.
                 prices = bar_path(o, h, low, close, self.account.path_bias(c.symbol))
                 continue
             assert prices is not None
-            self._feed(self._trade(c.symbol, ts, prices[j]))
+            self._point(s, self._trade(c.symbol, ts, prices[j]))
         self.runner.stats.bars_played += 1
         return k
+
+    def _point(self, s: int, trade: LastTrade) -> None:
+        """One path point of a played bar: only recorded when it lies strictly inside bounds
+        that are still true, no trailing stop works on it and nothing falls due up to it (the
+        matching pass could find nothing: ``Session.observe_quiet``); fed otherwise."""
+        held = self._position_side.get(s, EMPTY)
+        mine = self._orders_side.get(s, EMPTY)
+        px = float(trade.price)
+        if (
+            s in self._position_side
+            and s in self._orders_side
+            and held is not None
+            and mine is not None
+            and max(held.down, mine.down) < px < min(held.up, mine.up)
+            and _inside_trails(mine, px)
+            and trade.symbol in self.account.positions_by_symbol
+        ):
+            due = self.runner.session.next_due_ms()
+            if due is None or trade.ts_ms < due:
+                self.runner.session.observe_quiet(trade)
+                self._quiet_trade(trade)
+                return
+        self._feed(trade)
 
     def _trade(self, symbol: str, ts: int, px: Decimal) -> LastTrade:
         return LastTrade(self.account.venue, symbol, ts, px, Decimal(0))
