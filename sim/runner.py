@@ -16,6 +16,7 @@ next row of every stream is played, since a moved level can already lie beyond t
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -182,6 +183,9 @@ class CandleReplay:
         self._position_side: dict[int, Bounds | None] = {}
         self._orders_side: dict[int, Bounds | None] = {}
         self._stream_of = {c.symbol: i for i, c in enumerate(self.bars.series)}
+        self._rows = [r.tolist() for r in self.bars.index.rows]  # bisect on lists: no numpy call
+        self._end_max = self.bars.end_max.tolist()
+        self._row_of = self.bars.row.tolist()
 
     def run(self) -> RunStats:
         bars, timed = self.bars, self.timed
@@ -253,31 +257,32 @@ class CandleReplay:
         due = self.runner.session.next_due_ms()
         for t in (t_next, due):
             if t is not None:
-                limit = min(limit, int(np.searchsorted(bars.end_max, t, side="left")))
+                limit = min(limit, bisect_left(self._end_max, t))
         if limit <= g:
             return g
         bounds = self._bounds_now()
-        index = bars.index
+        index, rows_of = bars.index, self._rows
         stop = limit
-        spans: list[tuple[int, int, int]] = []
+        spans: list[tuple[int, int]] = []
         for s, b in enumerate(bounds):
-            rows = index.rows[s]
-            a = int(np.searchsorted(rows, g, side="left"))
-            e = int(np.searchsorted(rows, stop, side="left"))
+            rows = rows_of[s]
+            a = bisect_left(rows, g)
+            e = bisect_left(rows, stop, a)
             if a >= e:
                 continue
-            spans.append((s, a, e))
+            spans.append((s, a))
             if b is not None and b.empty:
                 continue
             found = a if b is None else first_escape(index.lo[s], index.hi[s], b, a, e)
             if found is not None:
-                stop = int(rows[found])
+                stop = rows[found]
         if stop > g:
-            for s, a, _ in spans:
-                rows = index.rows[s]
-                e = int(np.searchsorted(rows, stop, side="left"))
+            for s, a in spans:
+                rows = rows_of[s]
+                e = bisect_left(rows, stop, a)
                 if e > a:
-                    self._skipped(s, int(bars.row[rows[a]]), int(bars.row[rows[e - 1]]), bounds[s])
+                    row_of = self._row_of
+                    self._skipped(s, row_of[rows[a]], row_of[rows[e - 1]], bounds[s])
             self.runner.stats.bars_skipped += stop - g
         return stop
 
@@ -322,7 +327,7 @@ class CandleReplay:
         if not self._skipped_last:
             return
         pending = [
-            (int(c.ts[r]) + c.period_ms - 1, c.symbol, c.bar(r)[3], True)
+            (int(c.ts[r]) + c.period_ms - 1, c.symbol, price(c.close[r]), True)
             for c, r in ((self.bars.series[i], r) for i, r in self._skipped_last.items())
         ]
         pending += [(ts, symbol, px, False) for ts, symbol, px in self._extremes]
