@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from sim.engine.commands import TRIGGERED_TYPES
 from sim.engine.orders import Order, fires_upward
 from sim.engine.risk import liquidation_price
 from sim.engine.triggers import band_holds
@@ -147,18 +148,26 @@ def order_bounds(acct: AccountState, symbol: str) -> Bounds | None:
     down, up = -math.inf, math.inf
     trails: dict[str, list[tuple[float, float]]] = {"high": [], "low": []}
     for o in acct.working_orders(symbol):
+        kind = o.order_type
+        if kind != "trailing_stop_market" and kind in TRIGGERED_TYPES and o.status == "open":
+            if o.trigger_price is not None:  # the common cases inline: a search runs often
+                if (o.side == "buy") == kind.startswith("stop"):  # ``fires_upward``
+                    up = min(up, float(o.trigger_price))
+                else:
+                    down = max(down, float(o.trigger_price))
+            continue
         got = _order_bound(o)
         if got is None:
             continue
-        kind, level, factor = got
-        if kind == "all":
+        what, level, factor = got
+        if what == "all":
             return None
-        if kind == "down":
+        if what == "down":
             down = max(down, level)
-        elif kind == "up":
+        elif what == "up":
             up = min(up, level)
         else:
-            trails[kind].append((level, factor))
+            trails[what].append((level, factor))
     return Bounds(down, up, tuple(trails["high"]), tuple(trails["low"]))
 
 
