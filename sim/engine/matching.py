@@ -33,6 +33,31 @@ class _Quiet:
     trailing: list[Order]
 
 
+def _draw(orders: list[Order], sources: set[str]) -> dict[str, list]:
+    """Per price source: [down, up, trailing stops] of ``_Quiet`` for these orders."""
+    acc: dict[str, list] = {src: [None, None, []] for src in sources}
+    for o in orders:
+        if o.needs_trigger:
+            a = acc.get(o.trigger_source)
+            if a is None:
+                continue
+            if o.order_type == "trailing_stop_market":
+                a[2].append(o)  # its extreme moves at any price beyond it
+            elif o.trigger_price is not None:
+                _tighten(a, fires_upward(o), o.trigger_price)
+        elif o.is_limit and o.price is not None and "last" in acc:
+            # limits trade through last prices only, strictly beyond their price
+            _tighten(acc["last"], o.side == "sell", o.price)
+    return acc
+
+
+def _tighten(a: list, up: bool, level: Decimal) -> None:
+    """Move the bound on the ``up`` (else down) side of ``a`` to ``level`` if nearer."""
+    k = 1 if up else 0
+    if a[k] is None or (level < a[k] if up else level > a[k]):
+        a[k] = level
+
+
 class Matching:
     """Runs one account's working orders at each price the account sees."""
 
@@ -203,10 +228,16 @@ class Matching:
 
     def _quiet_at(self, symbol: str, source: str) -> _Quiet:
         """The symbol's working orders and the levels between which only its trailing stops
-        can act at a ``source`` price; drawn again after any event (orders change only so)."""
+        can act at a ``source`` price; drawn again after any event (orders change only so),
+        for both sources in one pass (a trade is a last and, standing in, a mark price)."""
         q = self._quiet.get((symbol, source))
         if q is not None and q.seq == self.st.seq:
             return q
+        orders = self.st.working_orders(symbol)
+        seq = self.st.seq
+        for src, (down, up, trailing) in _draw(orders, {"last", "mark", source}).items():
+            self._quiet[(symbol, src)] = _Quiet(seq, orders, down, up, trailing)
+        return self._quiet[(symbol, source)]
         orders = self.st.working_orders(symbol)
         down: Decimal | None = None
         up: Decimal | None = None
