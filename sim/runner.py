@@ -316,7 +316,7 @@ class CandleReplay:
         out: list[Bounds | None] = []
         for i, c in enumerate(series):
             if i not in orders:
-                orders[i] = order_bounds(state, c.symbol)
+                orders[i] = order_bounds(self.account.matching, c.symbol)
             out.append(combine(held[i], orders[i]))
         return out
 

@@ -226,6 +226,18 @@ class Matching:
             fill = self._last_fill_price(child.parent_id)
             self._run_some([child], symbol, price, fill or price, source, stop_at)
 
+    def quiet_orders(self, symbol: str) -> tuple[Decimal | None, Decimal | None, list[Order]]:
+        """Where the symbol's orders can act at a last or mark price: (down, up) between which
+        only the returned trailing stops can (a replay's bounds, ``quiet.order_bounds``)."""
+        last, mark = self._quiet_at(symbol, "last"), self._quiet_at(symbol, "mark")
+        downs = [x for x in (last.down, mark.down) if x is not None]
+        ups = [x for x in (last.up, mark.up) if x is not None]
+        return (
+            max(downs) if downs else None,
+            min(ups) if ups else None,
+            last.trailing + mark.trailing,
+        )
+
     def _quiet_at(self, symbol: str, source: str) -> _Quiet:
         """The symbol's working orders and the levels between which only its trailing stops
         can act at a ``source`` price; drawn again after any event (orders change only so),

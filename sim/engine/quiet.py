@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sim.engine.commands import TRIGGERED_TYPES
 from sim.engine.orders import Order, fires_upward
 from sim.engine.risk import liquidation_price
 from sim.engine.triggers import band_holds
 
 if TYPE_CHECKING:
+    from sim.engine.matching import Matching
     from sim.engine.state import AccountState
 
 # Relative half-widths tried for the cross bands, widest first: a wide band is left rarely.
@@ -104,11 +104,13 @@ ORDER_ONLY = frozenset(
 )
 
 
-def quiet_bounds(acct: AccountState, symbols: Iterable[str]) -> dict[str, Bounds | None]:
+def quiet_bounds(
+    acct: AccountState, matching: Matching, symbols: Iterable[str]
+) -> dict[str, Bounds | None]:
     """Each symbol's bounds (None: every price matters): its position's and its orders'."""
     symbols = list(symbols)
     held = position_bounds(acct, symbols)
-    return {s: combine(held[s], order_bounds(acct, s)) for s in symbols}
+    return {s: combine(held[s], order_bounds(matching, s)) for s in symbols}
 
 
 def position_bounds(acct: AccountState, symbols: Iterable[str]) -> dict[str, Bounds | None]:
@@ -142,20 +144,15 @@ def position_bounds(acct: AccountState, symbols: Iterable[str]) -> dict[str, Bou
     return out
 
 
-def order_bounds(acct: AccountState, symbol: str) -> Bounds | None:
-    """The orders side of one symbol's bounds; changes only with its orders' events and, for
-    a trailing stop, with its prices."""
-    down, up = -math.inf, math.inf
+def order_bounds(matching: Matching, symbol: str) -> Bounds | None:
+    """The orders side of one symbol's bounds, from the levels the matching itself skips by
+    (``Matching.quiet_orders``); changes only with its orders' events and, for a trailing
+    stop, with its prices."""
+    down, up, trailing = matching.quiet_orders(symbol)
+    lo = -math.inf if down is None else float(down)
+    hi = math.inf if up is None else float(up)
     trails: dict[str, list[tuple[float, float]]] = {"high": [], "low": []}
-    for o in acct.working_orders(symbol):
-        kind = o.order_type
-        if kind != "trailing_stop_market" and kind in TRIGGERED_TYPES and o.status == "open":
-            if o.trigger_price is not None:  # the common cases inline: a search runs often
-                if (o.side == "buy") == kind.startswith("stop"):  # ``fires_upward``
-                    up = min(up, float(o.trigger_price))
-                else:
-                    down = max(down, float(o.trigger_price))
-            continue
+    for o in trailing:
         got = _order_bound(o)
         if got is None:
             continue
@@ -163,12 +160,12 @@ def order_bounds(acct: AccountState, symbol: str) -> Bounds | None:
         if what == "all":
             return None
         if what == "down":
-            down = max(down, level)
+            lo = max(lo, level)
         elif what == "up":
-            up = min(up, level)
+            hi = min(hi, level)
         else:
             trails[what].append((level, factor))
-    return Bounds(down, up, tuple(trails["high"]), tuple(trails["low"]))
+    return Bounds(lo, hi, tuple(trails["high"]), tuple(trails["low"]))
 
 
 def combine(a: Bounds | None, b: Bounds | None) -> Bounds | None:
