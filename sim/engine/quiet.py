@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sim.engine.orders import Order, fires_upward
 from sim.engine.risk import liquidation_price
-from sim.engine.triggers import band_holds
+from sim.engine.triggers import Bounds, band_holds
 
 if TYPE_CHECKING:
     from sim.engine.matching import Matching
@@ -34,29 +33,6 @@ if TYPE_CHECKING:
 
 # Relative half-widths tried for the cross bands, widest first: a wide band is left rarely.
 WIDE_BANDS = tuple(Decimal(x) for x in ("0.1", "0.05", "0.02", "0.01", "0.005", "0.002", "0.001"))
-
-
-@dataclass(frozen=True, slots=True)
-class Bounds:
-    """Where nothing can happen for one symbol: prices strictly between ``down`` and ``up``.
-
-    ``trail_high``: (extreme, factor) of each active sell trailing stop: the extreme follows
-    the highs and the stop fires at or below extreme × factor. ``trail_low``: buy trailing
-    stops (the lows; fires at or above). ``band``: drawn around the marks of a cross wallet,
-    so it is stale as soon as any of that wallet's marks moves.
-    """
-
-    down: float = -math.inf
-    up: float = math.inf
-    trail_high: tuple[tuple[float, float], ...] = ()
-    trail_low: tuple[tuple[float, float], ...] = ()
-    band: bool = False
-
-    @property
-    def empty(self) -> bool:
-        """Nothing is working: every price is quiet."""
-        quiet = self.down == -math.inf and self.up == math.inf
-        return quiet and not self.trail_high and not self.trail_low
 
 
 EMPTY = Bounds()

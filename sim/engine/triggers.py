@@ -15,8 +15,9 @@ that crossed it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -28,7 +29,6 @@ from sim.engine.margin import pnl
 from sim.engine.money import ZERO
 
 if TYPE_CHECKING:
-    from sim.engine.quiet import Bounds
     from sim.engine.state import AccountState
 
 EPS = 1e-9  # relative widening of every range: scan a little wider, Decimal decides
@@ -142,6 +142,29 @@ class TouchIndex:
             if found is not None:
                 best = int(rows[found])
         return best
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """Where nothing can happen for one symbol: prices strictly between ``down`` and ``up``.
+
+    ``trail_high``: (extreme, factor) of each active sell trailing stop: the extreme follows
+    the highs and the stop fires at or below extreme × factor. ``trail_low``: buy trailing
+    stops (the lows; fires at or above). ``band``: drawn around the marks of a cross wallet,
+    so it is stale as soon as any of that wallet's marks moves.
+    """
+
+    down: float = -math.inf
+    up: float = math.inf
+    trail_high: tuple[tuple[float, float], ...] = ()
+    trail_low: tuple[tuple[float, float], ...] = ()
+    band: bool = False
+
+    @property
+    def empty(self) -> bool:
+        """Nothing is working: every price is quiet."""
+        quiet = self.down == -math.inf and self.up == math.inf
+        return quiet and not self.trail_high and not self.trail_low
 
 
 def first_escape(
