@@ -5,29 +5,24 @@ priority 0), user commands (priority 1) and the bars' path points (``adapters/pr
 At equal times funding comes first (a position open at the instant pays), then commands, then
 prices. A tick replay (``TickReplay``) plays a tape of decoded price inputs the same way.
 
-Bars or ticks whose price range cannot touch anything working for their symbol (no trigger,
-limit, trailing extreme or liquidation price inside it) are skipped with the numpy search of
-``sim/engine/triggers.py``; before anything else happens the last skipped row of each stream is
-played, so the account ends up exactly where the row-by-row path would have left it
-(``fast=False`` plays every row; tests compare). The search never skips past a funding instant
-or an expiry, and after anything changed the account (a command, a funding input, an event) the
-next row of every stream is played, since a moved level can already lie beyond the price.
+The candle replay (``sim/candle_replay.py``, re-exported here) skips bars by half-line bounds;
+a tick replay (``TickReplay``) skips rows whose range cannot touch a working level
+(``views.quiet_levels``) and plays the next row of every stream after any change. Neither ever
+skips past a funding instant or an expiry; both end exactly where the row-by-row path would
+have (``fast=False`` plays every row; property tests compare).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
-from decimal import Decimal
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import numpy as np
 
-from adapters.pricepath import CandleSeries, bar_path, point_times
 from sim.bus import Bus
 from sim.engine.account import Account
 from sim.engine.events import Event
-from sim.engine.market import LastTrade
-from sim.engine.triggers import PriceTape, TouchIndex, bar_ranges, level_array
+from sim.engine.triggers import PriceTape, level_array
 from sim.interrupt import DeferredInterrupt
 from sim.session import RunStats, Session
 
@@ -105,171 +100,6 @@ class Runner:
             j += 1
         TickReplay(self, PriceTape(buf), pending[k:j], fast=fast).run()
         return j
-
-
-@dataclass
-class _Bars:
-    """All symbols' bars in one (time, symbol) order, with the index the skip search reads."""
-
-    series: list[CandleSeries]
-    sym: np.ndarray  # index into series
-    row: np.ndarray  # row within that series
-    t0: np.ndarray
-    end_max: np.ndarray  # running max of each bar's last millisecond (monotonic)
-    index: TouchIndex
-
-    @classmethod
-    def build(cls, candles: Sequence[CandleSeries]) -> _Bars:
-        series = sorted(candles, key=lambda c: c.symbol)
-        sym = np.concatenate([np.full(len(c.ts), i) for i, c in enumerate(series)])
-        row = np.concatenate([np.arange(len(c.ts)) for c in series])
-        t0 = np.concatenate([c.ts for c in series])
-        end = np.concatenate([c.ts + c.period_ms - 1 for c in series])
-        order = np.lexsort((sym, t0))
-        sym, row = sym[order], row[order]
-
-        def merged(field_name: str) -> np.ndarray:
-            return np.concatenate([getattr(c, field_name) for c in series])[order]
-
-        lo, hi = bar_ranges(sym, merged("open"), merged("high"), merged("low"), merged("close"))
-        return cls(
-            series=series,
-            sym=sym,
-            row=row,
-            t0=t0[order],
-            end_max=np.maximum.accumulate(end[order]),
-            index=TouchIndex(sym, lo, hi, len(series)),
-        )
-
-    def __len__(self) -> int:
-        return len(self.t0)
-
-
-class CandleReplay:
-    """Replay candles plus time-stamped inputs and commands through a :class:`Runner`."""
-
-    def __init__(
-        self,
-        runner: Runner,
-        candles: Sequence[CandleSeries],
-        timed: Sequence[tuple[int, int, object]],
-        *,
-        fast: bool = True,
-        progress: Callable[[int, int], None] | None = None,
-    ) -> None:
-        self.runner = runner
-        self.account = runner.account
-        self.bars = _Bars.build(candles)
-        self.progress = progress  # (bars done, bars in all), about every 1 % of the bars
-        self.timed = sorted(timed, key=lambda x: (x[0], x[1]))
-        self.fast = fast
-        self._skipped_last: dict[int, int] = {}  # series index -> last skipped row
-        self._fresh: set[int] = set(range(len(self.bars.series)))  # streams to play once
-
-    def run(self) -> RunStats:
-        bars, timed = self.bars, self.timed
-        g, k = 0, 0
-        step = max(1, len(bars) // 100)
-        report = step if self.progress is not None else len(bars) + 1
-        while g < len(bars) or k < len(timed):
-            if g >= report:
-                self.progress(g, len(bars))  # type: ignore[misc]
-                report = g + step
-            t_next = timed[k][0] if k < len(timed) else None
-            if g < len(bars) and self.fast:
-                g = self._skip(g, t_next)
-            if g < len(bars) and (t_next is None or bars.t0[g] < t_next):
-                self._catch_up()
-                k = self._play_bar(g, k)
-                g += 1
-            elif k < len(timed):
-                self._catch_up()
-                self._feed(timed[k][2])
-                k += 1
-        self._catch_up()
-        if self.progress is not None:
-            self.progress(len(bars), len(bars))
-        return self.runner.stats
-
-    def _feed(self, inp: object) -> None:
-        """Feed one input; anything but a quiet price may move a level: replay each stream."""
-        events = self.runner.feed(inp)
-        if events or not isinstance(inp, LastTrade):
-            self._fresh = set(range(len(self.bars.series)))
-
-    # -- skipping ----------------------------------------------------------------------------
-    def _skip(self, g: int, t_next: int | None) -> int:
-        """First bar at or after ``g`` that must be played; the ones before are skipped."""
-        bars = self.bars
-        limit = len(bars)
-        due = self.runner.session.next_due_ms()
-        for t in (t_next, due):
-            if t is not None:
-                limit = min(limit, int(np.searchsorted(bars.end_max, t, side="left")))
-        for s in self._fresh:
-            r = bars.index.next_row(s, g)
-            if r is not None:
-                limit = min(limit, r)
-        if limit <= g:
-            return g
-        levels = [self._levels(i) for i in range(len(bars.series))]
-        stop = bars.index.first_touch(g, limit, levels)
-        if stop > g:
-            for i in range(len(bars.series)):
-                rows = bars.row[g:stop][bars.sym[g:stop] == i]
-                if len(rows):
-                    self._skipped_last[i] = int(rows[-1])
-            self.runner.stats.bars_skipped += stop - g
-        return stop
-
-    def _levels(self, i: int) -> np.ndarray | None:
-        return level_array(self.account.quiet_levels(self.bars.series[i].symbol))
-
-    def _catch_up(self) -> None:
-        """Play the close of each symbol's last skipped bar, as the full path would have."""
-        if not self._skipped_last:
-            return
-        pending = sorted(
-            (
-                self.bars.series[i].ts[r] + self.bars.series[i].period_ms - 1,
-                self.bars.series[i].symbol,
-                i,
-                r,
-            )
-            for i, r in self._skipped_last.items()
-        )
-        self._skipped_last = {}
-        for ts, symbol, i, r in pending:
-            c = self.bars.series[i]
-            self._feed(self._trade(symbol, int(ts), c.bar(r)[3]))
-
-    # -- playing -----------------------------------------------------------------------------
-    def _play_bar(self, g: int, k: int) -> int:
-        """Play one bar's four points, applying timed inputs that fall inside it in order."""
-        s = int(self.bars.sym[g])
-        c = self.bars.series[s]
-        r = int(self.bars.row[g])
-        o, h, low, close = c.bar(r)
-        times = point_times(int(c.ts[r]), c.period_ms)
-        timed = self.timed
-        prices: tuple[Decimal, ...] | None = None
-        self._fresh.discard(s)
-        for j, ts in enumerate(times):
-            while k < len(timed) and timed[k][0] <= ts:
-                self._feed(timed[k][2])
-                k += 1
-            if j == 0:
-                self._feed(self._trade(c.symbol, ts, o))
-                # The path is chosen after the open: a fill at the open can set the bias.
-                prices = bar_path(o, h, low, close, self.account.path_bias(c.symbol))
-                continue
-            assert prices is not None
-            self._feed(self._trade(c.symbol, ts, prices[j]))
-        self.runner.stats.bars_played += 1
-        return k
-
-    def _trade(self, symbol: str, ts: int, px: Decimal) -> LastTrade:
-        return LastTrade(self.account.venue, symbol, ts, px, Decimal(0))
 
 
 class TickReplay:
@@ -383,3 +213,6 @@ class TickReplay:
         self._skipped_last = {}
         for r in rows:
             self._feed(self._row(r))
+
+
+from sim.candle_replay import CandleReplay  # noqa: E402  (re-exported; it imports Runner)

@@ -7,6 +7,7 @@ Decides what fills; the ledger books it. Orders are read per symbol from the sta
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sim.engine import liquidation as liq
@@ -17,18 +18,57 @@ from sim.engine.fills import taker_fills, walk
 from sim.engine.ledger import Ledger
 from sim.engine.market import BookDepth, BookTop, LastTrade, MarkPrice
 from sim.engine.money import ZERO
-from sim.engine.orders import Order, trades_through, trigger_base, trigger_level
+from sim.engine.orders import Order, fires_upward, trades_through, trigger_base, trigger_level
 from sim.engine.risk import available, crossed, liquidation_price
+
+
+@dataclass(slots=True)
+class _Quiet:
+    """A symbol's working orders at one event number, for one price source."""
+
+    seq: int
+    orders: list[Order]
+    down: Decimal | None  # a price at or below may act (None: nothing below)
+    up: Decimal | None  # at or above
+    trailing: list[Order]
+
+
+def _draw(orders: list[Order], sources: set[str]) -> dict[str, list]:
+    """Per price source: [down, up, trailing stops] of ``_Quiet`` for these orders."""
+    acc: dict[str, list] = {src: [None, None, []] for src in sources}
+    for o in orders:
+        if o.needs_trigger:
+            a = acc.get(o.trigger_source)
+            if a is None:
+                continue
+            if o.order_type == "trailing_stop_market":
+                a[2].append(o)  # its extreme moves at any price beyond it
+            elif o.trigger_price is not None:
+                _tighten(a, fires_upward(o), o.trigger_price)
+        elif o.is_limit and o.price is not None and "last" in acc:
+            # limits trade through last prices only, strictly beyond their price
+            _tighten(acc["last"], o.side == "sell", o.price)
+    return acc
+
+
+def _tighten(a: list, up: bool, level: Decimal) -> None:
+    """Move the bound on the ``up`` (else down) side of ``a`` to ``level`` if nearer."""
+    k = 1 if up else 0
+    if a[k] is None or (level < a[k] if up else level > a[k]):
+        a[k] = level
 
 
 class Matching:
     """Runs one account's working orders at each price the account sees."""
 
-    __slots__ = ("ledger", "st")
+    __slots__ = ("_quiet", "ledger", "st")
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self.st = ledger.state
+        # (symbol, source) -> (event number, working orders, down, up, trailing stops): what
+        # a price can do to the symbol's orders while no event happened since.
+        self._quiet: dict[tuple[str, str], _Quiet] = {}
 
     def _executable(self, order: Order) -> Decimal:
         """Contracts the order may fill now; reduce-only orders shrink to the position."""
@@ -153,8 +193,10 @@ class Matching:
                 self._run_orders(symbol, price, prev, source, stop_at=(pos.side, lp))
                 for s in liq.to_liquidate(self.st, symbol):
                     liq.liquidate(self.ledger, s, liq_source)
+        n = len(self.st.out)
         self._run_orders(symbol, price, prev, source)
-        self.st.drop_finished()
+        if len(self.st.out) != n:  # orders stop working only with an event
+            self.st.drop_finished()
 
     def _run_orders(
         self,
@@ -164,12 +206,76 @@ class Matching:
         source: str,
         stop_at: tuple[int, Decimal | None] | None = None,
     ) -> None:
-        before = {o.order_id for o in self.st.working_orders(symbol)}
-        self._run_some(self.st.working_orders(symbol), symbol, price, prev, source, stop_at)
+        q = self._quiet_at(symbol, source)
+        orders = q.orders
+        if (
+            stop_at is None
+            and (q.down is None or price > q.down)
+            and (q.up is None or price < q.up)
+        ):
+            orders = q.trailing  # no other order can act strictly between its levels
+            if not orders:
+                return
+        n = len(self.st.out)
+        self._run_some(orders, symbol, price, prev, source, stop_at)
+        if len(self.st.out) == n:
+            return  # no event: no order was born
         # Brackets born at this price: the market moved on from their entry's fill to ``price``.
+        before = {o.order_id for o in q.orders}
         for child in [o for o in self.st.working_orders(symbol) if o.order_id not in before]:
             fill = self._last_fill_price(child.parent_id)
             self._run_some([child], symbol, price, fill or price, source, stop_at)
+
+    def quiet_orders(self, symbol: str) -> tuple[Decimal | None, Decimal | None, list[Order]]:
+        """Where the symbol's orders can act at a last or mark price: (down, up) between which
+        only the returned trailing stops can (a replay's bounds, ``quiet.order_bounds``)."""
+        last, mark = self._quiet_at(symbol, "last"), self._quiet_at(symbol, "mark")
+        downs = [x for x in (last.down, mark.down) if x is not None]
+        ups = [x for x in (last.up, mark.up) if x is not None]
+        return (
+            max(downs) if downs else None,
+            min(ups) if ups else None,
+            last.trailing + mark.trailing,
+        )
+
+    def _quiet_at(self, symbol: str, source: str) -> _Quiet:
+        """The symbol's working orders and the levels between which only its trailing stops
+        can act at a ``source`` price; drawn again after any event (orders change only so),
+        for both sources in one pass (a trade is a last and, standing in, a mark price)."""
+        q = self._quiet.get((symbol, source))
+        if q is not None and q.seq == self.st.seq:
+            return q
+        orders = self.st.working_orders(symbol)
+        seq = self.st.seq
+        for src, (down, up, trailing) in _draw(orders, {"last", "mark", source}).items():
+            self._quiet[(symbol, src)] = _Quiet(seq, orders, down, up, trailing)
+        return self._quiet[(symbol, source)]
+        orders = self.st.working_orders(symbol)
+        down: Decimal | None = None
+        up: Decimal | None = None
+        trailing: list[Order] = []
+        for o in orders:
+            if o.needs_trigger:
+                if o.trigger_source != source:
+                    continue
+                if o.order_type == "trailing_stop_market":
+                    trailing.append(o)  # its extreme moves at any price beyond it
+                    continue
+                level = o.trigger_price
+                if level is None:
+                    continue
+                if fires_upward(o):
+                    up = level if up is None else min(up, level)
+                else:
+                    down = level if down is None else max(down, level)
+            elif o.is_limit and source == "last" and o.price is not None:
+                if o.side == "buy":  # trades through strictly below its price
+                    down = o.price if down is None else max(down, o.price)
+                else:
+                    up = o.price if up is None else min(up, o.price)
+        q = _Quiet(self.st.seq, orders, down, up, trailing)
+        self._quiet[(symbol, source)] = q
+        return q
 
     def _last_fill_price(self, order_id: str | None) -> Decimal | None:
         for e in reversed(self.st.out):

@@ -15,8 +15,9 @@ that crossed it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -143,6 +144,63 @@ class TouchIndex:
         return best
 
 
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """Where nothing can happen for one symbol: prices strictly between ``down`` and ``up``.
+
+    ``trail_high``: (extreme, factor) of each active sell trailing stop: the extreme follows
+    the highs and the stop fires at or below extreme × factor. ``trail_low``: buy trailing
+    stops (the lows; fires at or above). ``band``: drawn around the marks of a cross wallet,
+    so it is stale as soon as any of that wallet's marks moves.
+    """
+
+    down: float = -math.inf
+    up: float = math.inf
+    trail_high: tuple[tuple[float, float], ...] = ()
+    trail_low: tuple[tuple[float, float], ...] = ()
+    band: bool = False
+
+    @property
+    def empty(self) -> bool:
+        """Nothing is working: every price is quiet."""
+        quiet = self.down == -math.inf and self.up == math.inf
+        return quiet and not self.trail_high and not self.trail_low
+
+
+def first_escape(
+    lo: np.ndarray, hi: np.ndarray, bounds: Bounds, start: int, stop: int
+) -> int | None:
+    """First index in [start, stop) whose [lo, hi] reaches ``bounds`` (``quiet.Bounds``:
+    half-lines plus the moving bounds of trailing stops).
+
+    A sell trailing stop's extreme at a row is the running max of the highs up to and
+    including that row (at least what the path reached before its low), so comparing the
+    row's low with extreme × factor can only play a row too many, never skip one.
+    """
+    down, up = bounds.down, bounds.up
+    highs = [e for e, _ in bounds.trail_high]
+    lows = [e for e, _ in bounds.trail_low]
+    window = _WINDOW_MIN
+    while start < stop:
+        end = min(stop, start + window)
+        seg_lo, seg_hi = lo[start:end], hi[start:end]
+        hit = (seg_lo <= down) | (seg_hi >= up)
+        run_hi = np.maximum.accumulate(seg_hi) if highs else seg_hi
+        run_lo = np.minimum.accumulate(seg_lo) if lows else seg_lo
+        for k, (_, f) in enumerate(bounds.trail_high):
+            hit |= seg_lo <= np.maximum(run_hi, highs[k]) * (f * (1 + EPS))
+        for k, (_, f) in enumerate(bounds.trail_low):
+            hit |= seg_hi >= np.minimum(run_lo, lows[k]) * (f * (1 - EPS))
+        found = np.flatnonzero(hit)
+        if len(found):
+            return start + int(found[0])
+        highs = [max(e, float(run_hi[-1])) for e in highs]
+        lows = [min(e, float(run_lo[-1])) for e in lows]
+        start = end
+        window = min(window * 2, _WINDOW_MAX)
+    return None
+
+
 # Relative half-widths tried for the cross bands, widest first (see cross_band_levels).
 BANDS = (Decimal("0.02"), Decimal("0.005"), Decimal("0.001"))
 
@@ -176,13 +234,13 @@ def cross_band_levels(acct: AccountState, symbol: str) -> list[Decimal] | None:
             return None
         marks[s] = mark
     for delta in BANDS:
-        if all(_band_holds(acct, s, marks, delta) for s in marks):
+        if all(band_holds(acct, s, marks, delta) for s in marks):
             mark = marks[symbol]
             return [mark * (1 - delta), mark * (1 + delta)]
     return None
 
 
-def _band_holds(acct: AccountState, symbol: str, marks: dict[str, Decimal], delta: Decimal) -> bool:
+def band_holds(acct: AccountState, symbol: str, marks: dict[str, Decimal], delta: Decimal) -> bool:
     """No liquidation of ``symbol`` while every mark stays within ``delta`` of its value."""
     ctx = risk.context(acct, symbol)
     if ctx is None:

@@ -13,6 +13,10 @@ document, asserts nothing (not collected by pytest: no ``test_`` prefix).
 * ``busy``: generated test orders (``busy_orders.py``: >= 1,000 orders with brackets, limits,
   stop entries, trailing stops, cross positions on both symbols and a final liquidation) on the
   REAL recorded BTC + ETH 1m month: the skipping replay vs ``--every-bar``, same events.
+* ``cross`` (``cross_10`` in the JSON): ten cross positions sharing one USDT wallet (Binance's
+  default mode) on ten symbols priced by the REAL recorded BTC and ETH 1m months (symbol k
+  starts k days into its month), with limits that add to and take back from them: the skipping
+  replay vs ``--every-bar`` (every price point played), same events; goal ratio >= 10.
 * ``strategy``: ``microfut run breakout`` over the ETH 1m month (skipping, then every bar), and
   the baseline: a plain Decimal Python loop over the same bars (a 20-bar channel breakout with
   a stop and a target checked at four path points a bar), in bars/s.
@@ -21,7 +25,7 @@ document, asserts nothing (not collected by pytest: no ``test_`` prefix).
   closer.
 * ``latency`` (``tests/bench/latency.py``): decoded MarkPrice → margin and liquidation checks.
 
-The vectorized runs are timed five times (median); the plain loop once.
+The vectorized runs are timed five times (median; busy and cross: three); the plain loop once.
 
 Both runs carry an account with isolated BTC and ETH positions and 20 working orders.
 """
@@ -256,11 +260,13 @@ def bench_busy(root: Path) -> dict[str, Any]:
 
         return build
 
-    fast_events, fast_stats, fast_s = _run(make(True))
+    fast_events, fast_stats, fast_s = _run(make(True), 3)
     plain_events, _, plain_s = _run(make(False))
     kinds = [e.kind for e in fast_events]
     return {
         "data": "REAL recorded BTC + ETH 1m month, binance_usdm; orders: " + NAME,
+        "runs": "skipping: median of 3; every bar: 1",
+        "goal": "events_per_s >= 2M and ratio >= 50",
         "orders": sum(1 for t in timed if type(t[2]).__name__ == "PlaceOrder"),
         "price_events": points,
         "engine_events": len(fast_events),
@@ -275,6 +281,98 @@ def bench_busy(root: Path) -> dict[str, Any]:
         "every_bar": {"seconds": round(plain_s, 3), "events_per_s": _rate(points, plain_s)},
         "ratio": round(plain_s / fast_s, 1) if fast_s else None,
         "same_events": fast_events == plain_events,
+    }
+
+
+CROSS_N, CROSS_DAYS = 10, 5
+
+
+def cross_market(root: Path) -> tuple[list[Any], dict[str, ContractSpec]]:
+    """Ten symbols priced by the REAL recorded 1m months: BTC for five, ETH for five, symbol
+    k starting k days later into its month (so no two move alike), all on one clock of
+    ``CROSS_DAYS`` days; each spec is the recorded BTC or ETH spec under the new name."""
+    from dataclasses import replace
+
+    market = discover(root / "ohlcv" / "binance_usdm", "binanceusdm", [BTC, ETH], "1m")
+    base = specs(root)
+    n = CROSS_DAYS * 1440
+    candles: list[Any] = []
+    spec_of: dict[str, ContractSpec] = {}
+    for k in range(CROSS_N):
+        src = market.candles[BTC if k % 2 == 0 else ETH]
+        name = f"{src.symbol.split('/')[0]}{k // 2}/USDT:USDT"
+        a = (k // 2) * 1440
+        cut = {f: getattr(src, f)[a : a + n] for f in ("open", "high", "low", "close")}
+        candles.append(replace(src, symbol=name, ts=src.ts[:n], **cut))
+        spec = base[src.symbol]
+        spec_of[name] = replace(spec, symbol=name, base=name.split("/")[0])
+    return candles, spec_of
+
+
+def cross_orders(candles: list[Any], spec_of: dict[str, ContractSpec]) -> list[Any]:
+    """A deposit, a 10x cross position on every symbol (longs and shorts, ~2,000 USDT each,
+    one 8,000 USDT wallet), then every 4 hours per symbol a limit that adds to the position
+    0.4 % away and a reduce-only limit that takes it back 0.4 % the other way."""
+    t0 = int(candles[0].ts[0])
+    out: list[Any] = [(t0, -1, Deposit(ts_ms=t0, currency="USDT", amount=Decimal(8000)))]
+    for k, c in enumerate(candles):
+        spec = spec_of[c.symbol]
+        size = spec.round_contracts(Decimal(2000) / c.bar(0)[3])
+        side, back = ("buy", "sell") if k % 2 == 0 else ("sell", "buy")
+        sign = -1 if side == "buy" else 1
+        out.append((t0 + 1, 1, PlaceOrder(ts_ms=t0 + 1, symbol=c.symbol, side=side,  # type: ignore[arg-type]
+                                          contracts=size, leverage=Decimal(10),
+                                          margin_mode="cross")))  # fmt: skip
+        for i in range(240, len(c.ts), 240):
+            ts = int(c.ts[i]) + 1
+            px = c.bar(i - 1)[3]
+            add = spec.round_price(px * (1 + sign * Decimal("0.004")))
+            take = spec.round_price(px * (1 - sign * Decimal("0.004")))
+            half = spec.round_contracts(size / 2)
+            out.append((ts, 1, PlaceOrder(ts_ms=ts, symbol=c.symbol, side=side,  # type: ignore[arg-type]
+                                          order_type="limit", contracts=half,
+                                          price=add)))  # fmt: skip
+            out.append((ts, 1, PlaceOrder(ts_ms=ts, symbol=c.symbol, side=back,  # type: ignore[arg-type]
+                                          order_type="limit", contracts=half, price=take,
+                                          reduce_only=True)))  # fmt: skip
+    return out
+
+
+def bench_cross(root: Path) -> dict[str, Any]:
+    candles, spec_of = cross_market(root)
+    timed = cross_orders(candles, spec_of)
+    points = 4 * sum(len(c.ts) for c in candles)
+
+    def make(fast: bool) -> Any:
+        def build(bus: Bus) -> CandleReplay:
+            acct = Account("bench", spec_of, mark_from_last=True)
+            return CandleReplay(Runner(acct, bus), candles, timed, fast=fast)
+
+        return build
+
+    fast_events, fast_stats, fast_s = _run(make(True), 3)
+    plain_events, _, plain_s = _run(make(False))
+    kinds = [e.kind for e in fast_events]
+    return {
+        "runs": "skipping: median of 3; every bar: 1",
+        "what": f"{CROSS_N} cross positions sharing one USDT wallet (open the whole run), "
+        "limits that add to and take back from them, candle replay vs --every-bar",
+        "data": f"REAL recorded BTC (5 symbols) and ETH (5 symbols) 1m, binance_usdm; symbol k "
+        f"starts k days into its month; {CROSS_DAYS} days on one clock",
+        "orders": sum(1 for t in timed if type(t[2]).__name__ == "PlaceOrder"),
+        "price_events": points,
+        "engine_events": len(fast_events),
+        "fills": kinds.count("OrderFilled"),
+        "fast": {
+            "seconds": round(fast_s, 3),
+            "events_per_s": _rate(points, fast_s),
+            "bars_played": fast_stats.bars_played,
+            "bars_skipped": fast_stats.bars_skipped,
+        },
+        "every_bar": {"seconds": round(plain_s, 3), "events_per_s": _rate(points, plain_s)},
+        "ratio": round(plain_s / fast_s, 1) if fast_s else None,
+        "same_events": fast_events == plain_events,
+        "goal": "ratio >= 10",
     }
 
 
@@ -353,20 +451,24 @@ def main() -> None:
     parser.add_argument("--min-events", type=int, default=10_000_000)
     parser.add_argument("--plain-laps", type=int, default=1)
     parser.add_argument("--skip-candles", action="store_true")
-    parser.add_argument("--only", choices=["candles", "busy", "strategy", "ticks"], default=None)
+    parser.add_argument(
+        "--only", choices=["candles", "busy", "cross", "strategy", "ticks"], default=None
+    )
     args = parser.parse_args()
     root = data_dir()
     report: dict[str, Any] = {
         "python": platform.python_version(),
         "machine": platform.machine(),
     }
-    want = {args.only} if args.only else {"candles", "busy", "strategy", "ticks"}
+    want = {args.only} if args.only else {"candles", "busy", "cross", "strategy", "ticks"}
     if args.skip_candles:
         want.discard("candles")
     if "candles" in want:
         report["candles"] = bench_candles(root)
     if "busy" in want:
         report["busy"] = bench_busy(root)
+    if "cross" in want:
+        report["cross_10"] = bench_cross(root)
     if "strategy" in want:
         report["strategy"] = bench_strategy(root)
     if "ticks" in want:

@@ -38,6 +38,14 @@ def rows(d: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             f"{_n(b['fast']['events_per_s'])} events/s",
             f"every bar: {_n(b['every_bar']['events_per_s'])} events/s", f"x{b['ratio']}",
         ))  # fmt: skip
+    if x := r.get("cross_10"):
+        out.append((
+            f"{x['orders']:,} orders on 10 cross positions sharing one wallet (real BTC/ETH 1m, "
+            f"{x['price_events']:,} price events, {x['fills']} fills); "
+            f"same events: {x['same_events']}",
+            f"{_n(x['fast']['events_per_s'])} events/s",
+            f"every bar: {_n(x['every_bar']['events_per_s'])} events/s", f"x{x['ratio']}",
+        ))  # fmt: skip
     if s := r.get("strategy"):
         out.append((
             f"`run breakout` ETH 1m month ({s['bars']:,} bars, journaled)",
