@@ -23,13 +23,13 @@ orders and sends them after the batch).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sim.bus import Bus, Subscriber
 from sim.engine.account import DEFAULT_LEVERAGE, Account
-from sim.engine.commands import AmendOrder, CancelOrder, PlaceOrder
+from sim.engine.commands import AmendOrder, CancelOrder, PlaceOrder, SetLeverage
 from sim.engine.events import Event
 from sim.engine.money import ZERO
 from sim.engine.sizing import quote_liquidation
@@ -67,6 +67,15 @@ class Estimate:
 
 
 @dataclass(frozen=True, slots=True)
+class NewPosition:
+    """Leverage and margin mode a symbol's first order gets when it names none (config
+    ``[account]``; the desk and the web desk): the engine's own default stays 20x cross."""
+
+    leverage: Decimal
+    margin_mode: str
+
+
+@dataclass(frozen=True, slots=True)
 class JournalLink:
     """Where the kernel commits: the journal, the account's name there and the session row."""
 
@@ -93,8 +102,11 @@ class Session:
         guards_key: str = "guards",
         journal: JournalLink | None = None,
         last_seq: int = 0,
+        new_position: NewPosition | None = None,
     ) -> None:
         self.account = account
+        self.new_position = new_position
+        self._chosen: set[str] = set()  # symbols whose mode/leverage the trader set
         self.bus = bus or Bus()
         self.stats = RunStats()
         self.journal = journal
@@ -132,6 +144,36 @@ class Session:
         day_end = (state.day + 1) * DAY_MS
         return day_end if state.locked_until_ms is None else min(day_end, state.locked_until_ms)
 
+    def new_position_for(self, symbol: str) -> tuple[Decimal, str] | None:
+        """(leverage, mode) a new position in ``symbol`` opens with, or None when the account's
+        own setting applies: a position or working order, a leverage/mode other than the
+        engine's initial 20x cross (the engine keeps a flat entry per symbol it has priced), or
+        a mode/leverage the trader set in this session (``mode``/``lev``, an order naming it)."""
+        new, acct = self.new_position, self.account
+        if new is None or symbol in self._chosen or symbol not in acct.specs:
+            return None
+        spec = acct.specs[symbol]
+        cap = spec.max_leverage_for(ZERO) if (spec.tiers or spec.max_leverage) else None
+        pos = acct.positions_by_symbol.get(symbol)
+        if pos is not None:
+            initial = (min(DEFAULT_LEVERAGE, cap) if cap else DEFAULT_LEVERAGE, "cross")
+            busy = pos.contracts != 0 or bool(acct.working_orders(symbol))
+            if busy or (pos.leverage, pos.margin_mode) != initial:
+                return None
+        return (min(new.leverage, cap) if cap else new.leverage), new.margin_mode
+
+    def _with_new_position(self, cmd: object) -> object:
+        """A first order that names no leverage/mode gets the configured ones (see above)."""
+        if isinstance(cmd, SetLeverage) or (isinstance(cmd, PlaceOrder) and cmd.margin_mode):
+            self._chosen.add(cmd.symbol)
+        if not isinstance(cmd, PlaceOrder) or (cmd.leverage and cmd.margin_mode):
+            return cmd
+        found = self.new_position_for(cmd.symbol)
+        if found is None:
+            return cmd
+        lev, mode = found
+        return replace(cmd, leverage=cmd.leverage or lev, margin_mode=cmd.margin_mode or mode)
+
     def subscribe(self, subscriber: Subscriber) -> None:
         """Receive every batch after it is committed (registration order)."""
         self.bus.subscribe(subscriber)
@@ -164,7 +206,7 @@ class Session:
         """Apply one input (market data or command) and dispatch what it caused."""
         if self.guards is None:
             self.stats.inputs += 1
-            return self._dispatch(self.account.apply(inp))
+            return self._dispatch(self.account.apply(self._with_new_position(inp)))
         return self.submit(inp)
 
     def submit(self, cmd: object, estimate: Estimate | None = None) -> list[Event]:
@@ -174,6 +216,7 @@ class Session:
         without one the kernel computes it for the guards' warnings.
         """
         self.stats.inputs += 1
+        cmd = self._with_new_position(cmd)
         guards = self.guards
         if guards is None:
             return self._dispatch(self.account.apply(cmd))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
+
+import typer
 
 from sim.errors import InputError
 
@@ -14,6 +16,23 @@ DB_HELP = (
 
 if TYPE_CHECKING:
     from sim.engine.spec import MarginTier
+
+# a symbol's first order at the desk (`trade`, `web`): config [account] margin_mode / leverage
+MarginModeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--margin-mode",
+        help="margin mode of a symbol's first order: isolated or cross "
+        "\\[default: from config: account.margin_mode]",
+    ),
+]
+LeverageOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--leverage",
+        help="leverage of a symbol's first order \\[default: from config: account.leverage]",
+    ),
+]
 
 
 def user_tier(rate: Decimal | None, cum: Decimal | None, number: int) -> MarginTier | None:
