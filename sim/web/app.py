@@ -114,6 +114,7 @@ def build_app(desk: WebDesk, *, token: str | None = None, risk_pct: Decimal | No
             yield
         finally:
             await desk.stop()
+            desk.finish()
 
     routes = [
         Route("/", _page("desk")),

@@ -189,5 +189,14 @@ class WebDesk:
                 await asyncio.wait_for(self._changed.wait(), wait_s)
         return self.version
 
+    def finish(self) -> None:
+        """Mark the session's end in the journal once the server stops: "completed" on a clean
+        stop (Ctrl-C, SIGTERM), "interrupted" when the journal failed; a killed server leaves it
+        unmarked, and `journal` then tells it is interrupted (its process is gone)."""
+        status = "interrupted" if self.fatal is not None else "completed"
+        s = self.session
+        with contextlib.suppress(JournalError):  # a failed journal cannot take the mark either
+            s.journal.set_session_status(s.session_id, status)
+
     def close(self) -> None:
         self.session.close()

@@ -8,6 +8,7 @@ recorded candles paced by the desk's clock (``sim/desk/replaying.py``) or the li
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 import sys
 import time
@@ -111,4 +112,15 @@ def serve(
     desk.on_fatal = lambda: setattr(server, "should_exit", True)
     print(f"microfut web: {url}", flush=True)
     print("Ctrl-C stops the desk (the journal keeps everything)", file=sys.stderr, flush=True)
-    asyncio.run(server.serve(sockets=[sock]))
+    # uvicorn shuts down cleanly on SIGINT/SIGTERM, then raises the signal again once its own
+    # handlers are gone: SIGTERM then stops like Ctrl-C (the caller closes the journal) instead
+    # of killing the process with the default action
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        asyncio.run(server.serve(sockets=[sock]))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
