@@ -42,8 +42,13 @@ def web(
     margin_mode: MarginModeOpt = None,
     leverage: LeverageOpt = None,
     exchange: Annotated[
-        str | None,
-        typer.Option("--exchange", "-e", help="ccxt id \\[default: from config: exchange.default]"),
+        list[str] | None,
+        typer.Option(
+            "--exchange",
+            "-e",
+            help="ccxt id; repeat it or list several (binanceusdm,bybit) to trade them side by "
+            "side, each on its own account \\[default: from config: exchange.default]",
+        ),
     ] = None,
     endpoint: Annotated[
         str | None, typer.Option("--endpoint", help="base URL of a compatible exchange")

@@ -76,7 +76,7 @@ async def push(websocket: WebSocket) -> None:
     """Send the desk's state on connect and after every change (at most every 0.25 s)."""
     desk: WebDesk = websocket.app.state.desk
     await websocket.accept()
-    logged = max(0, desk.session.logged - 200)
+    logged = max(0, desk.logged - 200)
     seen = -1
     closed = asyncio.create_task(_until_closed(websocket))
     try:
