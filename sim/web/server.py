@@ -68,7 +68,7 @@ def venue_root(root: Path, venue: str, symbols: list[str]) -> Path | None:
         return root
     for sf in list_series(root):
         if sf.kind == "futures" and sf.symbol in symbols:
-            found = _names_venue(sf.path.resolve().relative_to(root), venue)
+            found = _names_venue(sf.path.relative_to(root), venue)
             if found is not None:
                 return root / found
     return None
