@@ -118,3 +118,18 @@ def test_settings_env_var_and_flags(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MICROFUT_ACCOUNT__MARGIN_MODE", "portfolio")
     with pytest.raises(ConfigError, match=r"account\.margin_mode"):
         load_settings()
+
+
+def test_a_market_orders_echo_quotes_the_position_it_will_open(
+    options: DeskOptions, book: SpecBook, db: Path
+) -> None:
+    desk = open_desk(options, book, db)  # ETH last 3,000
+
+    reply = desk.submit("buy 0.01 ETH")
+
+    (echo,) = reply.echoes
+    (pos,) = desk.account.positions()
+    assert (echo.margin_mode, pos.margin_mode) == ("isolated", "isolated")
+    assert echo.liquidation_price == pos.liquidation_price
+    assert pos.liquidation_price is not None
+    assert pos.liquidation_price < pos.entry_price
