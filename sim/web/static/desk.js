@@ -72,12 +72,18 @@
     farLines = far.length ? `  · off chart: ${far.join(", ")}` : "";
   }
 
+  function legend() {
+    const p = (state.venue_prices[venue] || {})[symbol];
+    if (p) $("legend").textContent = `last ${px(p.last)}  mark ${px(p.mark)}${farLines}`;
+  }
+
   function tabs() {
     $("tabs").innerHTML = state.account.markets.map((m) =>
       `<button class="small ${m.symbol === symbol && m.venue === venue ? "on" : ""}" data-s="${esc(m.symbol)}" data-v="${esc(m.venue)}">${multi() ? esc(m.venue) + " " : ""}${esc(short(m.symbol))}</button>`
     ).join("") + `<span class=legend id=legend></span>`;
     $("tabs").querySelectorAll("button").forEach((b) => b.onclick = () => {
-      symbol = b.dataset.s; venue = b.dataset.v; tabs(); loadCandles().then(drawLines);
+      symbol = b.dataset.s; venue = b.dataset.v; tabs();
+      loadCandles().then(() => { drawLines(); legend(); });
     });
   }
 
@@ -139,7 +145,7 @@
       { t: "filled", f: (o) => fmt(o.filled) }, { t: "price", f: (o) => px(o.price) },
       { t: "trigger", f: (o) => px(o.trigger_price) },
       { t: "flags", f: (o) => esc([o.reduce_only ? "reduce" : "", o.time_in_force !== "GTC" ? o.time_in_force : "", o.tag || ""].filter(Boolean).join(" ")) },
-      { t: "amend", f: (o) => `<input size=9 data-amend="${esc(o.venue)}/${esc(o.order_id)}" data-field="${o.price ? "price" : "trigger"}" placeholder="${o.price ? "price" : "trigger"}"> <button class=small data-do-amend="${esc(o.order_id)}" data-venue="${esc(o.venue)}">amend</button>` },
+      { t: "amend", f: (o) => `<input size=9 data-amend="${esc(o.order_id)}" data-venue="${esc(o.venue)}" data-field="${o.price ? "price" : "trigger"}" placeholder="${o.price ? "price" : "trigger"}"> <button class=small data-do-amend="${esc(o.order_id)}" data-venue="${esc(o.venue)}">amend</button>` },
       { t: "", f: (o) => `<button class="small sell" data-cancel="${esc(o.order_id)}" data-venue="${esc(o.venue)}">cancel</button>` },
     ], state.orders, "no working orders");
     const on = (b) => `/api/orders/${b.dataset.cancel || b.dataset.doAmend}?venue=${encodeURIComponent(b.dataset.venue)}`;
@@ -147,7 +153,7 @@
       show(await api(on(b), { method: "DELETE" }));
     });
     $("orders").querySelectorAll("[data-do-amend]").forEach((b) => b.onclick = async () => {
-      const input = $("orders").querySelector(`[data-amend="${b.dataset.venue}/${b.dataset.doAmend}"]`);
+      const input = $("orders").querySelector(`input[data-amend="${b.dataset.doAmend}"][data-venue="${b.dataset.venue}"]`);
       show(await api(on(b), { method: "PATCH", body: { [input.dataset.field]: input.value } }));
     });
   }
@@ -179,8 +185,7 @@
     try {
       await refreshBars();
       if (s.fills !== fillsSeen) { fillsSeen = s.fills; await loadMarkers(); }
-      const p = (s.venue_prices[venue] || {})[symbol];
-      if (p) $("legend").textContent = `last ${px(p.last)}  mark ${px(p.mark)}${farLines}`;
+      legend();
     } finally { busy = false; }
   }
 
