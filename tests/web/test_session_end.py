@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -10,7 +12,7 @@ import pytest
 
 from sim.journal import Journal
 from sim.journal.sessions import SessionInfo
-from tests.web.conftest import Server, start_server
+from tests.web.conftest import MAIN, Server, start_server
 
 
 def _web_sessions(server: Server) -> list[SessionInfo]:
@@ -58,3 +60,8 @@ def test_a_killed_server_shows_as_interrupted(
         assert journal.session_statuses() == {"main": "interrupted"}
         # the order it took before the kill is in the journal: nothing committed was lost
         assert [e.kind for e in journal.events("main")].count("OrderFilled") == 1
+    listed = subprocess.run(
+        [sys.executable, "-c", MAIN, "journal", "list", "--db", str(srv.home / "journal.sqlite")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert "account main: its web run was interrupted; start `microfut web` again" in listed.stderr
