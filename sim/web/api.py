@@ -87,9 +87,10 @@ def _venue(data: dict[str, Any], request: Request) -> str | None:
 
 def _run(desk: WebDesk, line: str, venue: str | None = None) -> JSONResponse:
     """Run one line: refused by the desk → 400, rejected by the exchange → 422, else 200."""
+    routed, _ = desk.route(line, venue)
     outcome = desk.submit(line, venue)
     body = {
-        "venue": desk.venue(venue).name,
+        "venue": routed.name,
         "ok": outcome.ok,
         "lines": outcome.lines,
         "echoes": [views.echo_view(e) for e in outcome.echoes],

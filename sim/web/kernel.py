@@ -162,6 +162,16 @@ class WebDesk:
         names = ", ".join(v.name for v in self.venues)
         raise InputError(f"no venue '{name}' at this desk; it trades on {names}")
 
+    def route(self, text: str, venue: str | None = None) -> tuple[Venue, str]:
+        """The venue a line goes to and the line without its prefix: a line that starts with a
+        venue of this desk (``bybit: buy 0.01 ETH``, ``bybit buy 0.01 ETH``) goes there, as
+        typed; else to ``venue``; else to the first."""
+        word, _, rest = text.strip().partition(" ")
+        name = word.rstrip(":").lower()
+        if rest.strip() and any(v.name == name for v in self.venues):
+            return self.venue(name), rest.strip()
+        return self.venue(venue), text
+
     def resolve(self, name: str, venue: str | None = None) -> str:
         """A symbol as typed (ETH, ETH/USDT:USDT) → the venue's symbol; InputError when unknown."""
         return self.venue(venue).session.book.get(name).symbol
@@ -170,7 +180,7 @@ class WebDesk:
     def submit(self, text: str, venue: str | None = None) -> Outcome:
         """Run one line of the desk's order language on a venue, exactly as typed at the
         terminal desk."""
-        v = self.venue(venue)
+        v, text = self.route(text, venue)
         before = v.session.logged
         reply = v.session.submit(text)
         lines = [line for line in v.session.lines_since(before) if not line.startswith("> ")]
@@ -180,7 +190,8 @@ class WebDesk:
 
     def preview(self, text: str, venue: str | None = None) -> list[Echo]:
         """The echo of the line's orders before sending (nothing is sent); InputError if bad."""
-        session = self.venue(venue).session
+        v, text = self.route(text, venue)
+        session = v.session
         intent = parse(text, session.book.get, session.now_ms)
         if isinstance(intent, Invalid):
             raise InputError(intent.message)

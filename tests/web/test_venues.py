@@ -93,7 +93,14 @@ def test_two_venues_side_by_side_on_one_clock(tmp_path: Path, shared_data: Path)
             assert Decimal(long["liquidation_price"]) < Decimal(long["entry"])
             assert long["trade"] == "open-ETH_USDT_USDT"
 
-            r = http.post("/api/orders", json={"text": "buy 0.01 ETH limit 1000"})
+            # a line may name its venue first, as typed at the ticket
+            r = http.post("/api/preview", json={"text": "bybit: sell 0.02 ETH"})
+            assert r.json()["error"] == (
+                "error: ETH/USDT:USDT on bybit has no maintenance-margin tiers"
+            )  # fmt: skip
+            r = http.post("/api/orders", json={"text": "binanceusdm buy 0.01 ETH limit 1000",
+                                               "venue": "bybit"})  # fmt: skip
+            assert r.json()["venue"] == "binanceusdm"
             [order] = http.get("/api/orders").json()
             assert (order["venue"], order["price"]) == ("binanceusdm", "1000")
             # an order id is its venue's: Bybit's account has no such working order
