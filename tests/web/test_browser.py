@@ -208,6 +208,15 @@ def test_two_venues_in_one_positions_table(tmp_path: Path, shared_data: Path, br
         assert page.locator("#positions tr").count() == 2  # header + the Binance long
         page.wait_for_timeout(500)
         shoot(page, tmp_path, "desk-venues")
+
+        page.click("nav a[data-page=trades]")  # the journal names each trade's venue
+        page.wait_for_selector("#trades a[href='/trades/open-ETH_USDT_USDT']")
+        assert page.locator("#trades tr").first.inner_text().split()[:2] == ["venue", "#"]
+        assert page.locator("#trades tr").nth(1).inner_text().startswith("binanceusdm")
+        page.click("#trades a[href='/trades/open-ETH_USDT_USDT']")
+        page.wait_for_selector("#chart canvas")
+        page.wait_for_function("document.getElementById('meta').textContent.includes('·')")
+        assert page.text_content("#meta") == "main · binanceusdm"
     finally:
         stop_server(srv)
     assert problems == []
