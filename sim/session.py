@@ -164,6 +164,8 @@ class Session:
 
     def _with_new_position(self, cmd: object) -> object:
         """A first order that names no leverage/mode gets the configured ones (see above)."""
+        if self.new_position is None:  # strategy runs and replays: the engine's defaults
+            return cmd
         if isinstance(cmd, SetLeverage) or (isinstance(cmd, PlaceOrder) and cmd.margin_mode):
             self._chosen.add(cmd.symbol)
         if not isinstance(cmd, PlaceOrder) or (cmd.leverage and cmd.margin_mode):
