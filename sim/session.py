@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from sim.journal import Journal
 
 REFUSALS = frozenset({"OrderDenied", "OrderRejected", "CommandRejected"})
+CHOSEN_KEY = "new_position_set"  # snapshot: symbols whose mode/leverage the trader set
 
 
 @dataclass
@@ -148,7 +149,7 @@ class Session:
         """(leverage, mode) a new position in ``symbol`` opens with, or None when the account's
         own setting applies: a position or working order, a leverage/mode other than the
         engine's initial 20x cross (the engine keeps a flat entry per symbol it has priced), or
-        a mode/leverage the trader set in this session (``mode``/``lev``, an order naming it)."""
+        a mode/leverage the trader set (``mode``/``lev``, an order naming it; in the snapshot)."""
         new, acct = self.new_position, self.account
         if new is None or symbol in self._chosen or symbol not in acct.specs:
             return None
@@ -161,6 +162,10 @@ class Session:
             if busy or (pos.leverage, pos.margin_mode) != initial:
                 return None
         return (min(new.leverage, cap) if cap else new.leverage), new.margin_mode
+
+    def recall_chosen(self, snapshot: dict[str, Any]) -> None:
+        """After a restart: the symbols whose mode/leverage the trader had set keep them."""
+        self._chosen.update(snapshot.get(CHOSEN_KEY) or ())
 
     def _with_new_position(self, cmd: object) -> object:
         """A first order that names no leverage/mode gets the configured ones (see above)."""
@@ -201,6 +206,8 @@ class Session:
         snap = self.account.snapshot()
         if self.guards is not None:
             snap[self.guards_key] = self.guards.state.to_dict()
+        if self._chosen:
+            snap[CHOSEN_KEY] = sorted(self._chosen)
         return snap
 
     # ---- the two ways in ----------------------------------------------------------------

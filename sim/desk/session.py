@@ -178,6 +178,8 @@ class DeskSession:
         )
         session_id = journal.start_session(options.account, kind, params)
         desk = cls(options, book, journal, account, guards_state, session_id, point.last_seq)
+        if point.snapshot is not None:
+            desk.kernel.recall_chosen(point.snapshot)
         desk.resumed = point.snapshot is not None
         if not desk.resumed:
             deposit = Deposit(

@@ -133,3 +133,18 @@ def test_a_market_orders_echo_quotes_the_position_it_will_open(
     assert echo.liquidation_price == pos.liquidation_price
     assert pos.liquidation_price is not None
     assert pos.liquidation_price < pos.entry_price
+
+
+def test_a_mode_set_before_a_restart_is_kept(
+    options: DeskOptions, book: SpecBook, db: Path
+) -> None:
+    desk = open_desk(options, book, db)
+    desk.submit("mode BTC cross")  # flat, and the same 20x cross the engine starts a symbol at
+    desk.close()
+
+    again = DeskSession.open(options, book, db, start_ms=2)
+
+    assert again.resumed
+    assert again.leverage_of(BTC) == (Decimal(20), "cross")
+    assert again.leverage_of(ETH) == (Decimal(20), "isolated")  # never set: the default
+    again.close()
