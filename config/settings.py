@@ -42,6 +42,12 @@ class AccountSettings(_Section):
     name: str = Field("main", min_length=1, description="paper account used by default")
     starting_balance: Decimal = Field(Decimal(1000), gt=0, description="opening wallet balance")
     currency: str = Field("USDT", min_length=1, description="currency of the opening balance")
+    margin_mode: Literal["isolated", "cross"] = Field(
+        "isolated", description="margin mode of a symbol's first order at the desk"
+    )
+    leverage: Decimal = Field(
+        Decimal(20), gt=0, le=1000, description="leverage of a symbol's first order at the desk"
+    )
 
 
 class RiskSettings(_Section):
@@ -157,6 +163,22 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls._user_file))
         sources.append(TomlConfigSettingsSource(settings_cls, toml_file=DEFAULT_FILE))
         return tuple(sources)
+
+
+def with_account(
+    settings: Settings, *, margin_mode: str | None = None, leverage: str | None = None
+) -> Settings:
+    """``settings`` with the desk's ``--margin-mode``/``--leverage`` flags on top (validated)."""
+    changes = {k: v for k, v in (("margin_mode", margin_mode), ("leverage", leverage)) if v}
+    if not changes:
+        return settings
+    try:
+        account = AccountSettings.model_validate({**settings.account.model_dump(), **changes})
+    except ValidationError as e:
+        err = e.errors()[0]
+        flag = "--" + str(err["loc"][0]).replace("_", "-")
+        raise ConfigError(f"bad value for {flag}: {err['msg']}") from None
+    return settings.model_copy(update={"account": account})
 
 
 def _check_toml(path: Path) -> None:

@@ -23,13 +23,13 @@ orders and sends them after the batch).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sim.bus import Bus, Subscriber
 from sim.engine.account import DEFAULT_LEVERAGE, Account
-from sim.engine.commands import AmendOrder, CancelOrder, PlaceOrder
+from sim.engine.commands import AmendOrder, CancelOrder, PlaceOrder, SetLeverage
 from sim.engine.events import Event
 from sim.engine.market import LastTrade
 from sim.engine.money import ZERO
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from sim.journal import Journal
 
 REFUSALS = frozenset({"OrderDenied", "OrderRejected", "CommandRejected"})
+CHOSEN_KEY = "new_position_set"  # snapshot: symbols whose mode/leverage the trader set
 
 
 @dataclass
@@ -65,6 +66,15 @@ class Estimate:
 
     leverage: Decimal | None
     liquidation: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewPosition:
+    """Leverage and margin mode a symbol's first order gets when it names none (config
+    ``[account]``; the desk and the web desk): the engine's own default stays 20x cross."""
+
+    leverage: Decimal
+    margin_mode: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +104,11 @@ class Session:
         guards_key: str = "guards",
         journal: JournalLink | None = None,
         last_seq: int = 0,
+        new_position: NewPosition | None = None,
     ) -> None:
         self.account = account
+        self.new_position = new_position
+        self._chosen: set[str] = set()  # symbols whose mode/leverage the trader set
         self.bus = bus or Bus()
         self.stats = RunStats()
         self.journal = journal
@@ -133,6 +146,42 @@ class Session:
         day_end = (state.day + 1) * DAY_MS
         return day_end if state.locked_until_ms is None else min(day_end, state.locked_until_ms)
 
+    def new_position_for(self, symbol: str) -> tuple[Decimal, str] | None:
+        """(leverage, mode) a new position in ``symbol`` opens with, or None when the account's
+        own setting applies: a position or working order, a leverage/mode other than the
+        engine's initial 20x cross (the engine keeps a flat entry per symbol it has priced), or
+        a mode/leverage the trader set (``mode``/``lev``, an order naming it; in the snapshot)."""
+        new, acct = self.new_position, self.account
+        if new is None or symbol in self._chosen or symbol not in acct.specs:
+            return None
+        spec = acct.specs[symbol]
+        cap = spec.max_leverage_for(ZERO) if (spec.tiers or spec.max_leverage) else None
+        pos = acct.positions_by_symbol.get(symbol)
+        if pos is not None:
+            initial = (min(DEFAULT_LEVERAGE, cap) if cap else DEFAULT_LEVERAGE, "cross")
+            busy = pos.contracts != 0 or bool(acct.working_orders(symbol))
+            if busy or (pos.leverage, pos.margin_mode) != initial:
+                return None
+        return (min(new.leverage, cap) if cap else new.leverage), new.margin_mode
+
+    def recall_chosen(self, snapshot: dict[str, Any]) -> None:
+        """After a restart: the symbols whose mode/leverage the trader had set keep them."""
+        self._chosen.update(snapshot.get(CHOSEN_KEY) or ())
+
+    def _with_new_position(self, cmd: object) -> object:
+        """A first order that names no leverage/mode gets the configured ones (see above)."""
+        if self.new_position is None:  # strategy runs and replays: the engine's defaults
+            return cmd
+        if isinstance(cmd, SetLeverage) or (isinstance(cmd, PlaceOrder) and cmd.margin_mode):
+            self._chosen.add(cmd.symbol)
+        if not isinstance(cmd, PlaceOrder) or (cmd.leverage and cmd.margin_mode):
+            return cmd
+        found = self.new_position_for(cmd.symbol)
+        if found is None:
+            return cmd
+        lev, mode = found
+        return replace(cmd, leverage=cmd.leverage or lev, margin_mode=cmd.margin_mode or mode)
+
     def subscribe(self, subscriber: Subscriber) -> None:
         """Receive every batch after it is committed (registration order)."""
         self.bus.subscribe(subscriber)
@@ -158,6 +207,8 @@ class Session:
         snap = self.account.snapshot()
         if self.guards is not None:
             snap[self.guards_key] = self.guards.state.to_dict()
+        if self._chosen:
+            snap[CHOSEN_KEY] = sorted(self._chosen)
         return snap
 
     # ---- the two ways in ----------------------------------------------------------------
@@ -165,7 +216,7 @@ class Session:
         """Apply one input (market data or command) and dispatch what it caused."""
         if self.guards is None:
             self.stats.inputs += 1
-            return self._dispatch(self.account.apply(inp))
+            return self._dispatch(self.account.apply(self._with_new_position(inp)))
         return self.submit(inp)
 
     def submit(self, cmd: object, estimate: Estimate | None = None) -> list[Event]:
@@ -175,6 +226,7 @@ class Session:
         without one the kernel computes it for the guards' warnings.
         """
         self.stats.inputs += 1
+        cmd = self._with_new_position(cmd)
         guards = self.guards
         if guards is None:
             return self._dispatch(self.account.apply(cmd))

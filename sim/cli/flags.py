@@ -34,6 +34,23 @@ TakerFeeOpt = Annotated[
 if TYPE_CHECKING:
     from sim.engine.spec import MarginTier
 
+# a symbol's first order at the desk (`trade`, `web`): config [account] margin_mode / leverage
+MarginModeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--margin-mode",
+        help="margin mode of a symbol's first order: isolated or cross "
+        "\\[default: from config: account.margin_mode]",
+    ),
+]
+LeverageOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--leverage",
+        help="leverage of a symbol's first order \\[default: from config: account.leverage]",
+    ),
+]
+
 
 def user_tier(rate: Decimal | None, cum: Decimal | None, number: int) -> MarginTier | None:
     """One maintenance tier from --mmr/--maint-amount (None without --mmr), numbered ``number``."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from sim.cli import context, render
-from sim.cli.flags import DbOpt, JsonOpt
+from sim.cli.flags import DbOpt, JsonOpt, LeverageOpt, MarginModeOpt
 from sim.cli.render import fmt, kv_table, ts_text
 from sim.errors import InputError
 
@@ -195,6 +195,8 @@ def trade(
         list[str] | None, typer.Option("--symbols", "-s", help="symbols to follow (BTC, ETH ...)")
     ] = None,
     account: Annotated[str | None, typer.Option("--account", "-a", help="paper account")] = None,
+    margin_mode: MarginModeOpt = None,
+    leverage: LeverageOpt = None,
     replay: Annotated[
         Path | None,
         typer.Option(
@@ -231,10 +233,11 @@ def trade(
     if not has_terminal():
         raise InputError(NO_TERMINAL)
     from adapters.specs import load_spec_book
+    from config.settings import with_account
     from sim.desk.replaying import desk_symbols, first_input, replay_path
     from sim.desk.session import DeskOptions, DeskSession
 
-    settings = context.settings()
+    settings = with_account(context.settings(), margin_mode=margin_mode, leverage=leverage)
     venue = exchange or exchange_x or settings.exchange.default
     book = load_spec_book(venue, settings, endpoint=endpoint if replay is None else None)
     wanted = desk_symbols(book, symbols)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from sim.cli import context
+from sim.cli.flags import LeverageOpt, MarginModeOpt
 
 
 def register(app: typer.Typer) -> None:
@@ -38,9 +39,16 @@ def web(
         list[str] | None, typer.Option("--symbols", "-s", help="symbols to follow (BTC, ETH ...)")
     ] = None,
     account: Annotated[str | None, typer.Option("--account", "-a", help="paper account")] = None,
+    margin_mode: MarginModeOpt = None,
+    leverage: LeverageOpt = None,
     exchange: Annotated[
-        str | None,
-        typer.Option("--exchange", "-e", help="ccxt id \\[default: from config: exchange.default]"),
+        list[str] | None,
+        typer.Option(
+            "--exchange",
+            "-e",
+            help="ccxt id; repeat it or list several (binanceusdm,bybit) to trade them side by "
+            "side, each on its own account \\[default: from config: exchange.default]",
+        ),
     ] = None,
     endpoint: Annotated[
         str | None, typer.Option("--endpoint", help="base URL of a compatible exchange")
@@ -51,11 +59,12 @@ def web(
     ] = None,
 ) -> None:
     """Serve the desk, journal and report as a local web app (prints its URL)."""
+    from config.settings import with_account
     from sim.web.app import build_app
     from sim.web.server import bind, check_bind, open_desk, serve, url_of
 
     check_bind(host, token)
-    settings = context.settings()
+    settings = with_account(context.settings(), margin_mode=margin_mode, leverage=leverage)
     sock = bind(host, port)
     try:
         desk = open_desk(

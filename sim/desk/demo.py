@@ -206,7 +206,9 @@ def run_demo(
     account: str = ACCOUNT,
 ) -> DemoResult:
     """Play the scripted session into ``journal`` as ``account``; ``fresh`` deletes it first."""
-    options = replace(options, account=account, mark_from_last=True)
+    # the script is written for the engine's 20x cross (the exchanges' default), whatever the
+    # configured [account] margin_mode: the same demo on every machine
+    options = replace(options, account=account, mark_from_last=True, new_position=None)
     data = discover(data_root, book.exchange, SYMBOLS, TIMEFRAME)
     notes = replay_notes(data, [s for s in SYMBOLS if s in data.candles])
     start = utc_ms("2025-03-06 11:00")

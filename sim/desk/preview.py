@@ -175,6 +175,8 @@ def preview(desk: DeskSession, order: PlaceOrder) -> Echo:
         raise InputError(f"unknown symbol '{order.symbol}' on {desk.book.exchange}")
     cur_lev, cur_mode = desk.leverage_of(order.symbol)
     lev, mode = order.leverage or cur_lev, order.margin_mode or cur_mode
+    # quoted as the kernel will send it: a new position's configured leverage and mode
+    order = replace(order, leverage=lev, margin_mode=mode)
     note, exact = "", False
     if order.order_type == "market":
         price, liq, note = _try_market(desk, order)

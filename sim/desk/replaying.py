@@ -148,22 +148,29 @@ def resume_ms(desk: DeskSession, recorded: Any, symbols: list[str], first_ms: in
     return start
 
 
-def replay_feed(
-    desk: DeskSession, recorded: Any, symbols: list[str], start_ms: int, clock: ReplayClock
-) -> Any:
-    """The recorded inputs from ``start_ms`` on, as an async stream driven by the desk's clock."""
+def replay_inputs(
+    desk: DeskSession, recorded: Any, symbols: list[str], start_ms: int
+) -> Iterator[Any]:
+    """The recorded inputs from ``start_ms`` on, lazily (a candle bar's path is chosen from the
+    account as it is when the bar's open has been played)."""
     from adapters.replay import open_replay
 
     if isinstance(recorded, MarketData):
-        return clock.play(as_async(Player(desk, recorded, start_ms, symbols).stream))
+        return Player(desk, recorded, start_ms, symbols).stream
     source = open_replay(recorded, venue=desk.book.exchange, progress=False, symbols=symbols)
-    frames = (
+    return (
         inp
         for ns, inputs in source.frames_with_inputs()
         if ns // 1_000_000 >= start_ms
         for inp in inputs
     )
-    return clock.play(as_async(frames))
+
+
+def replay_feed(
+    desk: DeskSession, recorded: Any, symbols: list[str], start_ms: int, clock: ReplayClock
+) -> Any:
+    """The recorded inputs from ``start_ms`` on, as an async stream driven by the desk's clock."""
+    return clock.play(as_async(replay_inputs(desk, recorded, symbols, start_ms)))
 
 
 def replay_notes(recorded: Any, symbols: list[str]) -> list[str]:

@@ -44,7 +44,7 @@ from sim.errors import InputError, MicrofutError
 from sim.guards import GuardLimits, Guards, GuardState
 from sim.journal import Journal
 from sim.journal.restore import resume_point
-from sim.session import Estimate, JournalLink, Session
+from sim.session import Estimate, JournalLink, NewPosition, Session
 
 GUARDS_KEY = "desk_guards"
 
@@ -86,6 +86,7 @@ class DeskOptions:
     slippage_bps: Decimal
     upnl_price: str
     mark_from_last: bool = False
+    new_position: NewPosition | None = None  # a symbol's first order: config [account]
 
     @classmethod
     def from_settings(
@@ -104,6 +105,7 @@ class DeskOptions:
             slippage_bps=settings.fills.slippage_bps,
             upnl_price=settings.fills.upnl_price,
             mark_from_last=mark_from_last,
+            new_position=NewPosition(settings.account.leverage, settings.account.margin_mode),
         )
 
 
@@ -121,6 +123,7 @@ class DeskSession:
         self.kernel = Session(
             account, limits=options.limits, guard_state=guards_state, guards_key=GUARDS_KEY,
             journal=JournalLink(journal, options.account, session_id), last_seq=last_seq,
+            new_position=options.new_position,
         )  # fmt: skip
         self.quotes: dict[str, Quote] = {}
         self.log: deque[str] = deque(maxlen=500)
@@ -175,6 +178,8 @@ class DeskSession:
         )
         session_id = journal.start_session(options.account, kind, params)
         desk = cls(options, book, journal, account, guards_state, session_id, point.last_seq)
+        if point.snapshot is not None:
+            desk.kernel.recall_chosen(point.snapshot)
         desk.resumed = point.snapshot is not None
         if not desk.resumed:
             deposit = Deposit(
@@ -269,7 +274,10 @@ class DeskSession:
         return self.account.marks.get(symbol)
 
     def leverage_of(self, symbol: str) -> tuple[Decimal, str]:
-        """The symbol's leverage and margin mode (the engine's defaults until set)."""
+        """The symbol's leverage and margin mode (the desk's new-position defaults until set)."""
+        new = self.kernel.new_position_for(symbol)
+        if new is not None:
+            return new
         pos = self.account.positions_by_symbol.get(symbol)
         if pos is not None:
             return pos.leverage, pos.margin_mode

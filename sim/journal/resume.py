@@ -98,5 +98,7 @@ def plan_run(
 
 def how_to_continue(kind: str) -> str:
     """The hint shown wherever an interrupted run is reported."""
+    if kind == "web":
+        return "start `microfut web` again with the same --account: it resumes from the journal"
     command = "replay" if kind == "replay" else "run"
     return f"rerun the same `microfut {command}` command (or add --resume) to continue it"

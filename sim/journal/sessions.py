@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-# Runs that mark their end ("completed" / "interrupted"); a desk session is left open by design.
-MARKED_KINDS = ("replay", "strategy")
+# Runs that mark their end ("completed" / "interrupted"); a terminal desk session is left open
+# by design; a web desk marks it when its server stops (sim/web/kernel.py).
+MARKED_KINDS = ("replay", "strategy", "web")
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,10 +77,20 @@ async def orders(request: Request) -> JSONResponse:
     return JSONResponse(views.orders_view(_desk(request)))
 
 
-def _run(desk: WebDesk, line: str) -> JSONResponse:
+def _venue(data: dict[str, Any], request: Request) -> str | None:
+    """The venue a request names (``"venue"`` in the body or ``?venue=``); None: the first."""
+    value = data.get("venue", request.query_params.get("venue"))
+    if value is not None and not isinstance(value, str):
+        raise InputError(f"venue must be an exchange id like binanceusdm, was {value!r}")
+    return value or None
+
+
+def _run(desk: WebDesk, line: str, venue: str | None = None) -> JSONResponse:
     """Run one line: refused by the desk → 400, rejected by the exchange → 422, else 200."""
-    outcome = desk.submit(line)
+    routed, _ = desk.route(line, venue)
+    outcome = desk.submit(line, venue)
     body = {
+        "venue": routed.name,
         "ok": outcome.ok,
         "lines": outcome.lines,
         "echoes": [views.echo_view(e) for e in outcome.echoes],
@@ -94,7 +104,9 @@ def _run(desk: WebDesk, line: str) -> JSONResponse:
 
 
 async def place(request: Request) -> JSONResponse:
-    return _run(_desk(request), _text(await _body(request)))
+    """``{"text": "buy 0.01 ETH"}``, on the first venue or ``"venue": "bybit"``."""
+    data = await _body(request)
+    return _run(_desk(request), _text(data), _venue(data, request))
 
 
 async def echo(request: Request) -> JSONResponse:
@@ -103,16 +115,18 @@ async def echo(request: Request) -> JSONResponse:
     A line still being typed is not a failed request: it answers 200 with ``ok`` false and the
     desk's one-line message (a missing body is still a 400).
     """
-    text = _text(await _body(request))
+    data = await _body(request)
+    text, venue = _text(data), _venue(data, request)
     try:
-        echoes = _desk(request).preview(text)
+        echoes = _desk(request).preview(text, venue)
     except InputError as e:
         return JSONResponse({"ok": False, "error": f"error: {e}", "echoes": []})
     return JSONResponse({"ok": True, "echoes": [views.echo_view(e) for e in echoes]})
 
 
 async def cancel(request: Request) -> JSONResponse:
-    return _run(_desk(request), f"cancel {request.path_params['order_id']}")
+    venue = _venue({}, request)
+    return _run(_desk(request), f"cancel {request.path_params['order_id']}", venue)
 
 
 async def amend(request: Request) -> JSONResponse:
@@ -121,7 +135,8 @@ async def amend(request: Request) -> JSONResponse:
     parts = [f"{k} {_number(data[k], k)}" for k in ("price", "trigger", "contracts") if k in data]
     if not parts:
         raise InputError('amend needs what to change: {"price": P, "trigger": P, "contracts": N}')
-    return _run(_desk(request), f"amend {request.path_params['order_id']} {' '.join(parts)}")
+    line = f"amend {request.path_params['order_id']} {' '.join(parts)}"
+    return _run(_desk(request), line, _venue(data, request))
 
 
 # ---- the journal ----------------------------------------------------------------------------
@@ -129,7 +144,7 @@ async def trades(request: Request) -> JSONResponse:
     from sim.display import parse_date
 
     desk, q = _desk(request), request.query_params
-    symbol = desk.resolve(q["symbol"]) if q.get("symbol") else None
+    symbol = desk.resolve(q["symbol"], q.get("venue")) if q.get("symbol") else None
     outcome = q.get("outcome") or None
     if outcome not in (None, "win", "loss", "breakeven", "open"):
         raise InputError(f"outcome must be win, loss, breakeven or open, was {outcome!r}")
@@ -175,7 +190,8 @@ async def report(request: Request) -> JSONResponse:
 
 async def candles(request: Request) -> JSONResponse:
     desk, q = _desk(request), request.query_params
-    symbol = desk.resolve(q.get("symbol") or desk.symbols[0])
+    venue = desk.venue(q.get("venue"))
+    symbol = desk.resolve(q.get("symbol") or venue.symbols[0], venue.name)
     try:
         n = int(q.get("n", "500"))
         start = int(q["start"]) if q.get("start") else None
@@ -184,14 +200,16 @@ async def candles(request: Request) -> JSONResponse:
         raise InputError("n, start and end must be whole numbers (start/end in epoch ms)") from None
     if not 1 <= n <= 20_000:
         raise InputError(f"n must be between 1 and 20000, was {n}")
-    bars = desk.candles.bars(symbol, desk.now_ms, n, start, end)
-    return JSONResponse({"symbol": symbol, "period_ms": desk.candles.period_ms, "bars": bars})
+    bars = venue.candles.bars(symbol, venue.session.now_ms, n, start, end)
+    return JSONResponse({"symbol": symbol, "venue": venue.name,
+                         "period_ms": venue.candles.period_ms, "bars": bars})  # fmt: skip
 
 
 async def fills(request: Request) -> JSONResponse:
     desk, q = _desk(request), request.query_params
-    symbol = desk.resolve(q["symbol"]) if q.get("symbol") else None
-    return JSONResponse(views.fills_view(desk, symbol, 500))
+    venue = q.get("venue")
+    symbol = desk.resolve(q["symbol"], venue) if q.get("symbol") else None
+    return JSONResponse(views.fills_view(desk, symbol, 500, venue))
 
 
 # ---- the replay clock -----------------------------------------------------------------------

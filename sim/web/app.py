@@ -76,7 +76,7 @@ async def push(websocket: WebSocket) -> None:
     """Send the desk's state on connect and after every change (at most every 0.25 s)."""
     desk: WebDesk = websocket.app.state.desk
     await websocket.accept()
-    logged = max(0, desk.session.logged - 200)
+    logged = max(0, desk.logged - 200)
     seen = -1
     closed = asyncio.create_task(_until_closed(websocket))
     try:
@@ -114,6 +114,7 @@ def build_app(desk: WebDesk, *, token: str | None = None, risk_pct: Decimal | No
             yield
         finally:
             await desk.stop()
+            desk.finish()
 
     routes = [
         Route("/", _page("desk")),

@@ -1,4 +1,4 @@
-"""Open the web desk (session, feed, candles) and serve it with uvicorn on a chosen socket.
+"""Open the web desk (sessions, feeds, candles) and serve it with uvicorn on a chosen socket.
 
 Set up like ``microfut trade``: the same spec book, account, journal and resume rules, a replay of
 recorded candles paced by the desk's clock (``sim/desk/replaying.py``) or the live feed
@@ -8,15 +8,18 @@ recorded candles paced by the desk's clock (``sim/desk/replaying.py``) or the li
 from __future__ import annotations
 
 import asyncio
+import heapq
+import signal
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError
 from sim.web.candles import CandleBook
-from sim.web.kernel import WebDesk
+from sim.web.kernel import Tagged, Venue, WebDesk, tagged
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 LIVE_BAR_MS = 60_000
@@ -31,52 +34,186 @@ def check_bind(host: str, token: str | None) -> None:
         )
 
 
+def venue_names(exchange: list[str] | str | None, default: str) -> list[str]:
+    """``--exchange`` as given (repeated and/or comma lists), in order, once each."""
+    given = [exchange] if isinstance(exchange, str) else exchange or []
+    names = [n.strip().lower() for e in given for n in e.split(",") if n.strip()]
+    return list(dict.fromkeys(names)) or [default]
+
+
+def account_name(account: str, venues: list[str], venue: str) -> str:
+    """The first venue trades on the account as named; each other venue on ``NAME-VENUE``
+    (an account lives on one venue: its journal rows, positions and wallet are that venue's)."""
+    return account if venue == venues[0] else f"{account}-{venue}"
+
+
+def _names_venue(path: Path, venue: str) -> Path | None:
+    """The part of ``path`` (itself or a parent folder) named after ``venue``: binance_usdm
+    and binanceusdm both name ``binanceusdm``."""
+    for i, part in enumerate(path.parts):
+        if part.lower().replace("_", "").replace("-", "") == venue:
+            return Path(*path.parts[: i + 1])
+    return None
+
+
+def venue_root(root: Path, venue: str, symbols: list[str]) -> Path | None:
+    """Where under ``root`` ``venue``'s recorded data lies: ``root`` itself when it is named
+    after the venue, else the venue's folder holding candles for one of ``symbols``."""
+    from adapters.candles import list_series
+
+    root = root.resolve()
+    if not root.exists():
+        return None
+    if _names_venue(root, venue) is not None:
+        return root
+    for sf in list_series(root):
+        if sf.kind == "futures" and sf.symbol in symbols:
+            found = _names_venue(sf.path.relative_to(root), venue)
+            if found is not None:
+                return root / found
+    return None
+
+
+def replay_roots(
+    replay: Path | None, venues: list[str], wanted: dict[str, list[str]], data_dirs: list[Path]
+) -> dict[str, Path | None]:
+    """The recording each venue replays (None: live prices for all).
+
+    One venue: ``--replay`` as ``microfut trade`` takes it. Several: a folder applies to the
+    venues whose data it holds (folders named after them, like ohlcv/binance_usdm); a folder
+    naming none applies to the first venue; ``auto``, and a venue the folder holds nothing for,
+    look in the data folders for a folder named after the venue with its symbols' candles.
+    """
+    from sim.desk.replaying import AUTO, replay_path
+
+    if replay is None:
+        return dict.fromkeys(venues)
+    if len(venues) == 1:
+        return {venues[0]: replay_path(replay, data_dirs, wanted[venues[0]])}
+    auto = replay == Path(AUTO) and not replay.exists()
+    if not auto and not replay.exists():
+        raise InputError(f"--replay {replay} does not exist; point it at recorded data or 'auto'")
+    roots: dict[str, Path | None] = {}
+    for v in venues:
+        found = None if auto else venue_root(replay, v, wanted[v])
+        for d in [] if found is not None else data_dirs:
+            found = venue_root(d, v, wanted[v])
+            if found is not None:
+                break
+        roots[v] = found
+    if not auto and not any(roots[v] is not None and _within(roots[v], replay) for v in venues):
+        roots[venues[0]] = replay  # a folder naming no venue: the first venue's, as on one
+    missing = [v for v in venues if roots[v] is None]
+    if missing:
+        where = "the data folders" if auto else f"{replay} or the data folders"
+        raise InputError(
+            f"no recorded data for {', '.join(missing)} in {where} (a folder named after the "
+            f"venue, like ohlcv/binance_usdm); fetch it with `microfut data download --exchange "
+            f"{missing[0]}` or trade those venues live (without --replay)"
+        )
+    return roots
+
+
+def _within(path: Path | None, root: Path) -> bool:
+    return path is not None and path.resolve().is_relative_to(root.resolve())
+
+
 def open_desk(
     settings: Any, *, replay: Path | None, symbols: list[str] | None, account: str | None,
-    exchange: str | None, speed: float, endpoint: str | None, journal: Path,
+    exchange: list[str] | str | None, speed: float, endpoint: str | None, journal: Path,
 ) -> WebDesk:  # fmt: skip
-    """The session over its journal, with its feed (not started) and its candle book."""
+    """The sessions (one per venue) over the journal, with their feeds (not started) and
+    candle books; one replay clock drives every venue's recording."""
     from adapters.specs import load_spec_book
-    from sim.desk.replaying import desk_symbols, first_input, replay_path
+    from sim.desk.replaying import desk_symbols
+
+    names = venue_names(exchange, settings.exchange.default)
+    if endpoint and len(names) > 1:
+        raise InputError("--endpoint names one exchange's address; pass one --exchange with it")
+    books = {v: load_spec_book(v, settings, endpoint=endpoint if replay is None else None)
+             for v in names}  # fmt: skip
+    wanted = {v: desk_symbols(books[v], symbols) for v in names}
+    roots = replay_roots(replay, names, wanted, settings.data.data_dirs)
+    opened: list[Venue] = []
+    try:
+        if replay is None:
+            return _live(settings, names, books, wanted, account, endpoint, journal, opened)
+        return _replayed(settings, names, books, wanted, roots, account, speed, journal, opened)
+    except BaseException:
+        for v in opened:
+            v.session.close()
+        raise
+
+
+def _open_session(
+    settings: Any, venue: str, names: list[str], book: Any, account: str | None,
+    journal: Path, start_ms: int, where: str, symbols: list[str], replaying: bool,
+) -> Any:  # fmt: skip
     from sim.desk.session import DeskOptions, DeskSession
+
+    name = account_name(account or settings.account.name, names, venue)
+    options = DeskOptions.from_settings(
+        settings, account=name, exchange=venue, mark_from_last=replaying
+    )
+    return DeskSession.open(options, book, journal, start_ms=start_ms, kind="web",
+                            params={"source": where, "symbols": symbols})  # fmt: skip
+
+
+def _live(
+    settings: Any, names: list[str], books: dict[str, Any], wanted: dict[str, list[str]],
+    account: str | None, endpoint: str | None, journal: Path, opened: list[Venue],
+) -> WebDesk:  # fmt: skip
+    from adapters.live import open_feed
+
+    now = int(time.time() * 1000)
+    feeds = []
+    for i, v in enumerate(names):
+        where = f"live {endpoint or v}"
+        session = _open_session(settings, v, names, books[v], account, journal, now, where,
+                                wanted[v], replaying=False)  # fmt: skip
+        opened.append(Venue(v, session, wanted[v], CandleBook(LIVE_BAR_MS), where))
+        feeds.append(tagged(i, open_feed(v, wanted[v], settings, endpoint=endpoint)))
+    return WebDesk(opened, feeds)
+
+
+def _replayed(
+    settings: Any, names: list[str], books: dict[str, Any], wanted: dict[str, list[str]],
+    roots: dict[str, Path | None], account: str | None, speed: float, journal: Path,
+    opened: list[Venue],
+) -> WebDesk:  # fmt: skip
+    from adapters.pricepath import MarketData
+    from sim.desk.pacing import ReplayClock, as_async
+    from sim.desk.replaying import first_input, replay_clock, replay_inputs, replay_notes, resume_ms
     from sim.display import fmt, ts_text
 
-    venue = exchange or settings.exchange.default
-    book = load_spec_book(venue, settings, endpoint=endpoint if replay is None else None)
-    wanted = desk_symbols(book, symbols)
-    replay = replay_path(replay, settings.data.data_dirs, wanted)
-    recorded: Any = None
-    if replay is not None:
-        recorded, start_ms = first_input(replay, venue, wanted)
-        where = f"replay {replay} {'paused' if speed == 0 else f'×{fmt(speed)}'}"
-    else:
-        start_ms, where = int(time.time() * 1000), f"live {endpoint or venue}"
-    options = DeskOptions.from_settings(
-        settings, account=account, exchange=venue, mark_from_last=replay is not None
-    )
-    session = DeskSession.open(options, book, journal, start_ms=start_ms, kind="web",
-                               params={"source": where, "symbols": wanted})  # fmt: skip
-    try:
-        if recorded is None:
-            from adapters.live import open_feed
-
-            feed = open_feed(venue, wanted, settings, endpoint=endpoint)
-            return WebDesk(session, wanted, CandleBook(LIVE_BAR_MS), where, feed)
-        from adapters.pricepath import MarketData
-        from sim.desk.replaying import replay_clock, replay_feed, replay_notes, resume_ms
-
-        start_ms = resume_ms(session, recorded, wanted, start_ms)
-        for line in replay_notes(recorded, wanted):
-            session.note(line)
-        session.clock = replay_clock(recorded, speed)
-        if speed == 0:
-            session.note(f"replay paused at {ts_text(start_ms)} UTC: step, resume or speed")
-        feed = replay_feed(session, recorded, wanted, start_ms, session.clock)
+    pace = "paused" if speed == 0 else f"×{fmt(speed)}"
+    bar_ms, streams, first = [], [], []
+    for i, v in enumerate(names):
+        root = roots[v]
+        assert root is not None
+        recorded, start_ms = first_input(root, v, wanted[v])
+        where = f"replay {root} {pace}"
+        session = _open_session(settings, v, names, books[v], account, journal, start_ms, where,
+                                wanted[v], replaying=True)  # fmt: skip
         market = recorded if isinstance(recorded, MarketData) else None
-        return WebDesk(session, wanted, CandleBook(session.clock.bar_ms, market), where, feed)
-    except BaseException:
-        session.close()
-        raise
+        bar_ms.append(replay_clock(recorded, speed).bar_ms)
+        opened.append(Venue(v, session, wanted[v], CandleBook(bar_ms[-1], market), where))
+        start_ms = resume_ms(session, recorded, wanted[v], start_ms)
+        first.append(start_ms)
+        for line in replay_notes(recorded, wanted[v]):
+            session.note(line)
+        inputs = replay_inputs(session, recorded, wanted[v], start_ms)
+        streams.append(_tag(i, inputs))
+    clock = ReplayClock(speed, min(bar_ms), paused=speed == 0)
+    if speed == 0:
+        opened[0].session.note(f"replay paused at {ts_text(min(first))} UTC: step, resume or speed")
+    merged = heapq.merge(*streams, key=lambda t: t.ts_ms)  # one clock: every venue in time order
+    return WebDesk(opened, [clock.play(as_async(merged))], clock)
+
+
+def _tag(venue: int, inputs: Iterator[Any]) -> Iterator[Tagged]:
+    for inp in inputs:
+        yield Tagged(venue, inp)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -111,4 +248,15 @@ def serve(
     desk.on_fatal = lambda: setattr(server, "should_exit", True)
     print(f"microfut web: {url}", flush=True)
     print("Ctrl-C stops the desk (the journal keeps everything)", file=sys.stderr, flush=True)
-    asyncio.run(server.serve(sockets=[sock]))
+    # uvicorn shuts down cleanly on SIGINT/SIGTERM, then raises the signal again once its own
+    # handlers are gone: SIGTERM then stops like Ctrl-C (the caller closes the journal) instead
+    # of killing the process with the default action
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        asyncio.run(server.serve(sockets=[sock]))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

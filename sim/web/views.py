@@ -15,7 +15,7 @@ from adapters.candles import file_stem
 from sim.desk.panels import brackets, liq_distance, position_margin
 from sim.display import to_jsonable
 from sim.engine.money import ZERO
-from sim.web.kernel import WebDesk
+from sim.web.kernel import Venue, WebDesk
 
 OPEN_PREFIX = "open-"  # the id of a still-open trade in the journal pages: open-ETH_USDT_USDT
 
@@ -28,15 +28,14 @@ def clock_view(desk: WebDesk) -> dict[str, Any] | None:
             "next_ms": clock.next_ms}  # fmt: skip
 
 
-def account_view(desk: WebDesk) -> dict[str, Any]:
-    """Wallets, equity, available margin, the guards and the replay clock."""
-    s = desk.session
+def _venue_account(desk: WebDesk, v: Venue) -> dict[str, Any]:
+    s = v.session
     cur = s.options.currency
     g = s.guards
     locked = bool(g.locked and g.state.locked_until_ms is not None)
-    return to_jsonable({
-        "account": s.options.account, "venue": s.book.exchange, "currency": cur,
-        "source": desk.source, "feed": desk.feed_state, "now_ms": desk.now_ms,
+    return {
+        "account": s.options.account, "venue": v.name, "currency": cur,
+        "source": v.source, "feed": v.feed_state,
         "wallets": s.account.wallets(), "equity": s.equity(), "available": s.account.available(cur),
         "guards": {
             "day_result": g.day_result, "loss_limit": g.loss_limit,
@@ -44,7 +43,19 @@ def account_view(desk: WebDesk) -> dict[str, Any]:
             "max_trades_per_day": g.limits.max_trades_per_day or None,
             "locked": locked, "locked_until_ms": g.state.locked_until_ms if locked else None,
         },
-        "clock": clock_view(desk), "symbols": desk.symbols,
+        "symbols": v.symbols,
+    }  # fmt: skip
+
+
+def account_view(desk: WebDesk) -> dict[str, Any]:
+    """Wallets, equity, available margin, the guards and the replay clock: the first venue's
+    at the top (the only one on a single-venue desk), every venue's under ``venues``."""
+    first = _venue_account(desk, desk.venues[0])
+    return to_jsonable({
+        **first, "source": desk.source, "feed": desk.feed_state, "now_ms": desk.now_ms,
+        "clock": clock_view(desk),
+        "venues": [_venue_account(desk, v) for v in desk.venues],
+        "markets": [{"venue": v.name, "symbol": sym} for v in desk.venues for sym in v.symbols],
     })  # fmt: skip
 
 
@@ -57,29 +68,43 @@ def _liq_note(p: Any) -> str:
     return "none: the margin covers a move to zero"
 
 
+def trade_ref(desk: WebDesk, v: Venue, symbol: str) -> str:
+    """The journal-page id of a still-open trade: open-STEM (open-VENUE.STEM past the first)."""
+    stem = file_stem(symbol)
+    return OPEN_PREFIX + (stem if v is desk.venues[0] else f"{v.name}.{stem}")
+
+
 def positions_view(desk: WebDesk) -> list[dict[str, Any]]:
-    """Open positions: contracts, multiplier, notional, entry, mark, uPnL, margin, liq, brackets."""
-    acct = desk.account
-    orders = acct.open_orders()
+    """Open positions on every venue: contracts, multiplier, notional, entry, mark, uPnL,
+    margin, liquidation price and distance, brackets."""
     out = []
-    for p in acct.positions():
-        stop, tp = brackets(orders, p.symbol)
-        out.append({
-            "symbol": p.symbol, "trade": OPEN_PREFIX + file_stem(p.symbol), "side": p.side,
-            "contracts": p.contracts, "multiplier": p.contract_size, "notional": p.notional,
-            "entry": p.entry_price, "mark": p.mark_price, "upnl": p.unrealized_pnl,
-            "margin": position_margin(p), "margin_ratio": p.margin_ratio,
-            "liquidation_price": p.liquidation_price, "liquidation_distance_pct": liq_distance(p),
-            "liquidation_note": _liq_note(p),
-            "leverage": p.leverage, "margin_mode": p.margin_mode, "stop": stop,
-            "take_profit": tp, "funding": p.funding, "currency": p.currency,
-        })  # fmt: skip
+    for v in desk.venues:
+        acct = v.session.account
+        orders = acct.open_orders()
+        for p in acct.positions():
+            stop, tp = brackets(orders, p.symbol)
+            out.append({
+                "venue": v.name, "account": v.session.options.account,
+                "symbol": p.symbol, "trade": trade_ref(desk, v, p.symbol), "side": p.side,
+                "contracts": p.contracts, "multiplier": p.contract_size, "notional": p.notional,
+                "entry": p.entry_price, "mark": p.mark_price, "upnl": p.unrealized_pnl,
+                "margin": position_margin(p), "margin_ratio": p.margin_ratio,
+                "liquidation_price": p.liquidation_price,
+                "liquidation_distance_pct": liq_distance(p), "liquidation_note": _liq_note(p),
+                "leverage": p.leverage, "margin_mode": p.margin_mode, "stop": stop,
+                "take_profit": tp, "funding": p.funding, "currency": p.currency,
+            })  # fmt: skip
     return to_jsonable(out)
 
 
 def orders_view(desk: WebDesk) -> list[dict[str, Any]]:
-    """Working orders in the order they were placed (ids as the desk's cancel/amend take)."""
-    return [o.to_dict() for o in desk.account.open_orders()]
+    """Working orders in the order they were placed (ids as the desk's cancel/amend take; an
+    id is its venue's: cancel on another venue names it)."""
+    return [
+        {**o.to_dict(), "venue": v.name}
+        for v in desk.venues
+        for o in v.session.account.open_orders()
+    ]
 
 
 def echo_view(echo: Any) -> dict[str, Any]:
@@ -95,20 +120,24 @@ def echo_view(echo: Any) -> dict[str, Any]:
 
 def state_view(desk: WebDesk, log_from: int = 0) -> dict[str, Any]:
     """Everything the desk page shows, pushed over the websocket on each change."""
-    s = desk.session
-    last = {}
-    for sym in desk.symbols:
-        book = s.account.books.get(sym)
-        last[sym] = {"last": book.last if book else None, "mark": s.account.marks.get(sym)}
+    by_venue: dict[str, dict[str, Any]] = {}
+    for v in desk.venues:
+        acct = v.session.account
+        by_venue[v.name] = {
+            sym: {"last": b.last if (b := acct.books.get(sym)) else None,
+                  "mark": acct.marks.get(sym)}
+            for sym in v.symbols
+        }  # fmt: skip
     return {
         "version": desk.version,
         "account": account_view(desk),
         "positions": positions_view(desk),
         "orders": orders_view(desk),
-        "prices": to_jsonable(last),
+        "prices": to_jsonable(by_venue[desk.venues[0].name]),
+        "venue_prices": to_jsonable(by_venue),
         "fills": desk.fills,
-        "log": s.lines_since(log_from) if log_from < s.logged else [],
-        "logged": s.logged,
+        "log": desk.lines_since(log_from) if log_from < desk.logged else [],
+        "logged": desk.logged,
     }
 
 
@@ -119,9 +148,9 @@ def outcome_of(net: Decimal | None) -> str:
     return "win" if net > 0 else "loss" if net < 0 else "breakeven"
 
 
-def _opened_ms(desk: WebDesk, symbol: str) -> int | None:
+def _opened_ms(desk: WebDesk, account: str, symbol: str) -> int | None:
     """When the open trade in ``symbol`` began: its first fill not yet in a closed trade."""
-    fills = _unclaimed(desk, "fills", symbol)
+    fills = _unclaimed(desk, "fills", account, symbol)
     return int(fills[0]["ts_ms"]) if fills else None
 
 
@@ -131,12 +160,12 @@ def open_trades(desk: WebDesk, symbol: str | None) -> list[dict[str, Any]]:
     for p in positions_view(desk):
         if symbol and p["symbol"] != symbol:
             continue
-        rows.append({"id": p["trade"], "account": desk.session.options.account,
+        rows.append({"id": p["trade"], "account": p["account"], "venue": p["venue"],
                      "symbol": p["symbol"], "side": p["side"], "contracts": p["contracts"],
                      "entry_price": p["entry"], "exit_price": None, "net_pnl": p["upnl"],
                      "r_multiple": None, "outcome": "open", "tags": [],
-                     "open_ts_ms": _opened_ms(desk, p["symbol"]), "close_ts_ms": None,
-                     "exit_reason": "",
+                     "open_ts_ms": _opened_ms(desk, p["account"], p["symbol"]),
+                     "close_ts_ms": None, "exit_reason": "",
                      "currency": p["currency"], "leverage": p["leverage"]})  # fmt: skip
     return rows
 
@@ -148,14 +177,17 @@ def trades_view(
     """Closed trades of this account (newest first) plus open ones, filtered."""
     from sim.review import frames, stats
 
-    account = desk.session.options.account
-    frame = frames.trades_frame(desk.session.journal, account, symbol, tag, since_ms, until_ms)
     out = []
-    for r in frame.to_dict("records"):
-        row = {k: v for k, v in r.items() if k not in ("opened", "closed")}
-        row["r_multiple"] = stats.r_multiple(r["net_pnl"], r["risk_at_entry"])
-        row["outcome"] = outcome_of(r["net_pnl"])
-        out.append(row)
+    for v in desk.venues:
+        account = v.session.options.account
+        frame = frames.trades_frame(v.session.journal, account, symbol, tag, since_ms, until_ms)
+        for r in frame.to_dict("records"):
+            row = {k: x for k, x in r.items() if k not in ("opened", "closed")}
+            row["venue"] = v.name
+            row["r_multiple"] = stats.r_multiple(r["net_pnl"], r["risk_at_entry"])
+            row["outcome"] = outcome_of(r["net_pnl"])
+            out.append(row)
+    out.sort(key=lambda r: (r["close_ts_ms"] or 0, r["id"]))
     out.reverse()
     if not tag and since_ms is None and until_ms is None:
         out = open_trades(desk, symbol) + out
@@ -164,38 +196,40 @@ def trades_view(
     return to_jsonable(out)
 
 
-def fills_view(desk: WebDesk, symbol: str | None, n: int) -> list[dict[str, Any]]:
-    """The account's last ``n`` fills (oldest first), for the chart's markers."""
+def fills_view(
+    desk: WebDesk, symbol: str | None, n: int, venue: str | None = None
+) -> list[dict[str, Any]]:
+    """The venue's account's last ``n`` fills (oldest first), for the chart's markers."""
     from sqlalchemy import select
 
     from sim.review.frames import FILLS, _records
 
-    stmt = select(FILLS).where(FILLS.c.account == desk.session.options.account)
+    stmt = select(FILLS).where(FILLS.c.account == desk.venue(venue).session.options.account)
     if symbol:
         stmt = stmt.where(FILLS.c.symbol == symbol)
     rows = _records(desk.session.journal, FILLS, stmt.order_by(FILLS.c.seq.desc()).limit(n))
     return to_jsonable(rows[::-1])
 
 
-def _unclaimed(desk: WebDesk, table: str, symbol: str) -> list[dict[str, Any]]:
+def _unclaimed(desk: WebDesk, table: str, account: str, symbol: str) -> list[dict[str, Any]]:
     """Journal rows of the open trade in ``symbol`` (not yet claimed by a closed trade)."""
     from sqlalchemy import select
 
     from sim.review.frames import FILLS, FUNDING, ORDERS, _records
 
     t = {"fills": FILLS, "funding": FUNDING, "orders": ORDERS}[table]
-    stmt = select(t).where(t.c.account == desk.session.options.account, t.c.symbol == symbol,
+    stmt = select(t).where(t.c.account == account, t.c.symbol == symbol,
                            t.c.trade_id.is_(None)).order_by(t.c.seq)  # fmt: skip
     return _records(desk.session.journal, t, stmt)
 
 
 def open_trade_view(desk: WebDesk, ref: str) -> dict[str, Any] | None:
     """The still-open trade ``open-STEM``: its position, fills, funding and orders so far."""
-    stem = ref[len(OPEN_PREFIX) :]
-    pos = next((p for p in positions_view(desk) if file_stem(p["symbol"]) == stem), None)
+    pos = next((p for p in positions_view(desk) if p["trade"] == ref), None)
     if pos is None:
         return None
-    fills = _unclaimed(desk, "fills", pos["symbol"])
+    account = pos["account"]
+    fills = _unclaimed(desk, "fills", account, pos["symbol"])
     return to_jsonable({
         "trade": {"id": ref, "symbol": pos["symbol"], "side": pos["side"],
                   "contracts": pos["contracts"], "entry_price": pos["entry"],
@@ -204,10 +238,10 @@ def open_trade_view(desk: WebDesk, ref: str) -> dict[str, Any] | None:
                   "stop_at_entry": pos["stop"], "take_profit": pos["take_profit"],
                   "liquidation_price": pos["liquidation_price"], "leverage": pos["leverage"],
                   "margin_mode": pos["margin_mode"], "currency": pos["currency"],
-                  "exit_reason": ""},
+                  "exit_reason": "", "venue": pos["venue"], "account": account},
         "position": pos, "tags": [], "notes": [], "fills": fills,
-        "funding": _unclaimed(desk, "funding", pos["symbol"]),
-        "orders": _unclaimed(desk, "orders", pos["symbol"]), "liquidations": [],
+        "funding": _unclaimed(desk, "funding", account, pos["symbol"]),
+        "orders": _unclaimed(desk, "orders", account, pos["symbol"]), "liquidations": [],
         "editable": False,
     })  # fmt: skip
 
@@ -218,7 +252,8 @@ def _entry_liq(desk: WebDesk, story: dict[str, Any]) -> Decimal | None:
     from sim.errors import MicrofutError
 
     t = story["trade"]
-    spec = desk.account.specs.get(t["symbol"])
+    venue = next((v for v in desk.venues if v.session.options.account == t["account"]), None)
+    spec = venue.session.account.specs.get(t["symbol"]) if venue is not None else None
     if spec is None or not story["fills"] or not t["leverage"]:
         return None
     mode = t["margin_mode"] or "cross"
@@ -244,6 +279,8 @@ def trade_view(desk: WebDesk, ref: str) -> dict[str, Any] | None:
     except InputError:
         return None
     t = story["trade"]
+    t["venue"] = next((v.name for v in desk.venues if v.session.options.account == t["account"]),
+                      None)  # fmt: skip
     t["outcome"] = outcome_of(t["net_pnl"])
     t["r_multiple"] = stats.r_multiple(t["net_pnl"], t["risk_at_entry"])
     placed = [o for o in story["orders"] if o["event"] == "accepted"]

@@ -273,7 +273,7 @@ def scaled_journal(path: Path, shared_data: Path) -> None:
                             start_ms=t0)  # fmt: skip
     desk.feed(LastTrade("binanceusdm", btc, t0, Decimal(60000), Decimal(1)))
     for line, price, minute in [
-        ("buy 0.004 BTC lev 20 stop 58000", 60000, 1), ("lev BTC 5", 60100, 2),
+        ("buy 0.004 BTC lev 20 cross stop 58000", 60000, 1), ("lev BTC 5", 60100, 2),
         ("buy 0.005 BTC", 59000, 3), ("sell 0.004 BTC", 61000, 4), ("buy 0.004 BTC", 60500, 5),
         ("close BTC", 61500, 6), ("lev BTC 10", 61500, 186),
     ]:  # fmt: skip

@@ -37,6 +37,21 @@ def test_a_paused_replay_starts_at_the_first_bars_open(client):
     assert fill["price"] == "1827.66"
     [pos] = client.get("/api/positions").json()
     assert pos["entry"] == "1827.66"
+    # the desk's default for a new position: 20x isolated ([account] margin_mode, leverage):
+    # Binance isolated long, tier 1 (MMR 0.4 %): (Q·E − Q·E/20) / (Q·(1 − mmr)) = 1,743.25
+    assert (pos["leverage"], pos["margin_mode"]) == ("20", "isolated")
+    assert client.desk.account.specs[ETH].tiers[0].mmr == Decimal("0.004")
+    q, entry = Decimal("0.01"), Decimal("1827.66")
+    liq = (q * entry - q * entry / 20) / (q * Decimal("0.996"))
+    assert Decimal(pos["liquidation_price"]) == liq
+    assert f"{liq:.2f}" == "1743.25"
+    assert pos["liquidation_note"] == ""
+
+
+def test_a_cross_position_on_a_small_wallet_has_no_liquidation_price(client):
+    r = client.post("/api/orders", json={"text": "buy 0.01 ETH cross"})
+    assert r.status_code == 200, r.text
+    [pos] = client.get("/api/positions").json()
     assert pos["liquidation_price"] is None  # 20x cross on a 1000 USDT wallet: none above 0
     assert pos["liquidation_note"] == "none: the cross wallet covers a move to zero"
 

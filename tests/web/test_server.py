@@ -24,7 +24,7 @@ def test_issue_check_order_position_liquidation_and_journal_page(server):
         assert "lightweight-charts.standalone.production.js" in page.text
         step = http.post("/api/replay/step", json={"bars": 2})
         assert step.status_code == 200, step.text
-        r = http.post("/api/orders", json={"text": "buy 0.01 ETH lev 20 isolated"})
+        r = http.post("/api/orders", json={"text": "buy 0.01 ETH"})  # the issue's line
         assert r.status_code == 200, r.text
         [pos] = http.get("/api/positions").json()
         assert (pos["symbol"], pos["side"], pos["contracts"]) == ("ETH/USDT:USDT", "long", "0.01")

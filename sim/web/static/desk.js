@@ -4,14 +4,16 @@
   const $ = (id) => document.getElementById(id);
   const { api, fmt, money, px, signed, when, esc, short } = MF;
   MF.nav("desk");
-  let state = null, symbol = null, lastBar = null, fillsSeen = -1, lines = [], loggedSeen = 0;
+  let state = null, symbol = null, venue = null, lastBar = null, fillsSeen = -1, lines = [], loggedSeen = 0;
+  const multi = () => state.account.venues.length > 1;  // several venues: each row names its own
+  const at = () => `symbol=${encodeURIComponent(symbol)}&venue=${encodeURIComponent(venue)}`;
   const chart = MF.chart($("chart"));
   let inScale = [];  // price lines near enough to the market to widen the scale for
   const series = MF.candles(chart, () => inScale);
   const NEAR = 0.03;  // lines within 3% of the last price are kept in view (others: legend)
 
   async function loadCandles() {
-    const r = await api(`/api/candles?symbol=${encodeURIComponent(symbol)}&n=1500`);
+    const r = await api(`/api/candles?${at()}&n=1500`);
     if (!r.ok) return;
     MF.setBars(series, r.data.bars);
     lastBar = r.data.bars.length ? r.data.bars[r.data.bars.length - 1].time : null;
@@ -20,7 +22,7 @@
   }
   let period = 60;
   async function loadMarkers() {
-    const r = await api(`/api/fills?symbol=${encodeURIComponent(symbol)}`);
+    const r = await api(`/api/fills?${at()}`);
     if (!r.ok) return;
     const markers = r.data.map((f) => ({
       time: Math.floor(f.ts_ms / 1000 / period) * period,
@@ -32,7 +34,7 @@
     series.price.setMarkers(markers.filter((m) => lastBar === null || m.time <= lastBar));
   }
   async function refreshBars() {
-    const r = await api(`/api/candles?symbol=${encodeURIComponent(symbol)}&n=3`);
+    const r = await api(`/api/candles?${at()}&n=3`);
     if (!r.ok || !r.data.bars.length) return;
     const bars = r.data.bars;
     if (lastBar !== null && bars[0].time > lastBar + period) return loadCandles();
@@ -48,7 +50,7 @@
   function drawLines() {
     priceLines.forEach((l) => series.price.removePriceLine(l));
     priceLines = [];
-    const last = Number((state.prices[symbol] || {}).last) || null;
+    const last = Number(((state.venue_prices[venue] || {})[symbol] || {}).last) || null;
     const far = [];
     inScale = [];
     const add = (price, color, title, style) => {
@@ -58,24 +60,30 @@
       if (!last || Math.abs(Number(price) / last - 1) <= NEAR) inScale.push(Number(price));
       else far.push(`${title} ${px(price)}`);
     };
-    for (const p of state.positions.filter((p) => p.symbol === symbol)) {
+    for (const p of state.positions.filter((p) => p.symbol === symbol && p.venue === venue)) {
       add(p.entry, "#93c5fd", `entry ${p.side}`, 0);
       add(p.liquidation_price, "#f43f5e", "liquidation", 0);
       add(p.stop, "#f59e0b", "stop");
       add(p.take_profit, "#22c55e", "take profit");
     }
-    for (const o of state.orders.filter((o) => o.symbol === symbol && !o.parent_id)) {
+    for (const o of state.orders.filter((o) => o.symbol === symbol && o.venue === venue && !o.parent_id)) {
       add(o.price || o.trigger_price, "#a78bfa", `${o.order_id} ${o.side} ${o.order_type}`);
     }
     farLines = far.length ? `  · off chart: ${far.join(", ")}` : "";
   }
 
+  function legend() {
+    const p = (state.venue_prices[venue] || {})[symbol];
+    if (p) $("legend").textContent = `last ${px(p.last)}  mark ${px(p.mark)}${farLines}`;
+  }
+
   function tabs() {
-    $("tabs").innerHTML = state.account.symbols.map((s) =>
-      `<button class="small ${s === symbol ? "on" : ""}" data-s="${esc(s)}">${esc(short(s))}</button>`
+    $("tabs").innerHTML = state.account.markets.map((m) =>
+      `<button class="small ${m.symbol === symbol && m.venue === venue ? "on" : ""}" data-s="${esc(m.symbol)}" data-v="${esc(m.venue)}">${multi() ? esc(m.venue) + " " : ""}${esc(short(m.symbol))}</button>`
     ).join("") + `<span class=legend id=legend></span>`;
     $("tabs").querySelectorAll("button").forEach((b) => b.onclick = () => {
-      symbol = b.dataset.s; tabs(); loadCandles().then(drawLines);
+      symbol = b.dataset.s; venue = b.dataset.v; tabs();
+      loadCandles().then(() => { drawLines(); legend(); });
     });
   }
 
@@ -90,6 +98,9 @@
       ["guards", g.locked ? `<span class="badge lock">LOCKED until ${when(g.locked_until_ms)} · exits only</span>` : "<span class=up>open</span>"],
       ["feed", esc(a.feed)],
     ];
+    if (a.venues.length > 1) {  // every venue's account: its equity and wallet
+      rows.splice(0, 0, ...a.venues.map((v) => [`${esc(v.venue)} equity`, `${money(v.equity)} <span class=dim>(${esc(v.account)})</span>`]));
+    }
     $("wallet").innerHTML = rows.map(([k, v]) => `<div>${k}</div><div>${v}</div>`).join("");
     $("meta").textContent = `${a.account} · ${a.venue} · ${a.source}`;
   }
@@ -105,7 +116,9 @@
   }
 
   function positions() {
+    const venueCol = multi() ? [{ t: "venue", l: 1, f: (r) => esc(r.venue) }] : [];
     MF.table($("positions"), [
+      ...venueCol,
       { t: "symbol", l: 1, f: (p) => `<a href="/trades/${esc(p.trade)}">${esc(short(p.symbol))}</a> <span class=${p.side === "long" ? "up" : "down"}>${p.side}</span>` },
       { t: "contracts", f: (p) => fmt(p.contracts) }, { t: "×mult", f: (p) => fmt(p.multiplier) },
       { t: "notional", f: (p) => money(p.notional) }, { t: "entry", f: (p) => px(p.entry) },
@@ -116,29 +129,32 @@
       { t: "liq dist", f: (p) => p.liquidation_distance_pct ? fmt(p.liquidation_distance_pct, 2) + "%" : "–" },
       { t: "lev", f: (p) => `${fmt(p.leverage)}x ${p.margin_mode}` },
       { t: "stop", f: (p) => px(p.stop) }, { t: "tp", f: (p) => px(p.take_profit) },
-      { t: "", f: (p) => `<button class="small sell" data-close="${esc(short(p.symbol))}">close</button>` },
+      { t: "", f: (p) => `<button class="small sell" data-close="${esc(short(p.symbol))}" data-venue="${esc(p.venue)}">close</button>` },
     ], state.positions, "no open positions");
     $("positions").querySelectorAll("[data-close]").forEach((b) =>
-      b.onclick = () => run(`close ${b.dataset.close}`));
+      b.onclick = () => run(`close ${b.dataset.close}`, b.dataset.venue));
   }
 
   function orders() {
+    const venueCol = multi() ? [{ t: "venue", l: 1, f: (r) => esc(r.venue) }] : [];
     MF.table($("orders"), [
+      ...venueCol,
       { t: "id", l: 1, f: (o) => esc(o.order_id) }, { t: "symbol", f: (o) => esc(short(o.symbol)) },
       { t: "side", f: (o) => `<span class=${o.side === "buy" ? "up" : "down"}>${o.side}</span>` },
       { t: "type", f: (o) => esc(o.order_type) }, { t: "contracts", f: (o) => fmt(o.contracts) },
       { t: "filled", f: (o) => fmt(o.filled) }, { t: "price", f: (o) => px(o.price) },
       { t: "trigger", f: (o) => px(o.trigger_price) },
       { t: "flags", f: (o) => esc([o.reduce_only ? "reduce" : "", o.time_in_force !== "GTC" ? o.time_in_force : "", o.tag || ""].filter(Boolean).join(" ")) },
-      { t: "amend", f: (o) => `<input size=9 data-amend="${esc(o.order_id)}" data-field="${o.price ? "price" : "trigger"}" placeholder="${o.price ? "price" : "trigger"}"> <button class=small data-do-amend="${esc(o.order_id)}">amend</button>` },
-      { t: "", f: (o) => `<button class="small sell" data-cancel="${esc(o.order_id)}">cancel</button>` },
+      { t: "amend", f: (o) => `<input size=9 data-amend="${esc(o.order_id)}" data-venue="${esc(o.venue)}" data-field="${o.price ? "price" : "trigger"}" placeholder="${o.price ? "price" : "trigger"}"> <button class=small data-do-amend="${esc(o.order_id)}" data-venue="${esc(o.venue)}">amend</button>` },
+      { t: "", f: (o) => `<button class="small sell" data-cancel="${esc(o.order_id)}" data-venue="${esc(o.venue)}">cancel</button>` },
     ], state.orders, "no working orders");
+    const on = (b) => `/api/orders/${b.dataset.cancel || b.dataset.doAmend}?venue=${encodeURIComponent(b.dataset.venue)}`;
     $("orders").querySelectorAll("[data-cancel]").forEach((b) => b.onclick = async () => {
-      show(await api(`/api/orders/${b.dataset.cancel}`, { method: "DELETE" }));
+      show(await api(on(b), { method: "DELETE" }));
     });
     $("orders").querySelectorAll("[data-do-amend]").forEach((b) => b.onclick = async () => {
-      const input = $("orders").querySelector(`[data-amend="${b.dataset.doAmend}"]`);
-      show(await api(`/api/orders/${b.dataset.doAmend}`, { method: "PATCH", body: { [input.dataset.field]: input.value } }));
+      const input = $("orders").querySelector(`input[data-amend="${b.dataset.doAmend}"][data-venue="${b.dataset.venue}"]`);
+      show(await api(on(b), { method: "PATCH", body: { [input.dataset.field]: input.value } }));
     });
   }
 
@@ -156,7 +172,10 @@
   async function apply(s) {
     const first = state === null;
     state = s;
-    if (first) { symbol = s.account.symbols[s.account.symbols.length > 1 ? 1 : 0]; tabs(); await loadCandles(); }
+    if (first) {
+      const m = s.account.markets, pick = m[m.length > 1 && m[1].venue === m[0].venue ? 1 : 0];
+      symbol = pick.symbol; venue = pick.venue; venues(s.account); tabs(); await loadCandles();
+    }
     wallet(s.account); clock(s.account); positions(); orders(); drawLines();
     const fresh = Math.min(s.logged - loggedSeen, s.log.length);
     if (fresh > 0) log(s.log.slice(-fresh));
@@ -166,8 +185,7 @@
     try {
       await refreshBars();
       if (s.fills !== fillsSeen) { fillsSeen = s.fills; await loadMarkers(); }
-      const p = s.prices[symbol];
-      if (p) $("legend").textContent = `last ${px(p.last)}  mark ${px(p.mark)}${farLines}`;
+      legend();
     } finally { busy = false; }
   }
 
@@ -186,7 +204,7 @@
     const el = $("echo");
     const seq = ++echoSeq;
     if (!text) { el.textContent = ""; el.className = "echo"; return; }
-    const r = await api("/api/preview", { method: "POST", body: { text } });
+    const r = await api("/api/preview", { method: "POST", body: { text, venue: ticketVenue() } });
     if (seq !== echoSeq) return;  // a later keystroke's echo is on its way
     if (!r.ok || !r.data.ok) { el.textContent = r.data.error; el.className = "echo err"; return; }
     el.className = "echo";
@@ -197,12 +215,20 @@
     el.className = "result" + (r.ok ? "" : " err");
     el.textContent = r.ok ? (r.data.lines || []).join("\n") : r.data.error;
   }
-  async function run(text) {
-    const r = await api("/api/orders", { method: "POST", body: { text } });
+  // the ticket's venue: the first one unless another is chosen (shown with several venues)
+  const ticketVenue = () => $("ticket-venue").value || null;
+  function venues(a) {
+    const sel = $("ticket-venue");
+    sel.innerHTML = a.venues.map((v) => `<option value="${esc(v.venue)}">${esc(v.venue)}</option>`).join("");
+    sel.style.display = a.venues.length > 1 ? "" : "none";
+  }
+  async function run(text, venue) {
+    const r = await api("/api/orders", { method: "POST", body: { text, venue: venue || ticketVenue() } });
     show(r);
     return r;
   }
   $("ticket-input").addEventListener("input", () => { clearTimeout(echoTimer); echoTimer = setTimeout(echo, 150); });
+  $("ticket-venue").addEventListener("change", echo);
   $("ticket-input").addEventListener("keydown", (e) => { if (e.key === "Enter") $("send").click(); });
   $("send").onclick = async () => {
     const text = $("ticket-input").value.trim();

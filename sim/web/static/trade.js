@@ -28,14 +28,15 @@
 
   async function drawChart(story) {
     const t = story.trade;
-    const first = await api(`/api/candles?symbol=${encodeURIComponent(t.symbol)}&n=1`);
+    const at = `symbol=${encodeURIComponent(t.symbol)}&venue=${encodeURIComponent(t.venue || "")}`;
+    const first = await api(`/api/candles?${at}&n=1`);
     if (!first.ok) return;
     const periodMs = first.data.period_ms;
     period = periodMs / 1000;
     const openMs = t.open_ts_ms ?? (story.fills[0] || {}).ts_ms;
     const start = openMs - 90 * periodMs;
     const end = t.close_ts_ms ? t.close_ts_ms + 40 * periodMs : "";
-    const r = await api(`/api/candles?symbol=${encodeURIComponent(t.symbol)}&n=5000&start=${start}&end=${end}`);
+    const r = await api(`/api/candles?${at}&n=5000&start=${start}&end=${end}`);
     if (!r.ok || !r.data.bars.length) return;
     const bars = r.data.bars;
     MF.setBars(series, bars);
@@ -114,6 +115,8 @@
     const r = await api(`/api/trades/${encodeURIComponent(ref)}`);
     if (!r.ok) { $("title").textContent = r.data.error; return; }
     kpis(r.data); tables(r.data);
+    const t = r.data.trade;  // the trade's own account and venue (a desk may trade several)
+    if (t.venue) $("meta").textContent = `${t.account} · ${t.venue}`;
     if (withChart) await drawChart(r.data);
   }
   async function edit(path, body) {
@@ -131,6 +134,5 @@
     e.preventDefault();
     if (await edit("tags", { tag: $("tag-text").value })) $("tag-text").value = "";
   });
-  api("/api/account").then((a) => { if (a.ok) $("meta").textContent = `${a.data.account} · ${a.data.venue}`; });
   load(true);
 })();

@@ -9,8 +9,9 @@
 
   async function load() {
     const acct = await api("/api/account");
+    const multi = acct.ok && acct.data.venues.length > 1;
     if (acct.ok) {
-      document.getElementById("meta").textContent = `${acct.data.account} · ${acct.data.venue}`;
+      document.getElementById("meta").textContent = acct.data.venues.map((v) => `${v.account} · ${v.venue}`).join("  |  ");
       const sel = document.getElementById("f-symbol");
       if (sel.options.length === 1) {
         for (const s of acct.data.symbols) sel.add(new Option(short(s), short(s)));
@@ -23,6 +24,7 @@
     const el = document.getElementById("trades");
     if (!r.ok) { el.innerHTML = `<div class="empty err">${esc(r.data.error)}</div>`; return; }
     MF.table(el, [
+      ...(multi ? [{ t: "venue", l: 1, f: (t) => esc(t.venue) }] : []),
       { t: "#", l: 1, f: (t) => `<a href="/trades/${esc(t.id)}">${t.outcome === "open" ? "open" : "#" + esc(t.id)}</a>` },
       { t: "symbol", l: 1, f: (t) => esc(short(t.symbol)) },
       { t: "side", l: 1, f: (t) => `<span class=${t.side === "long" ? "up" : "down"}>${esc(t.side)}</span>` },

@@ -299,7 +299,7 @@ def test_refused_margin_mode_change_is_said_in_trader_words(
     options: DeskOptions, book: SpecBook, db: Path
 ) -> None:
     desk = open_desk(options, book, db)
-    desk.submit("buy 0.01 BTC")
+    desk.submit("buy 0.01 BTC cross")
     before = desk.logged
 
     desk.submit("mode BTC isolated")
@@ -318,6 +318,7 @@ def test_size_on_a_cross_account_states_the_echos_liquidation_price(
     options: DeskOptions, book: SpecBook, db: Path
 ) -> None:
     desk = open_desk(options, book, db)
+    desk.submit("mode BTC cross")  # the desk's default for a new position is isolated
 
     size = desk.submit("size BTC stop 59000")
     buy = desk.submit(size.lines[-1].removeprefix("type: "))
@@ -423,8 +424,8 @@ def test_a_lock_cancels_working_entries_so_an_amend_cannot_open_a_position(
     """Issue 13: under `LOCKED … exits only`, `amend o31 price 1806` was accepted and filled as
     a new position. Now the lock cancels the working entry and the amend is refused."""
     desk = open_desk(options, book, db)
-    entry = desk.submit("sell 0.5 ETH limit 3100").events[0].order_id  # type: ignore[attr-defined]
-    desk.submit("buy 0.05 BTC lev 10")
+    entry = desk.submit("sell 0.5 ETH limit 3100 cross").events[0].order_id  # type: ignore[attr-defined]
+    desk.submit("buy 0.05 BTC lev 10 cross")
     desk.feed(synthetic_trade(BTC, "59000", T0 + 1000))
     closed = desk.submit("close BTC")  # −50 USDT and fees: over 3 % of 1,000
     trades = desk.guards.state.trades_today
