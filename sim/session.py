@@ -31,6 +31,7 @@ from sim.bus import Bus, Subscriber
 from sim.engine.account import DEFAULT_LEVERAGE, Account
 from sim.engine.commands import AmendOrder, CancelOrder, PlaceOrder
 from sim.engine.events import Event
+from sim.engine.market import LastTrade
 from sim.engine.money import ZERO
 from sim.engine.sizing import quote_liquidation
 from sim.engine.triggers import next_due_ms
@@ -178,7 +179,11 @@ class Session:
         if guards is None:
             return self._dispatch(self.account.apply(cmd))
         ts_ms = int(cmd.ts_ms)  # type: ignore[attr-defined]
-        batch: list[Event] = guards.tick(ts_ms, self.wallet(), self.equity())
+        if ts_ms // DAY_MS != guards.state.day:
+            wallet, equity = self.wallet(), self.equity()
+        else:  # the guards read wallet and equity only when a new UTC day starts
+            wallet = equity = ZERO
+        batch: list[Event] = guards.tick(ts_ms, wallet, equity)
         denied = self._judge(cmd)
         if denied is not None:
             return self._dispatch([*batch, denied])
@@ -191,6 +196,21 @@ class Session:
         if guards.locked:
             batch += self._cancel_entries(ts_ms)
         return self._dispatch(batch)
+
+    def observe_quiet(self, trade: LastTrade) -> None:
+        """Record a last price that the caller proved changes nothing else (a replay's quiet bar
+        close: no working level, trailing extreme, liquidation price or band inside the bar's
+        range, and no funding, expiry or guards instant up to it, ``next_due_ms``).
+
+        Leaves the account exactly as :meth:`feed` would (last and stand-in mark prices, the
+        clock), without the matching pass that could only find nothing: no events, no batch.
+        """
+        self.stats.inputs += 1
+        st = self.account.state
+        st.input_ts = trade.ts_ms
+        self.account.ledger.observe_last(trade.symbol, trade.price)
+        if trade.ts_ms > st.now_ms:
+            st.now_ms = trade.ts_ms
 
     # ---- guards -------------------------------------------------------------------------
     def _judge(self, cmd: object) -> Event | None:
