@@ -316,6 +316,7 @@ def bench_strategy(root: Path) -> dict[str, Any]:
     eth = market.candles[ETH]
     bars = len(eth.ts)
     out: dict[str, Any] = {"data": "REAL recorded ETH/USDT:USDT 1m month", "bars": bars}
+    results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for every in (False, True):
             options = RunOptions(
@@ -330,12 +331,17 @@ def bench_strategy(root: Path) -> dict[str, Any]:
                 book, data,
             )  # fmt: skip
             seconds = time.perf_counter() - t0
+            results[every] = result
             out["every_bar" if every else "skipping"] = {
                 "seconds": round(seconds, 2),
                 "bars_per_s": _rate(result.bars, seconds),
                 "trades": result.summary.trades,
                 "journal": "group commit, synchronous=FULL",
             }
+    fast_run, full_run = results[False], results[True]
+    out["same_events_and_summary"] = (
+        fast_run.events == full_run.events and fast_run.summary == full_run.summary
+    )
     trades, loop_s = plain_decimal_loop(eth)
     out["plain_decimal_loop"] = {
         "seconds": round(loop_s, 2),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pandas as pd
+import pytest
 
 from sim.strategy.values import Bar
 from sim.strategy.views import History
@@ -49,3 +50,22 @@ def test_a_changed_frame_does_not_change_the_next_one_and_a_new_bar_shows() -> N
     assert again["close"].tolist() == [103.1, 104.1]
     assert "ema" not in again.columns
     assert after["close"].tolist() == [104.1, 105.1]
+
+
+def test_ohlc_views_are_the_last_n_bars_read_only_and_keep_their_values() -> None:
+    history = History("BTC/USDT:USDT")
+    for i in range(256):  # exactly the first capacity: the next bar grows the arrays
+        history.add(bar(i))
+
+    last3 = history.ohlc(3)
+    history.add(bar(256))
+    after = history.ohlc(2)
+
+    assert len(last3) == 3
+    assert last3.ts_ms.tolist() == [T0 + i * 60_000 for i in (253, 254, 255)]
+    assert last3.high.tolist() == [353.5, 354.5, 355.5]
+    assert last3.close.tolist() == [353.1, 354.1, 355.1]  # the grown arrays did not move them
+    assert after.low.tolist() == [354.75, 355.75]
+    assert len(history.ohlc(None)) == 257
+    with pytest.raises(ValueError, match="read-only"):
+        last3.close[0] = 0.0
