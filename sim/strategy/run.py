@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from adapters.pricepath import CandleSeries, bar_path, discover, point_times
+from adapters.pricepath import CandleSeries, bar_path, discover, point_times, price
 from adapters.specs import SpecBook
 from config.settings import Settings
 from sim.engine.account import Account
@@ -266,10 +266,15 @@ def replay_bars(
     quiet = _Quiet(acct, kernel, series, timed)
     venue, bar_closed = acct.venue, driver.bar_closed
     starts = [c.ts.tolist() for c in series]
+    ohlc = [(c.open.tolist(), c.high.tolist(), c.low.tolist(), c.close.tolist()) for c in series]
+    dec = _Decimals()
+    for c in series:  # the closed bars a strategy reads are the recorded arrays themselves
+        driver.history[c.symbol].preload((c.ts, c.open, c.high, c.low, c.close))
     k, total = 0, len(sym)
     for n, (i, r) in enumerate(zip(sym.tolist(), row.tolist(), strict=True)):
         c = series[i]
-        o, h, low, close = c.bar(r)
+        opens, highs, lows, closes = ohlc[i]
+        o, h, low, close = dec[opens[r]], dec[highs[r]], dec[lows[r]], dec[closes[r]]
         t0 = starts[i][r]
         close_ms = t0 + c.period_ms - 1
         if fast and quiet.holds(i, r, close_ms, k):
@@ -295,6 +300,15 @@ def _ranges(c: CandleSeries) -> tuple[list[float], list[float]]:
     """Each bar's widened [lo, hi] from the previous close (the first bar: its open)."""
     lo, hi = bar_ranges(np.zeros(len(c.ts), dtype="int64"), c.open, c.high, c.low, c.close)
     return lo.tolist(), hi.tolist()
+
+
+class _Decimals(dict[float, Decimal]):
+    """Recorded float prices as Decimals (``pricepath.price``), each made once: bars repeat
+    their neighbours' prices, so most are a dictionary hit."""
+
+    def __missing__(self, x: float) -> Decimal:
+        d = self[x] = price(x)
+        return d
 
 
 _UNKNOWN: Any = object()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
@@ -39,18 +39,21 @@ class Ohlc(NamedTuple):
 class History:
     """Closed bars of one symbol, oldest first (floats: for analysis; Bars carry Decimals).
 
-    Kept in growing numpy arrays (one per column). ``ohlc(n)`` hands out read-only views of
-    them; ``frame(n)`` builds a pandas frame over array slices (no list copies, no parsing of
-    times) once per bar and ``n``, and hands out cheap copies (pandas copy-on-write: changing
-    one never changes the cached frame).
+    Kept in numpy arrays (one per column): growing ones for a live feed, or, in a replay, the
+    recorded series itself (:meth:`preload`: a closed bar then only moves the end). ``ohlc(n)``
+    hands out read-only views; ``frame(n)`` a pandas frame, built once per bar and ``n`` (a
+    replay slices one frame of the whole series, built once) and handed out as cheap copies
+    (pandas copy-on-write: changing one never changes the cached frame).
     """
 
-    __slots__ = ("_cols", "_frames", "_n", "_view", "last", "symbol")
+    __slots__ = ("_cols", "_frames", "_full", "_known", "_n", "_view", "last", "symbol")
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
         self.last: Bar | None = None
         self._n = 0
+        self._known = 0  # rows preloaded from a recorded series (0: filled bar by bar)
+        self._full: pd.DataFrame | None = None
         self._cols = [np.empty(256, dtype="int64"), *(np.empty(256) for _ in range(4))]
         self._view = self._read_only()
         self._frames: dict[int | None, pd.DataFrame] = {}
@@ -60,6 +63,15 @@ class History:
         for v in views:
             v.flags.writeable = False
         return views
+
+    def preload(self, cols: Sequence[np.ndarray]) -> None:
+        """Take the recorded series (start ms, open, high, low, close) whose bars will close in
+        order: ``add`` then checks each bar's start and moves the end, copying nothing."""
+        if self._n:
+            raise ValueError("preload before the first bar")
+        self._cols = [np.asarray(cols[0], dtype="int64"), *(np.asarray(c) for c in cols[1:])]
+        self._known = len(self._cols[0])
+        self._view = self._read_only()
 
     def __len__(self) -> int:
         return self._n
@@ -75,18 +87,32 @@ class History:
     def add(self, bar: Bar) -> None:
         n = self._n
         cols = self._cols
+        if self._known:
+            if n < self._known and cols[0][n] == bar.ts_ms:
+                self._closed(n, bar)
+                return
+            self._own()  # not the recorded next bar: keep the bars so far, then grow
+            cols = self._cols
         if n == len(cols[0]):
-            cols = self._cols = [np.resize(c, 2 * n) for c in cols]
+            cols = self._cols = [np.resize(c, max(256, 2 * n)) for c in cols]
             self._view = self._read_only()
         cols[0][n] = bar.ts_ms
         cols[1][n] = float(bar.open)
         cols[2][n] = float(bar.high)
         cols[3][n] = float(bar.low)
         cols[4][n] = float(bar.close)
+        self._closed(n, bar)
+
+    def _closed(self, n: int, bar: Bar) -> None:
         self._n = n + 1
         self.last = bar
         if self._frames:
             self._frames.clear()
+
+    def _own(self) -> None:
+        self._cols = [np.array(c[: self._n]) for c in self._cols]
+        self._known, self._full = 0, None
+        self._view = self._read_only()
 
     def ohlc(self, n: int | None) -> Ohlc:
         end = self._n
@@ -97,13 +123,24 @@ class History:
     def frame(self, n: int | None) -> pd.DataFrame:
         frame = self._frames.get(n)
         if frame is None:
-            ts, o, h, low, c = self.ohlc(n)
-            index = pd.DatetimeIndex((ts * 1000).astype("datetime64[us]"), name="time")
-            frame = self._frames[n] = pd.DataFrame(
-                {"ts_ms": ts, "open": o, "high": h, "low": low, "close": c},
-                index=index.tz_localize("UTC"),
-            )
+            if self._known:
+                if self._full is None:
+                    self._full = _frame(self._view)
+                start = 0 if n is None else max(0, self._n - n)
+                frame = self._full.iloc[start : self._n]
+            else:
+                frame = _frame(self.ohlc(n))
+            self._frames[n] = frame
         return frame.copy(deep=False)
+
+
+def _frame(cols: Sequence[np.ndarray]) -> pd.DataFrame:
+    ts, o, h, low, c = cols
+    index = pd.DatetimeIndex((ts * 1000).astype("datetime64[us]"), name="time")
+    return pd.DataFrame(
+        {"ts_ms": ts, "open": o, "high": h, "low": low, "close": c},
+        index=index.tz_localize("UTC"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
