@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from sim.cli import context, render
-from sim.cli.flags import user_tier
+from sim.cli.flags import ExchangeOpt, JsonOpt, MakerFeeOpt, TakerFeeOpt, user_tier
 from sim.engine.money import dec
 from sim.errors import InputError
 
@@ -30,10 +30,6 @@ calc_app = typer.Typer(help="Risk calculators: position size, liquidation price,
 _LARGEST = Decimal("1e15")
 _SMALLEST = Decimal("1e-12")
 
-ExchangeOpt = Annotated[
-    str | None,
-    typer.Option("--exchange", "-e", help="ccxt id \\[default: from config: exchange.default]"),
-]
 SymbolOpt = Annotated[
     str, typer.Option("--symbol", "-s", help="unified symbol, e.g. BTC/USDT:USDT")
 ]
@@ -43,15 +39,6 @@ MmrOpt = Annotated[
 MaintOpt = Annotated[
     str | None, typer.Option("--maint-amount", help="maintenance amount (cum) with --mmr")
 ]
-MakerFeeOpt = Annotated[
-    str | None,
-    typer.Option("--maker-fee", help="maker fee rate instead of the spec's (0.0002 = 0.02 %)"),
-]
-TakerFeeOpt = Annotated[
-    str | None,
-    typer.Option("--taker-fee", help="taker fee rate instead of the spec's (0.0005 = 0.05 %)"),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output", metavar="")]
 
 
 def _num(flag: str, value: str | None) -> Decimal | None:

@@ -17,14 +17,13 @@ from rich import box
 from rich.table import Table
 
 from sim.cli import context, render
+from sim.cli.flags import JsonOpt
 from sim.errors import DataError, InputError
 
 if TYPE_CHECKING:
     from adapters.download import SeriesJob, SeriesResult
 
 data_app = typer.Typer(help="Download market data and list what microfut can replay.")
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
 
 def data_home() -> Path:

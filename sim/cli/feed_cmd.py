@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from sim.cli import context, render
+from sim.cli.flags import JsonOpt
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 exchange_app = typer.Typer(help="A loopback exchange serving recorded data on 127.0.0.1.")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
 
 from sim.errors import InputError
 
@@ -11,6 +14,22 @@ DB_HELP = (
     "journal file \\[default: journal.sqlite in the data home (MICROFUT_HOME, or the \\[data] "
     "home setting); `microfut --version` prints the folder]"
 )
+
+# Options several commands take, declared once so their names and help agree.
+JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output", metavar="")]
+DbOpt = Annotated[Path | None, typer.Option("--db", help=DB_HELP)]
+ExchangeOpt = Annotated[
+    str | None,
+    typer.Option("--exchange", "-e", help="ccxt id \\[default: from config: exchange.default]"),
+]
+MakerFeeOpt = Annotated[
+    str | None,
+    typer.Option("--maker-fee", help="maker fee rate instead of the spec's (0.0002 = 0.02 %)"),
+]
+TakerFeeOpt = Annotated[
+    str | None,
+    typer.Option("--taker-fee", help="taker fee rate instead of the spec's (0.0005 = 0.05 %)"),
+]
 
 if TYPE_CHECKING:
     from sim.engine.spec import MarginTier

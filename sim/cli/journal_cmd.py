@@ -13,7 +13,7 @@ import typer
 
 from sim.cli import context, render
 from sim.cli import journal_render as jr
-from sim.cli.flags import DB_HELP
+from sim.cli.flags import DbOpt, JsonOpt
 from sim.cli.render import grid_table
 from sim.display import parse_date
 from sim.errors import InputError
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 
 journal_app = typer.Typer(help="The trade journal: list, show, note, tag, report, plot, export.")
 
-DbOpt = Annotated[Path | None, typer.Option("--db", help=DB_HELP)]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 AccountOpt = Annotated[str | None, typer.Option("--account", "-a", help="only this account")]
 SinceOpt = Annotated[
     str | None, typer.Option("--since", help="closed on/after DATE (YYYY-MM-DD or ISO, UTC)")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from sim.cli import context, render, run_render
+from sim.cli.flags import ExchangeOpt, JsonOpt, MakerFeeOpt, TakerFeeOpt
 from sim.engine.money import dec
 from sim.errors import InputError
 
@@ -42,10 +43,6 @@ ParamOpt = Annotated[
     list[str] | None,
     typer.Option("--param", "-p", help="strategy parameter name=value (repeatable)"),
 ]
-ExchangeOpt = Annotated[
-    str | None,
-    typer.Option("--exchange", "-e", help="ccxt id \\[default: from config: exchange.default]"),
-]
 BalanceOpt = Annotated[
     str | None,
     typer.Option(
@@ -58,13 +55,6 @@ FromOpt = Annotated[
 UntilOpt = Annotated[
     str | None, typer.Option("--until", help="replay bars before this UTC time (ISO)")
 ]
-MakerFeeOpt = Annotated[
-    str | None, typer.Option("--maker-fee", help="maker fee rate, e.g. 0.0002 (0.02 %)")
-]
-TakerFeeOpt = Annotated[
-    str | None, typer.Option("--taker-fee", help="taker fee rate, e.g. 0.0005 (0.05 %)")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output", metavar="")]
 
 
 def parse_time(text: str | None, flag: str) -> int | None:

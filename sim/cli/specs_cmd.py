@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from sim.cli import context, render
+from sim.cli.flags import ExchangeOpt, JsonOpt
 from sim.cli.render import fmt
 from sim.engine.money import dec
 from sim.errors import DataError, InputError
@@ -22,11 +23,6 @@ if TYPE_CHECKING:
 
 specs_app = typer.Typer(help="Contract specs: list, show one, refresh the offline snapshot.")
 
-ExchangeOpt = Annotated[
-    str | None,
-    typer.Option("--exchange", "-e", help="ccxt id \\[default: from config: exchange.default]"),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output", metavar="")]
 SCALES = (("standard", Decimal(1)), ("mini", Decimal("0.1")), ("micro", Decimal("0.01")))
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from sim.cli import context, render
-from sim.cli.flags import DB_HELP
+from sim.cli.flags import DbOpt, JsonOpt
 from sim.cli.render import fmt, kv_table, ts_text
 from sim.errors import InputError
 
@@ -28,11 +28,6 @@ NO_TERMINAL = (
     "microfut trade needs an interactive terminal; use `microfut replay` or `microfut run` "
     "for scripted runs"
 )
-DbOpt = Annotated[
-    Path | None,
-    typer.Option("--db", help=DB_HELP),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output", metavar="")]
 
 
 def has_terminal() -> bool:

@@ -9,7 +9,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx
 
 from tests.web.conftest import start_server, stop_server
 

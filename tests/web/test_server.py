@@ -9,7 +9,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx
 import pytest
 
 from tests.web.conftest import MAIN, start_server, stop_server, web_env
