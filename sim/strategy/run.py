@@ -96,6 +96,7 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list, repr=False)
     session_id: int | None = None  # the journal session of the run (None without a journal)
+    paths_skipped: int = 0  # replay: quiet bars whose intra-bar path was not played
 
 
 class StrategyRun:
@@ -225,6 +226,7 @@ class StrategyRun:
             notes=notes,
             events=self.collector.events,
             session_id=self.session_id,
+            paths_skipped=self.stats_quiet,
         )
 
     def finish(self, status: str) -> None:

@@ -2,7 +2,7 @@
 
 Real recorded BTC/ETH 1m candles, the example strategies with generated parameters and a test
 strategy with cross positions on both symbols and trailing stops (``cross_trail.py``); the events,
-the summary and the messages must be identical.
+the summary and the messages must be identical, and the skipping run must skip most paths.
 """
 
 from __future__ import annotations
@@ -67,3 +67,5 @@ def test_skipping_run_equals_every_bar_run(
     assert fast.summary == full.summary
     assert fast.messages == full.messages
     assert fast.bars == full.bars
+    assert full.paths_skipped == 0
+    assert fast.paths_skipped > fast.bars // 2  # most bars touch nothing
