@@ -178,7 +178,9 @@ class Views:
 
     def _sym(self, symbol: str | None) -> str:
         """The loaded symbol ``symbol`` names (unified symbol, venue id or bare base coin)."""
-        s = symbol or self.primary
+        if not symbol:
+            return self.primary  # loaded by construction (the run's first market)
+        s = symbol
         specs = self.account.specs
         if s in specs:
             return s
