@@ -231,7 +231,11 @@ class Session:
         if guards is None:
             return self._dispatch(self.account.apply(cmd))
         ts_ms = int(cmd.ts_ms)  # type: ignore[attr-defined]
-        batch: list[Event] = guards.tick(ts_ms, self.wallet(), self.equity())
+        if ts_ms // DAY_MS != guards.state.day:
+            wallet, equity = self.wallet(), self.equity()
+        else:  # the guards read wallet and equity only when a new UTC day starts
+            wallet = equity = ZERO
+        batch: list[Event] = guards.tick(ts_ms, wallet, equity)
         denied = self._judge(cmd)
         if denied is not None:
             return self._dispatch([*batch, denied])

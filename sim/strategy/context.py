@@ -18,10 +18,10 @@ from sim.engine.sizing import SizeResult, size_by_risk
 from sim.engine.spec import ContractSpec
 from sim.errors import InputError
 from sim.strategy.values import Ticket
-from sim.strategy.views import History, Limits, Views
+from sim.strategy.views import History, Limits, Ohlc, Views
 
 Side = Literal["buy", "sell"]
-__all__ = ["Context", "History", "Limits", "Side"]
+__all__ = ["Context", "History", "Limits", "Ohlc", "Side"]
 
 
 class Context(Views):

@@ -67,7 +67,6 @@ async def consume(run: StrategyRun, feed: AsyncIterator[Any], timeframe: str) ->
             bar = builders[symbol].update(inp.ts_ms, inp.price)
             if bar is not None:
                 run.driver.bar_closed(bar)
-                run.collector.sample(run.account)
                 bars += 1
         run.driver.feed(inp)
     return bars

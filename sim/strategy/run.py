@@ -11,7 +11,6 @@ between the recorded 8 h marks, as in ``microfut replay``.
 from __future__ import annotations
 
 import hashlib
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -20,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from adapters.pricepath import CandleSeries, bar_path, discover, point_times
+from adapters.pricepath import CandleSeries, bar_path, discover, point_times, price
 from adapters.specs import SpecBook
 from config.settings import Settings
 from sim.engine.account import Account
@@ -97,6 +96,7 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list, repr=False)
     session_id: int | None = None  # the journal session of the run (None without a journal)
+    paths_skipped: int = 0  # replay: quiet bars whose intra-bar path was not played
 
 
 class StrategyRun:
@@ -226,6 +226,7 @@ class StrategyRun:
             notes=notes,
             events=self.collector.events,
             session_id=self.session_id,
+            paths_skipped=self.stats_quiet,
         )
 
     def finish(self, status: str) -> None:
@@ -257,32 +258,41 @@ def replay_bars(
     ``on_bar`` sees every bar. Its four-point path is played in Decimal only when the bar's
     range (from the previous close) can touch one of the account's quiet levels (working
     order, trailing extreme, liquidation price or cross band: ``Account.quiet_levels``), or a
-    timed input, funding, expiry or guard instant falls inside it; a quiet bar feeds its close
-    alone, which leaves the account exactly as the path would (``every_bar`` plays all).
+    timed input, funding, expiry or guard instant falls inside it; a quiet bar's close is only
+    recorded (``Session.observe_quiet``), which leaves the account exactly as the path would
+    (``every_bar`` plays all).
     """
     sym, row = _bar_order(series)
     driver, acct, kernel = run.driver, run.account, run.kernel
     fast = not run.options.every_bar and not driver.wants_price  # on_price sees every point
-    ranges = [_ranges(c) for c in series]
+    quiet = _Quiet(acct, kernel, series, timed)
+    venue, bar_closed = acct.venue, driver.bar_closed
+    starts = [c.ts.tolist() for c in series]
+    ohlc = [(c.open.tolist(), c.high.tolist(), c.low.tolist(), c.close.tolist()) for c in series]
+    dec = _Decimals()
+    for c in series:  # the closed bars a strategy reads are the recorded arrays themselves
+        driver.history[c.symbol].preload((c.ts, c.open, c.high, c.low, c.close))
     k, total = 0, len(sym)
     for n, (i, r) in enumerate(zip(sym.tolist(), row.tolist(), strict=True)):
         c = series[i]
-        o, h, low, close = c.bar(r)
-        times = point_times(int(c.ts[r]), c.period_ms)
-        if fast and _quiet(acct, kernel, c.symbol, ranges[i], r, times[3], timed, k):
+        opens, highs, lows, closes = ohlc[i]
+        o, h, low, close = dec[opens[r]], dec[highs[r]], dec[lows[r]], dec[closes[r]]
+        t0 = starts[i][r]
+        close_ms = t0 + c.period_ms - 1
+        if fast and quiet.holds(i, r, close_ms, k):
             run.stats_quiet += 1
-            driver.feed(LastTrade(acct.venue, c.symbol, times[3], close, ZERO))
+            kernel.observe_quiet(LastTrade(venue, c.symbol, close_ms, close, ZERO))
+            quiet.stamp += 1  # a quiet close changes no level: the cached ones still hold
         else:
             path: tuple[Decimal, ...] = (o,)
-            for j, ts in enumerate(times):
+            for j, ts in enumerate(point_times(t0, c.period_ms)):
                 while k < len(timed) and timed[k][0] <= ts:
                     driver.feed(timed[k][2])
                     k += 1
                 if j == 1:  # the path is chosen after the open: a fill at the open sets the bias
                     path = bar_path(o, h, low, close, acct.path_bias(c.symbol))
-                driver.feed(LastTrade(acct.venue, c.symbol, ts, path[j], ZERO))
-        driver.bar_closed(Bar(c.symbol, c.timeframe, times[0], times[3], o, h, low, close))
-        run.collector.sample(acct)
+                driver.feed(LastTrade(venue, c.symbol, ts, path[j], ZERO))
+        bar_closed(Bar(c.symbol, c.timeframe, t0, close_ms, o, h, low, close))
         if progress is not None and (n % 500 == 0 or n == total - 1):
             progress(n + 1, total)
     return total
@@ -294,30 +304,69 @@ def _ranges(c: CandleSeries) -> tuple[list[float], list[float]]:
     return lo.tolist(), hi.tolist()
 
 
-def _quiet(
-    acct: Account,
-    kernel: Session,
-    symbol: str,
-    ranges: tuple[list[float], list[float]],
-    r: int,
-    close_ms: int,
-    timed: list[tuple[int, int, object]],
-    k: int,
-) -> bool:
-    """True when nothing can happen inside this bar: its path may be skipped."""
-    if k < len(timed) and timed[k][0] <= close_ms:
-        return False
-    due = kernel.next_due_ms()
-    if due is not None and due <= close_ms:
-        return False
-    levels = acct.quiet_levels(symbol)
-    if levels is None:
-        return False
-    if not levels:
+class _Decimals(dict[float, Decimal]):
+    """Recorded float prices as Decimals (``pricepath.price``), each made once: bars repeat
+    their neighbours' prices, so most are a dictionary hit."""
+
+    def __missing__(self, x: float) -> Decimal:
+        d = self[x] = price(x)
+        return d
+
+
+_UNKNOWN: Any = object()
+
+
+class _Quiet:
+    """Says whether a bar's path can be skipped; the account's levels (as floats) and its next
+    due instant are read once and kept while no input but quiet closes reached the kernel
+    (``Session.stats.inputs`` unchanged): orders, fills, funding and played paths all go
+    through it, a quiet close moves no level (the range of a bar that moves a trailing extreme
+    holds that extreme; a cross band stays sound while every mark stays inside it)."""
+
+    def __init__(
+        self,
+        acct: Account,
+        kernel: Session,
+        series: list[CandleSeries],
+        timed: list[tuple[int, int, object]],
+    ) -> None:
+        self.acct, self.kernel, self.timed = acct, kernel, timed
+        self.symbols = [c.symbol for c in series]
+        self.ranges = [_ranges(c) for c in series]
+        self.stamp = -1  # kernel.stats.inputs when the cache was filled
+        self.due: int | None = None
+        self.levels: list[Any] = []
+
+    def _refresh(self) -> None:
+        kernel = self.kernel
+        self.stamp = kernel.stats.inputs
+        self.due = kernel.next_due_ms()
+        guards = kernel.guards
+        if guards is not None and guards.state.day < 0:
+            self.due = -1  # the guards' first tick opens their day: play it
+        self.levels = [_UNKNOWN] * len(self.symbols)
+
+    def holds(self, i: int, r: int, close_ms: int, k: int) -> bool:
+        """True when nothing can happen inside bar ``r`` of series ``i`` (skip its path)."""
+        timed = self.timed
+        if k < len(timed) and timed[k][0] <= close_ms:
+            return False
+        if self.stamp != self.kernel.stats.inputs:
+            self._refresh()
+        if self.due is not None and self.due <= close_ms:
+            return False
+        levels = self.levels[i]
+        if levels is _UNKNOWN:
+            found = self.acct.quiet_levels(self.symbols[i])
+            levels = self.levels[i] = None if found is None else [float(x) for x in found]
+        if levels is None:
+            return False
+        if levels:
+            lo, hi = self.ranges[i][0][r], self.ranges[i][1][r]
+            for x in levels:
+                if lo <= x <= hi:
+                    return False
         return True
-    ordered = sorted(float(x) for x in levels)
-    lo, hi = ranges[0][r], ranges[1][r]
-    return bisect_left(ordered, lo) == bisect_right(ordered, hi)
 
 
 def run_replay(

@@ -73,12 +73,6 @@ class Collector:
     events: list[Event] = field(default_factory=list)
     fees: Decimal = ZERO
     funding: Decimal = ZERO
-    peak: Decimal = ZERO
-    drawdown: Decimal = ZERO
-    drawdown_pct: Decimal | None = None
-
-    def __post_init__(self) -> None:
-        self.peak = self.balance
 
     def __call__(self, events: Sequence[Event]) -> None:
         self.events.extend(events)
@@ -90,17 +84,7 @@ class Collector:
             elif e.kind == "FundingPaid":
                 self.funding += e.amount  # type: ignore[attr-defined]
 
-    def sample(self, account: Account) -> None:
-        """Mark equity now (called at each bar close) for the drawdown."""
-        equity = account.equity(self.currency)
-        self.peak = max(self.peak, equity)
-        fall = self.peak - equity
-        if fall > self.drawdown:
-            self.drawdown = fall
-            self.drawdown_pct = fall / self.peak * HUNDRED if self.peak > 0 else None
-
     def summary(self, account: Account) -> RunSummary:
-        self.sample(account)
         trades = [e for e in self.events if isinstance(e, TradeClosed)]
         nets = [t.realized_pnl - t.fees + t.funding for t in trades]
         wins = [n for n in nets if n > 0]

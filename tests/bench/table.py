@@ -48,7 +48,8 @@ def rows(d: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         ))  # fmt: skip
     if s := r.get("strategy"):
         out.append((
-            f"`run breakout` ETH 1m month ({s['bars']:,} bars, journaled)",
+            f"`run breakout` ETH 1m month ({s['bars']:,} bars, journaled); same events: "
+            f"{s.get('same_events_and_summary', '?')}",
             f"{_n(s['skipping']['bars_per_s'])} bars/s",
             f"every bar: {_n(s['every_bar']['bars_per_s'])} bars/s; plain Decimal loop: "
             f"{_n(s['plain_decimal_loop']['bars_per_s'])} bars/s",

@@ -29,11 +29,10 @@ class Breakout(Strategy):
 
     def channel(self, ctx: Context) -> tuple[Decimal, Decimal] | None:
         """Highest high and lowest low of the ``lookback`` bars before the last one."""
-        frame = ctx.prices(n=self.lookback + 1)
-        if len(frame) <= self.lookback:
+        bars = ctx.ohlc(n=self.lookback + 1)  # numpy views: runs on every flat bar
+        if len(bars) <= self.lookback:
             return None
-        prior = frame.iloc[:-1]
-        return Decimal(str(prior["high"].max())), Decimal(str(prior["low"].min()))
+        return Decimal(str(bars.high[:-1].max())), Decimal(str(bars.low[:-1].min()))
 
     def on_bar(self, ctx: Context, bar: Bar) -> None:
         if bar.symbol != ctx.primary or ctx.contracts() != 0 or ctx.orders():

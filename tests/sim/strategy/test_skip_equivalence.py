@@ -1,7 +1,8 @@
 """A strategy run that skips quiet bars' paths equals the run that plays every bar.
 
-Real recorded BTC/ETH 1m candles, the example strategies with generated parameters; the events,
-the summary and the messages must be identical, and the skipping run must skip.
+Real recorded BTC/ETH 1m candles, the example strategies with generated parameters and a test
+strategy with cross positions on both symbols and trailing stops (``cross_trail.py``); the events,
+the summary and the messages must be identical, and the skipping run must skip most paths.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from sim.strategy.run import RunOptions, run_replay
 from tests.sim.strategy.conftest import SLICE_FROM_MS
 
 HOUR = 3_600_000
+CROSS_TRAIL = Path(__file__).with_name("cross_trail.py")
 
 
 @settings(
-    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=9, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    name=st.sampled_from(["breakout", "hedged_bag"]),
+    name=st.sampled_from(["breakout", "hedged_bag", str(CROSS_TRAIL)]),
     start_h=st.integers(0, 48),
     hours=st.integers(2, 8),
     data=st.data(),
@@ -65,3 +67,5 @@ def test_skipping_run_equals_every_bar_run(
     assert fast.summary == full.summary
     assert fast.messages == full.messages
     assert fast.bars == full.bars
+    assert full.paths_skipped == 0
+    assert fast.paths_skipped > fast.bars // 2  # most bars touch nothing
