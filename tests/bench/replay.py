@@ -26,7 +26,8 @@ document, asserts nothing (not collected by pytest: no ``test_`` prefix).
 * ``latency`` (``tests/bench/latency.py``): decoded MarkPrice → margin and liquidation checks.
 
 The vectorized runs are timed five times (median; busy and cross: three); the plain loop once.
-The strategy's skipping run and its plain loop are timed three times (median), its every-bar run once.
+The strategy's skipping run and its plain loop are timed three times (median), its every-bar
+run once.
 
 Both runs carry an account with isolated BTC and ETH positions and 20 working orders.
 """
