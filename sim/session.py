@@ -256,7 +256,11 @@ class Session:
 
         Leaves the account exactly as :meth:`feed` would (last and stand-in mark prices, the
         clock), without the matching pass that could only find nothing: no events, no batch.
+        A symbol's first price takes the full path, which also makes its flat position entry.
         """
+        if trade.symbol not in self.account.positions_by_symbol:
+            self.feed(trade)
+            return
         self.stats.inputs += 1
         st = self.account.state
         st.input_ts = trade.ts_ms
