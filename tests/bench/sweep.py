@@ -1,7 +1,7 @@
 """Sweep benchmark: the same grid with ``--jobs 1`` and ``--jobs 2`` (local process pool).
 
 Run: ``python tests/bench/sweep.py [--hours 24]``; prints one JSON document, asserts nothing.
-Grid: ``breakout`` lookback × reward (4 runs) on the recorded BTC/ETH 1m candles, each run
+Grid: ``breakout`` lookback × reward (8 runs) on the recorded BTC/ETH 1m candles, each run
 ``--hours`` long, journals in a temporary folder. The speed-up is bounded by the free cores:
 on the shared 2-core machine other work competes for the second one.
 """
@@ -43,7 +43,7 @@ def main() -> None:
     data = _data_dir()
     settings = load_settings(data={"dirs": [str(data)]})
     book = load_spec_book("binanceusdm", settings)
-    grid = P.parse_grid(loader.load("breakout").cls, ["lookback=10,30", "reward=1,3"])
+    grid = P.parse_grid(loader.load("breakout").cls, ["lookback=10,20,30,40", "reward=1,3"])
     options = RunOptions(
         exchange="binanceusdm", balance=Decimal(1000), slippage_bps=Decimal(2),
         upnl_price="mark", risk_pct=Decimal(1),
