@@ -57,6 +57,7 @@ class Ledger:
         """Emit an event about ``order`` and move the order by it (Order.apply's table)."""
         ev = self.emit(cls, order.symbol, order_id=order.order_id, **kw)
         order.apply(ev)
+        self.state.order_moved(order)
         return ev
 
     # ---- market data the account keeps ---------------------------------------------------
@@ -137,6 +138,7 @@ class Ledger:
         ev = self.emit(OrderAccepted, order.symbol, **order.accepted_fields(), **extra)
         self.state.add_order(order)
         order.apply(ev)
+        self.state.order_moved(order)
 
     def cancel_order(self, order: Order, reason: str) -> None:
         self.record(order, OrderCancelled, reason=reason)

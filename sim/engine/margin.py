@@ -128,7 +128,11 @@ def avg_entry_linear(fills: Iterable[tuple[Decimal, Decimal]]) -> Decimal:
     """Σ(qty·price) / Σqty for (qty, price) fills (0.5@5,000 + 0.3@6,000 → 5,375)."""
     rows = list(fills)
     _check_fills(rows)
-    return sum((q * p for q, p in rows), ZERO) / sum((q for q, _ in rows), ZERO)
+    value = qty = ZERO
+    for q, p in rows:  # a plain loop: the same additions in the same order as sum(), cheaper
+        value += q * p
+        qty += q
+    return value / qty
 
 
 def avg_entry_inverse(fills: Iterable[tuple[Decimal, Decimal]]) -> Decimal:

@@ -16,7 +16,7 @@ from typing import Any
 from sim.engine.events import Event
 from sim.engine.fills import Book
 from sim.engine.money import ZERO
-from sim.engine.orders import Order
+from sim.engine.orders import WORKING, Order
 from sim.engine.positions import Position
 from sim.engine.risk import MarginCache
 from sim.engine.spec import ContractSpec
@@ -96,6 +96,7 @@ class AccountState:
         self.positions_by_symbol: dict[str, Position] = {}
         self.orders: dict[str, Order] = {}  # every order not yet dropped, in placement order
         self.by_symbol: dict[str, dict[str, Order]] = {}  # the same orders per symbol
+        self.maybe_finished = False  # an order may have stopped working since the last drop
         self.books: dict[str, Book] = {}
         self.marks: dict[str, Decimal] = {}
         self.funding = FundingBook()
@@ -134,18 +135,31 @@ class AccountState:
     def working_orders(self, symbol: str | None = None) -> list[Order]:
         """Working orders in placement order: one symbol's from its index, or all."""
         if symbol is None:
-            return [o for o in self.orders.values() if o.is_working]
+            return [o for o in self.orders.values() if o.status in WORKING]
         mine = self.by_symbol.get(symbol)
-        return [o for o in mine.values() if o.is_working] if mine else []
+        return [o for o in mine.values() if o.status in WORKING] if mine else []
 
     # ---- the order index (written by the ledger) ------------------------------------------
     def add_order(self, order: Order) -> None:
         self.orders[order.order_id] = order
         self.by_symbol.setdefault(order.symbol, {})[order.order_id] = order
+        self.maybe_finished = True
+
+    def order_moved(self, order: Order) -> None:
+        """The ledger moved ``order``'s status: the next drop has to look (O(1) otherwise)."""
+        if order.status not in WORKING:
+            self.maybe_finished = True
 
     def drop_finished(self) -> None:
-        """Forget orders that stopped working (their events are already out)."""
-        for oid in [k for k, o in self.orders.items() if not o.is_working]:
+        """Forget orders that stopped working (their events are already out).
+
+        Scans only after an order was added or left the working statuses (``order_moved``):
+        a price point that finished nothing pays no pass over every order.
+        """
+        if not self.maybe_finished:
+            return
+        self.maybe_finished = False
+        for oid in [k for k, o in self.orders.items() if o.status not in WORKING]:
             order = self.orders.pop(oid)
             self.by_symbol[order.symbol].pop(oid, None)
 
