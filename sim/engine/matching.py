@@ -26,7 +26,7 @@ from sim.engine.risk import available, crossed, liquidation_price
 class _Quiet:
     """A symbol's working orders at one event number, for one price source."""
 
-    seq: int
+    seq: int  # the symbol's order-change number it was drawn at
     orders: list[Order]
     down: Decimal | None  # a price at or below may act (None: nothing below)
     up: Decimal | None  # at or above
@@ -240,42 +240,17 @@ class Matching:
 
     def _quiet_at(self, symbol: str, source: str) -> _Quiet:
         """The symbol's working orders and the levels between which only its trailing stops
-        can act at a ``source`` price; drawn again after any event (orders change only so),
-        for both sources in one pass (a trade is a last and, standing in, a mark price)."""
+        can act at a ``source`` price; drawn again after any change to the symbol's orders
+        (``AccountState.order_moved``: the ledger moves orders only so), for both sources in
+        one pass (a trade is a last and, standing in, a mark price)."""
+        version = self.st.orders_changed.get(symbol, 0)
         q = self._quiet.get((symbol, source))
-        if q is not None and q.seq == self.st.seq:
+        if q is not None and q.seq == version:
             return q
         orders = self.st.working_orders(symbol)
-        seq = self.st.seq
         for src, (down, up, trailing) in _draw(orders, {"last", "mark", source}).items():
-            self._quiet[(symbol, src)] = _Quiet(seq, orders, down, up, trailing)
+            self._quiet[(symbol, src)] = _Quiet(version, orders, down, up, trailing)
         return self._quiet[(symbol, source)]
-        orders = self.st.working_orders(symbol)
-        down: Decimal | None = None
-        up: Decimal | None = None
-        trailing: list[Order] = []
-        for o in orders:
-            if o.needs_trigger:
-                if o.trigger_source != source:
-                    continue
-                if o.order_type == "trailing_stop_market":
-                    trailing.append(o)  # its extreme moves at any price beyond it
-                    continue
-                level = o.trigger_price
-                if level is None:
-                    continue
-                if fires_upward(o):
-                    up = level if up is None else min(up, level)
-                else:
-                    down = level if down is None else max(down, level)
-            elif o.is_limit and source == "last" and o.price is not None:
-                if o.side == "buy":  # trades through strictly below its price
-                    down = o.price if down is None else max(down, o.price)
-                else:
-                    up = o.price if up is None else min(up, o.price)
-        q = _Quiet(self.st.seq, orders, down, up, trailing)
-        self._quiet[(symbol, source)] = q
-        return q
 
     def _last_fill_price(self, order_id: str | None) -> Decimal | None:
         for e in reversed(self.st.out):

@@ -97,6 +97,10 @@ class AccountState:
         self.orders: dict[str, Order] = {}  # every order not yet dropped, in placement order
         self.by_symbol: dict[str, dict[str, Order]] = {}  # the same orders per symbol
         self.maybe_finished = False  # an order may have stopped working since the last drop
+        # symbol -> number of its last order change (added or moved): a symbol's working
+        # orders are the same while it holds (``Matching`` keeps their levels until then)
+        self.orders_changed: dict[str, int] = {}
+        self.order_changes = 0
         self.books: dict[str, Book] = {}
         self.marks: dict[str, Decimal] = {}
         self.funding = FundingBook()
@@ -144,11 +148,16 @@ class AccountState:
         self.orders[order.order_id] = order
         self.by_symbol.setdefault(order.symbol, {})[order.order_id] = order
         self.maybe_finished = True
+        self.order_changes += 1
+        self.orders_changed[order.symbol] = self.order_changes
 
     def order_moved(self, order: Order) -> None:
-        """The ledger moved ``order``'s status: the next drop has to look (O(1) otherwise)."""
+        """The ledger moved ``order`` (status, fill, amendment): the next drop has to look when
+        it stopped working, and the symbol's order levels are drawn again."""
         if order.status not in WORKING:
             self.maybe_finished = True
+        self.order_changes += 1
+        self.orders_changed[order.symbol] = self.order_changes
 
     def drop_finished(self) -> None:
         """Forget orders that stopped working (their events are already out).
