@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
+from sim.engine.commands import LIMIT_TYPES
 from sim.engine.fills import Book
 from sim.engine.margin import liquidation_price as solve_liquidation
 from sim.engine.margin import margin_ratio, pnl
@@ -404,7 +405,10 @@ def available(acct: Holdings, currency: str) -> Decimal:
         exp = pos.exposure(spec)
         total += pnl(exp, mark) - exp.notional(mark) / pos.leverage
     for o in acct.working_orders():
+        # cheap order fields first: most working orders are reduce-only stops
+        if o.order_type not in LIMIT_TYPES or o.reduce_only or not o.price:
+            continue
         spec = acct.specs[o.symbol]
-        if spec.settle == currency and o.is_limit and not o.reduce_only and o.price:
+        if spec.settle == currency:
             total -= spec.notional(o.remaining, o.price) / acct.position(o.symbol).leverage
     return total
