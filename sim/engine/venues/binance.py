@@ -7,9 +7,11 @@ liquidation); §A.6 funding every 8 h at 00:00/08:00/16:00 UTC or the symbol's o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import ClassVar
 
+from sim.engine.spec import MarginTier
 from sim.engine.venues.base import Exposure, MarginContext
 from sim.engine.venues.generic import GenericRules, cross_buffer, positive_or_none
 
@@ -48,3 +50,24 @@ class BinanceRules(GenericRules):
         if denom == 0 or (numer > 0) != (denom > 0):
             return None
         return numer / denom
+
+    def prices_by_tier(
+        self, pos: Exposure, ctx: MarginContext, tiers: tuple[MarginTier, ...]
+    ) -> Iterator[tuple[MarginTier, Decimal | None]]:
+        """``liquidation_price`` with each bracket in turn, for ``margin.liquidation_price``'s
+        bracket search: the same operations in the same order, the terms that do not depend
+        on the bracket (buffer, s·N, s·N·EP or s·N/EP) computed once instead of per bracket."""
+        wb = cross_buffer(ctx)
+        n = pos.qty
+        sn = pos.side * n
+        if pos.linear:
+            sn_ep = sn * pos.entry_price
+            for t in tiers:
+                denom = n * t.mmr - sn
+                yield t, None if denom == 0 else positive_or_none((wb + t.cum - sn_ep) / denom)
+            return
+        sn_ep = sn / pos.entry_price
+        for t in tiers:
+            denom = wb + t.cum + sn_ep
+            numer = n * t.mmr + sn
+            yield t, None if denom == 0 or (numer > 0) != (denom > 0) else numer / denom

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -231,3 +232,35 @@ def test_isolated_liquidation_never_takes_more_than_the_margin(
     loss = -pnl(pos, close) + rules.liquidation_fee(pos, ctx, close)
 
     assert loss <= wallet * (1 + D("1e-20"))
+
+
+_TIERS = (
+    MarginTier(tier=1, floor=D(0), cap=D(50000), mmr=D("0.004"), cum=D(0), max_leverage=D(125)),
+    MarginTier(
+        tier=2, floor=D(50000), cap=D(250000), mmr=D("0.005"), cum=D(50), max_leverage=D(100)
+    ),
+    MarginTier(tier=3, floor=D(250000), cap=None, mmr=D("0.01"), cum=D(1300), max_leverage=D(50)),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    side=st.sampled_from([1, -1]),
+    contracts=st.decimals("0.001", "500", places=3),
+    entry=st.decimals("1", "100000", places=2),
+    wallet=st.decimals("0", "2000000", places=2),
+    mode=st.sampled_from(["isolated", "cross"]),
+    linear_=st.booleans(),
+)
+def test_prices_by_tier_is_liquidation_price_per_tier(
+    side: int, contracts: Decimal, entry: Decimal, wallet: Decimal, mode: str, linear_: bool
+) -> None:
+    """The bracket search loop gives exactly (value and digits) one call per bracket."""
+    pos = Exposure(side, contracts, entry, D(1) if linear_ else D(100), linear_)
+    ctx = MarginContext(mode, wallet, D(10), _TIERS[0], other_maint=D("12.5"), other_upnl=D(-3))
+    rules = BinanceRules()
+
+    got = list(rules.prices_by_tier(pos, ctx, _TIERS))
+
+    want = [(t, rules.liquidation_price(pos, replace(ctx, tier=t))) for t in _TIERS]
+    assert [(t, str(p)) for t, p in got] == [(t, str(p)) for t, p in want]
