@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from sim.engine import liquidation as liq
 from sim.engine.checks import increase_of, order_margin
-from sim.engine.commands import TRIGGERED_TYPES, PlaceOrder
+from sim.engine.commands import LIMIT_TYPES, TRIGGERED_TYPES, PlaceOrder
 from sim.engine.events import OrderAmended, OrderFilled, OrderTriggered
 from sim.engine.fills import taker_fills, walk
 from sim.engine.ledger import Ledger
@@ -37,15 +37,16 @@ def _draw(orders: list[Order], sources: set[str]) -> dict[str, list]:
     """Per price source: [down, up, trailing stops] of ``_Quiet`` for these orders."""
     acc: dict[str, list] = {src: [None, None, []] for src in sources}
     for o in orders:
-        if o.needs_trigger:
+        kind = o.order_type
+        if kind in TRIGGERED_TYPES and o.status == "open":  # o.needs_trigger, inlined
             a = acc.get(o.trigger_source)
             if a is None:
                 continue
-            if o.order_type == "trailing_stop_market":
+            if kind == "trailing_stop_market":
                 a[2].append(o)  # its extreme moves at any price beyond it
             elif o.trigger_price is not None:
                 _tighten(a, fires_upward(o), o.trigger_price)
-        elif o.is_limit and o.price is not None and "last" in acc:
+        elif kind in LIMIT_TYPES and o.price is not None and "last" in acc:
             # limits trade through last prices only, strictly beyond their price
             _tighten(acc["last"], o.side == "sell", o.price)
     return acc
