@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,7 @@ from sim.engine import risk
 from sim.engine.margin import liquidation_price as solve_liquidation
 from sim.engine.margin import pnl
 from sim.engine.money import ZERO
+from sim.engine.venues.base import MarginContext
 
 if TYPE_CHECKING:
     from sim.engine.state import AccountState
@@ -257,7 +258,15 @@ def band_holds(acct: AccountState, symbol: str, marks: dict[str, Decimal], delta
         if not long:  # a short's maintenance grows with the price, at most at the top rate
             top_rate = max((t.mmr for t in spec.tiers), default=ZERO)
             d_maint += spec.notional(pos.contracts, edge - mark) * top_rate
-    worst = replace(ctx, other_maint=ctx.other_maint + d_maint, other_upnl=ctx.other_upnl + d_upnl)
+    worst = MarginContext(  # dataclasses.replace without its per-call cost
+        ctx.mode,
+        ctx.wallet,
+        ctx.leverage,
+        ctx.tier,
+        ctx.taker_fee,
+        ctx.other_maint + d_maint,
+        ctx.other_upnl + d_upnl,
+    )
     pos, spec = acct.positions_by_symbol[symbol], acct.specs[symbol]
     lp, _ = solve_liquidation(acct.rules, pos.exposure(spec), worst, spec.tiers)
     if lp is None:
