@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from sim.engine.orders import Order, fires_upward
 from sim.engine.risk import liquidation_price
-from sim.engine.triggers import Bounds, band_holds
+from sim.engine.triggers import Bounds, cross_group, wallet_bands
 
 if TYPE_CHECKING:
     from sim.engine.matching import Matching
@@ -43,25 +43,10 @@ def cross_bands(
 ) -> dict[str, tuple[Decimal, Decimal]] | None:
     """Band edges of every cross position of the ``settle`` wallet (``triggers`` explains the
     test); {} when fewer than two share it, None when no width holds or a mark is missing."""
-    group = sorted(
-        s
-        for s, p in acct.positions_by_symbol.items()
-        if p.contracts != 0 and p.margin_mode == "cross" and acct.specs[s].settle == settle
-    )
+    group = cross_group(acct, settle)
     if len(group) < 2:
         return {}
-    if any(acct.specs[s].inverse for s in group):
-        return None
-    marks: dict[str, Decimal] = {}
-    for s in group:
-        mark = acct.mark(s)
-        if mark is None:
-            return None
-        marks[s] = mark
-    for delta in widths:
-        if all(band_holds(acct, s, marks, delta) for s in group):
-            return {s: (m * (1 - delta), m * (1 + delta)) for s, m in marks.items()}
-    return None
+    return wallet_bands(acct, group, widths)
 
 
 # Events that change orders only: the positions, the wallet and so the liquidation prices and

@@ -16,7 +16,7 @@ that crossed it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -220,24 +220,39 @@ def cross_band_levels(acct: AccountState, symbol: str) -> list[Decimal] | None:
     used; None (every price matters) when none holds, a mark is missing or a contract is
     inverse (its PnL is not linear in the price).
     """
-    spec = acct.specs[symbol]
-    group = [
+    group = cross_group(acct, acct.specs[symbol].settle)
+    if symbol not in group:
+        return None
+    bands = wallet_bands(acct, group, BANDS)
+    return None if bands is None else list(bands[symbol])
+
+
+def cross_group(acct: AccountState, settle: str) -> list[str]:
+    """The open cross positions' symbols sharing the ``settle`` wallet, sorted."""
+    return sorted(
         s
         for s, p in acct.positions_by_symbol.items()
-        if p.contracts != 0 and p.margin_mode == "cross" and acct.specs[s].settle == spec.settle
-    ]
-    if symbol not in group or any(acct.specs[s].inverse for s in group):
+        if p.contracts != 0 and p.margin_mode == "cross" and acct.specs[s].settle == settle
+    )
+
+
+def wallet_bands(
+    acct: AccountState, group: list[str], widths: Iterable[Decimal]
+) -> dict[str, tuple[Decimal, Decimal]] | None:
+    """Band edges of every position of a cross ``group`` at the widest of ``widths`` that holds
+    (see :func:`cross_band_levels`); None when none holds, a mark is missing or a contract is
+    inverse."""
+    if any(acct.specs[s].inverse for s in group):
         return None
     marks: dict[str, Decimal] = {}
-    for s in sorted(group):
+    for s in group:
         mark = acct.mark(s)
         if mark is None:
             return None
         marks[s] = mark
-    for delta in BANDS:
-        if all(band_holds(acct, s, marks, delta) for s in marks):
-            mark = marks[symbol]
-            return [mark * (1 - delta), mark * (1 + delta)]
+    for delta in widths:
+        if all(band_holds(acct, s, marks, delta) for s in group):
+            return {s: (m * (1 - delta), m * (1 + delta)) for s, m in marks.items()}
     return None
 
 
