@@ -93,3 +93,32 @@ def wait_for_row():
         return False
 
     return wait
+
+
+PACED_BREAKOUT = '''"""Breakout pausing $PAUSE_AFTER_BAR_S seconds after each bar (for tests)."""
+
+import os
+import time
+
+from sim.strategy.examples.breakout import Breakout
+
+
+class PacedBreakout(Breakout):
+    name = "breakout"  # the same rule and account: only the pace differs
+
+    def on_bar(self, ctx, bar):
+        super().on_bar(ctx, bar)
+        time.sleep(float(os.environ.get("PAUSE_AFTER_BAR_S", "0")))
+'''
+
+
+@pytest.fixture
+def paced_breakout(tmp_path: Path) -> Path:
+    """A strategy file: breakout slowed down by $PAUSE_AFTER_BAR_S for runs a test interrupts.
+
+    The real one plays a month in about a second, so a signal sent "mid-run" could arrive after
+    the run ended on a fast machine; unset, the pause is zero and results equal breakout's.
+    """
+    path = tmp_path / "paced_breakout.py"
+    path.write_text(PACED_BREAKOUT, encoding="utf-8")
+    return path

@@ -45,6 +45,7 @@ from sim.journal.group import GROUP_BATCHES, GROUP_SECONDS, GroupCommit, check_e
 from sim.journal.lean import RowBuffer
 from sim.journal.restore import decode_event, event_classes
 from sim.journal.sessions import SessionInfo, run_marker, session_infos
+from sim.journal.shield import interrupts_deferred
 from sim.journal.sqlite_file import explain, inspect_file, make_engine, sql_has_table
 from sim.journal.writer import write_appended
 
@@ -125,15 +126,16 @@ class Journal:
 
     @contextmanager
     def translated(self) -> Iterator[None]:
-        """SQLite, SQLAlchemy and OS failures as one-line JournalErrors."""
-        try:
-            yield
-        except IntegrityError as e:
-            raise JournalError(f"journal {self.path} refused a write: {e.orig}") from None
-        except (DBAPIError, sqlite3.Error) as e:
-            raise explain(self.path, e) from None
-        except OSError as e:
-            raise JournalError(f"journal {self.path}: {e.strerror}") from None
+        """SQLite, SQLAlchemy and OS failures as one-line JournalErrors; Ctrl-C waits (shield)."""
+        with interrupts_deferred:
+            try:
+                yield
+            except IntegrityError as e:
+                raise JournalError(f"journal {self.path} refused a write: {e.orig}") from None
+            except (DBAPIError, sqlite3.Error) as e:
+                raise explain(self.path, e) from None
+            except OSError as e:
+                raise JournalError(f"journal {self.path}: {e.strerror}") from None
 
     def group(self, batches: int = GROUP_BATCHES, seconds: float = GROUP_SECONDS) -> GroupCommit:
         """A writer committing several engine batches per transaction (see group.py).

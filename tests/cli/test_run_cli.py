@@ -209,7 +209,7 @@ def test_sweep_table_is_readable_on_a_narrow_terminal(
 
 
 def test_ctrl_c_says_where_the_run_stopped_and_the_journal_reports(
-    cli, shared_data: Path, tmp_path: Path, wait_for_row
+    cli, shared_data: Path, tmp_path: Path, wait_for_row, paced_breakout: Path
 ) -> None:
     import contextlib
     import os
@@ -219,9 +219,9 @@ def test_ctrl_c_says_where_the_run_stopped_and_the_journal_reports(
     import sys
 
     db = tmp_path / "j.sqlite"
-    env = {**os.environ, "MICROFUT_HOME": str(tmp_path / "data")}
-    cmd = [sys.executable, "-c", "from sim.cli.main import main; main()", "run", "breakout"]
-    cmd += ["--replay", candles(shared_data), "--db", str(db)]
+    env = {**os.environ, "MICROFUT_HOME": str(tmp_path / "data"), "PAUSE_AFTER_BAR_S": "0.002"}
+    cmd = [sys.executable, "-c", "from sim.cli.main import main; main()", "run"]
+    cmd += [str(paced_breakout), "--replay", candles(shared_data), "--db", str(db)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         # wait for the first committed trade

@@ -129,16 +129,17 @@ def test_resume_flag_with_nothing_to_continue_is_one_line_exit_2(
 
 
 def test_a_killed_strategy_run_continues_to_the_same_journal(
-    run_cli, wait_for_row, shared_data: Path, tmp_path: Path
+    run_cli, wait_for_row, shared_data: Path, tmp_path: Path, paced_breakout: Path
 ) -> None:
     window = ("--from", "2025-05-04T16:00", "--until", "2025-05-12T00:00")
-    args = ["run", "breakout", "--replay", str(shared_data / CANDLES), *window]
+    args = ["run", str(paced_breakout), "--replay", str(shared_data / CANDLES), *window]
     killed, whole = tmp_path / "killed.sqlite", tmp_path / "whole.sqlite"
     env = {
         **os.environ,
         "MICROFUT_HOME": str(tmp_path / "data"),
         "MICROFUT_DATA__DIRS": f'["{shared_data}"]',
         "PYTHONPATH": str(ROOT),
+        "PAUSE_AFTER_BAR_S": "0.002",  # only the killed run is paced: it must not end first
     }
 
     proc = subprocess.Popen(
