@@ -40,12 +40,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from sim.engine.events import Event
 from sim.errors import InputError, InvariantError, JournalError
+from sim.interrupt import interrupts_deferred
 from sim.journal import migrations
 from sim.journal.group import GROUP_BATCHES, GROUP_SECONDS, GroupCommit, check_events
 from sim.journal.lean import RowBuffer
 from sim.journal.restore import decode_event, event_classes
 from sim.journal.sessions import SessionInfo, run_marker, session_infos
-from sim.journal.shield import interrupts_deferred
 from sim.journal.sqlite_file import explain, inspect_file, make_engine, sql_has_table
 from sim.journal.writer import write_appended
 
@@ -126,7 +126,7 @@ class Journal:
 
     @contextmanager
     def translated(self) -> Iterator[None]:
-        """SQLite, SQLAlchemy and OS failures as one-line JournalErrors; Ctrl-C waits (shield)."""
+        """SQLite, SQLAlchemy and OS failures as one-line JournalErrors; Ctrl-C waits for it."""
         with interrupts_deferred:
             try:
                 yield

@@ -10,7 +10,7 @@ import signal
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx
 import pytest
 
 from sim.errors import InputError

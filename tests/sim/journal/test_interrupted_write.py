@@ -1,4 +1,4 @@
-"""Ctrl-C during a journal write waits for the write (sim/journal/shield.py): SQLAlchemy drops a
+"""Ctrl-C during a journal write waits for the write (sim/interrupt.py): SQLAlchemy drops a
 connection a KeyboardInterrupt passes through, and an interrupted run then could neither commit
 nor mark itself interrupted (it ended with "internal error", exit 70)."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.journal.shield import interrupts_deferred
+from sim.interrupt import interrupts_deferred
 from sim.journal.store import Journal
 
 
