@@ -141,6 +141,13 @@ def test_closed_trade_in_the_journal_with_filters_notes_tags_and_report(client):
     assert open_row["open_ts_ms"] == client.desk.now_ms  # filled at the step's last point
     detail = client.get("/api/trades/open-ETH_USDT_USDT").json()
     assert [f["price"] for f in detail["fills"]] == ["1827.90"]
+    # taker 0.05 % of 0.5 × 1,827.90 = 0.456975: the open trade's card shows what it has paid
+    assert (
+        Decimal(detail["trade"]["fees"])
+        == Decimal(detail["fills"][0]["fee"])
+        == Decimal("0.456975")
+    )
+    assert detail["trade"]["funding"] == "0"
     step(client, 3)
     r = client.post("/api/orders", json={"text": "close ETH"})
     assert r.status_code == 200, r.text
