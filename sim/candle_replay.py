@@ -27,7 +27,7 @@ from sim.engine.commands import AmendOrder, CancelOrder, Deposit, PlaceOrder, Se
 from sim.engine.events import Event
 from sim.engine.market import LastTrade
 from sim.engine.quiet import EMPTY, ORDER_ONLY, Bounds, combine, order_bounds, position_bounds
-from sim.engine.triggers import EPS, TouchIndex, bar_ranges, first_escape
+from sim.engine.triggers import EPS, TouchIndex, bar_ranges, first_escape, stays_inside
 from sim.session import RunStats
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ class Driver(Protocol):
     def feed(self, inp: object) -> list[Event]: ...
 
 
+SHORT_SPAN = 256  # rows up to which a span's min/max on lists beats first_escape's numpy calls
 COMMANDS = (PlaceOrder, CancelOrder, AmendOrder, SetLeverage, Deposit)
 
 
@@ -120,6 +121,8 @@ class CandleReplay:
         self._orders_side: dict[int, Bounds | None] = {}
         self._stream_of = {c.symbol: i for i, c in enumerate(self.bars.series)}
         self._rows = [r.tolist() for r in self.bars.index.rows]  # bisect on lists: no numpy call
+        self._lo = [x.tolist() for x in self.bars.index.lo]  # min/max of short spans: no numpy
+        self._hi = [x.tolist() for x in self.bars.index.hi]
         self._end_max = self.bars.end_max.tolist()
         self._row_of = self.bars.row.tolist()
 
@@ -197,7 +200,7 @@ class CandleReplay:
         if limit <= g:
             return g
         bounds = self._bounds_now()
-        index, rows_of = bars.index, self._rows
+        rows_of = self._rows
         stop = limit
         spans: list[tuple[int, int]] = []
         for s, b in enumerate(bounds):
@@ -209,7 +212,7 @@ class CandleReplay:
             spans.append((s, a))
             if b is not None and b.empty:
                 continue
-            found = a if b is None else first_escape(index.lo[s], index.hi[s], b, a, e)
+            found = a if b is None else self._escape(s, b, a, e)
             if found is not None:
                 stop = rows[found]
         if stop > g:
@@ -221,6 +224,12 @@ class CandleReplay:
                     self._skipped(s, row_of[rows[a]], row_of[rows[e - 1]], bounds[s])
             self.runner.stats.bars_skipped += stop - g
         return stop
+
+    def _escape(self, s: int, b: Bounds, a: int, e: int) -> int | None:
+        """First of series ``s``'s rows [a, e) (its own numbering) that can reach ``b``."""
+        if e - a <= SHORT_SPAN and stays_inside(self._lo[s][a:e], self._hi[s][a:e], b):
+            return None
+        return first_escape(self.bars.index.lo[s], self.bars.index.hi[s], b, a, e)
 
     def _skipped(self, s: int, first: int, last: int, bounds: Bounds | None) -> None:
         """Remember what the catch-up must play: the close of ``last`` and, under a working

@@ -202,6 +202,25 @@ def first_escape(
     return None
 
 
+def stays_inside(lo: Sequence[float], hi: Sequence[float], bounds: Bounds) -> bool:
+    """No row of a span can reach ``bounds``, judged on its lowest low and highest high alone:
+    what a busy replay's search mostly answers (the span ends at the next order), without
+    :func:`first_escape`'s numpy calls.
+
+    Conservative: a trailing extreme can only reach the span's highest high (lowest low), so
+    "inside" here is inside for every row; "not inside" leaves the row search to decide.
+    """
+    if not lo:
+        return True
+    low, high = min(lo), max(hi)
+    if low <= bounds.down or high >= bounds.up:
+        return False
+    for e, f in bounds.trail_high:
+        if low <= max(high, e) * (f * (1 + EPS)):
+            return False
+    return all(high < min(low, e) * (f * (1 - EPS)) for e, f in bounds.trail_low)
+
+
 # Relative half-widths tried for the cross bands, widest first (see cross_band_levels).
 BANDS = (Decimal("0.02"), Decimal("0.005"), Decimal("0.001"))
 
