@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError, JournalError
+from sim.journal.at_open import at_open
 from sim.journal.file_checks import (
     APP_ID,
     SQLITE_MAGIC,
@@ -208,7 +209,7 @@ class JournalReader:
         return out
 
     def _at_open(self, rows: list[dict[str, Any]]) -> None:
-        """The reconciling columns of ``frames._at_open`` (first fill, size traded, ...)."""
+        """Each row's reconciling columns (``at_open.py``: first fill, size traded, ...)."""
         if not rows:
             return
         ids = [int(r["id"]) for r in rows]
@@ -222,24 +223,8 @@ class JournalReader:
             fills[int(trade_id)].append((int(seq), side, Decimal(qty), Decimal(price)))
         changes = self._leverage_changes({r["account"] for r in rows})
         for row in rows:
-            own = fills.get(int(row["id"]), [])
-            adding = "buy" if row["side"] == "long" else "sell"
-            first = own[0] if own else None
-            row["open_seq"] = first[0] if first else int(row["seq"])
-            row["entry_at_open"] = first[3] if first else row["entry_price"]
-            row["contracts_at_open"] = first[2] if first else abs(row["contracts"])
-            traded = sum((q for _, sd, q, _ in own if sd == adding), Decimal(0))
-            row["size_traded"] = traded or abs(row["contracts"])
-            stop = row["stop_at_entry"]
-            risk = None
-            if stop is not None and first is not None:
-                risk = abs(first[3] - stop) * first[2] * (row["contract_size"] or Decimal(1))
-            elif stop is not None:
-                risk = row["risk_at_entry"]
-            row["risk_at_open"] = risk
             history = changes.get((row["account"], row["symbol"]), [])
-            before = [lev for seq, lev in history if seq < row["open_seq"]]
-            row["leverage_at_open"] = before[-1] if before else row["leverage"]
+            row.update(at_open(row, fills.get(int(row["id"]), []), history))
 
     def sessions(self, kind: str | None = None) -> list[SessionInfo]:
         """Every session (of ``kind``), oldest first, as ``Journal.sessions``."""

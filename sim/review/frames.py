@@ -13,6 +13,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import String, Table, func, select, type_coerce
 
+from sim.journal.at_open import COLUMNS as AT_OPEN_COLUMNS
+from sim.journal.at_open import at_open
 from sim.journal.restore import decode_event
 from sim.journal.store import Journal
 from sim.journal.tables import (
@@ -152,15 +154,9 @@ def _leverage_changes(journal: Journal, accounts: set[str]) -> dict[tuple[str, s
 
 
 def _at_open(journal: Journal, frame: pd.DataFrame) -> None:
-    """Add the reconciling columns of each trade, from its fills in seq order:
-
-    ``open_seq`` (first fill), ``entry_at_open``/``contracts_at_open`` (first fill),
-    ``size_traded`` (contracts added to the position), ``risk_at_open`` (|first entry − stop|
-    × contracts at open × multiplier) and ``leverage_at_open`` (the last leverage change
-    before the first fill, else the trade's own when none happened during it).
-    """
-    cols = ("open_seq", "entry_at_open", "contracts_at_open", "size_traded", "risk_at_open",
-            "leverage_at_open")  # fmt: skip
+    """Add the reconciling columns of each trade (``sim/journal/at_open.py``), from its fills
+    in seq order."""
+    cols = AT_OPEN_COLUMNS
     if not len(frame):
         for c in cols:
             frame[c] = pd.Series(dtype=object)
@@ -178,25 +174,9 @@ def _at_open(journal: Journal, frame: pd.DataFrame) -> None:
     changes = _leverage_changes(journal, set(frame["account"]))
     out: dict[str, list[Any]] = {c: [] for c in cols}
     for row in frame.to_dict("records"):
-        own = fills.get(int(row["id"]), [])
-        adding = "buy" if row["side"] == "long" else "sell"
-        first = own[0] if own else None
-        out["open_seq"].append(first[0] if first else int(row["seq"]))
-        out["entry_at_open"].append(first[3] if first else row["entry_price"])
-        out["contracts_at_open"].append(first[2] if first else abs(row["contracts"]))
-        out["size_traded"].append(sum((q for _, sd, q, _ in own if sd == adding), Decimal(0))
-                                  or abs(row["contracts"]))  # fmt: skip
-        stop = row["stop_at_entry"]
-        risk = None
-        if stop is not None and first is not None:
-            risk = abs(first[3] - stop) * first[2] * (row["contract_size"] or Decimal(1))
-        elif stop is not None:
-            risk = row["risk_at_entry"]
-        out["risk_at_open"].append(risk)
-        open_seq = out["open_seq"][-1]
         history = changes.get((row["account"], row["symbol"]), [])
-        before = [lev for seq, lev in history if seq < open_seq]
-        out["leverage_at_open"].append(before[-1] if before else row["leverage"])
+        for c, v in at_open(row, fills.get(int(row["id"]), []), history).items():
+            out[c].append(v)
     for c in cols:
         frame[c] = out[c]
 
