@@ -185,7 +185,8 @@ async def tag(request: Request) -> JSONResponse:
 
 
 async def report(request: Request) -> JSONResponse:
-    return JSONResponse(views.report_view(_desk(request), request.app.state.risk_pct))
+    venue = _venue({}, request)
+    return JSONResponse(views.report_view(_desk(request), request.app.state.risk_pct, venue))
 
 
 async def candles(request: Request) -> JSONResponse:

@@ -296,11 +296,13 @@ def trade_view(desk: WebDesk, ref: str) -> dict[str, Any] | None:
     return to_jsonable(story)
 
 
-def report_view(desk: WebDesk, risk_pct: Decimal) -> dict[str, Any]:
-    """The account's report: equity and drawdown, R-multiples, discipline (journal report)."""
+def report_view(desk: WebDesk, risk_pct: Decimal, venue: str | None = None) -> dict[str, Any]:
+    """A venue's account's report (the first venue's by default): equity and drawdown,
+    R-multiples, discipline (journal report); ``venues`` lists what else can be asked for."""
     from sim.review import frames, stats
 
-    s = desk.session
+    v = desk.venue(venue)
+    s = v.session
     name = s.options.account
     journal = s.journal
     trades = frames.trades_frame(journal, name)
@@ -311,4 +313,7 @@ def report_view(desk: WebDesk, risk_pct: Decimal) -> dict[str, Any]:
     out = to_jsonable(rep)
     # where the equity curve starts: the starting balance when the first trade opened
     out["first_open_ms"] = int(trades["open_ts_ms"].min()) if len(trades) else None
+    out["currency"] = out["currency"] or s.options.currency  # no trade yet: the desk's own
+    out["venue"] = v.name
+    out["venues"] = [x.name for x in desk.venues]
     return out

@@ -117,6 +117,14 @@ def test_two_venues_side_by_side_on_one_clock(tmp_path: Path, shared_data: Path)
             )
             trades = http.get("/api/trades").json()
             assert [t["venue"] for t in trades] == ["binanceusdm"]
+            # the report is one venue's account: the first by default, any other by ?venue=
+            first, other = (http.get("/api/report", params=p).json()
+                            for p in ({}, {"venue": "bybit"}))  # fmt: skip
+            assert (first["account"], first["venue"], first["venues"]) == ("main", *VENUES[:1],
+                                                                            VENUES)  # fmt: skip
+            assert (other["account"], other["venue"]) == ("main-bybit", "bybit")
+            assert other["currency"] == "USDT"  # no trade yet: the desk's settle currency
+            assert http.get("/api/report", params={"venue": "kraken"}).status_code == 400
             bars = http.get("/api/candles", params={"symbol": "ETH", "venue": "bybit"}).json()
             assert bars["venue"] == "bybit"
             assert bars["bars"]

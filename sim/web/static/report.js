@@ -64,10 +64,15 @@
   }
 
   async function load() {
-    const r = await api("/api/report");
+    const venue = new URLSearchParams(location.search).get("venue");
+    const r = await api("/api/report" + (venue ? `?venue=${encodeURIComponent(venue)}` : ""));
     if (!r.ok) { $("kpis").textContent = r.data.error; return; }
     const rep = r.data, s = rep.summary;
     $("meta").textContent = `${rep.account} · ${rep.currency}${rep.status ? " · " + rep.status : ""}`;
+    if (rep.venues.length > 1) {  // several venues, one account each: links to the others
+      $("meta").innerHTML += " · " + rep.venues.map((v) => v === rep.venue ? `<b>${esc(v)}</b>` :
+        `<a href="/report?venue=${encodeURIComponent(v)}">${esc(v)}</a>`).join(" ");
+    }
     const pct = (v) => (v === null ? "–" : fmt(Number(v) * 100, 1) + "%");
     const items = [
       ["trades", s.trades], ["win rate", pct(s.win_rate)], ["net P&L", signed(s.net_pnl)],
