@@ -51,7 +51,11 @@ def web(
         ),
     ] = None,
     endpoint: Annotated[
-        str | None, typer.Option("--endpoint", help="base URL of a compatible exchange")
+        list[str] | None,
+        typer.Option(
+            "--endpoint",
+            help="base URL of a compatible exchange; with several venues VENUE=URL, repeated",
+        ),
     ] = None,
     db: Annotated[
         Path | None,

@@ -114,30 +114,81 @@ def replay_roots(
     return roots
 
 
+def venue_symbols(
+    books: dict[str, Any], names: list[str], symbols: list[str] | None
+) -> dict[str, list[str]]:
+    """Each venue's symbols: all of ``--symbols`` on one venue; with several, each venue
+    follows those it lists (BTC on both, XRP on Bybit alone), and a symbol none lists is the
+    first venue's error."""
+    from sim.desk.replaying import desk_symbols
+
+    if len(names) == 1 or not symbols:
+        return {v: desk_symbols(books[v], symbols) for v in names}
+    wanted = [n.strip() for w in symbols for n in w.split(",") if n.strip()]
+    out: dict[str, list[str]] = {v: [] for v in names}
+    for name in wanted:
+        errors = []
+        for v in names:
+            try:
+                out[v] += desk_symbols(books[v], [name])
+            except InputError as e:
+                errors.append(e)
+        if len(errors) == len(names):
+            raise errors[0]
+    empty = [v for v in names if not out[v]]
+    if empty:
+        raise InputError(f"none of --symbols {','.join(wanted)} is listed on {empty[0]}")
+    return out
+
+
+def venue_endpoints(given: list[str] | str | None, names: list[str]) -> dict[str, str]:
+    """Each venue's --endpoint: a plain URL for the only venue, else VENUE=URL per venue (a
+    venue without one trades on its public exchange)."""
+    values = [given] if isinstance(given, str) else list(given or [])
+    out: dict[str, str] = {}
+    for value in values:
+        head, sep, url = value.partition("=")
+        if not sep or "://" in head:  # a plain URL (its query may hold "=")
+            if len(names) > 1:
+                raise InputError(
+                    f"--endpoint {value}: with several venues name the venue, e.g. "
+                    f"--endpoint {names[0]}=URL"
+                )
+            head, url = names[0], value
+        venue = head.strip().lower()
+        if venue not in names:
+            raise InputError(
+                f"--endpoint {value}: {venue} is not a venue of this desk ({', '.join(names)})"
+            )
+        if venue in out:
+            raise InputError(f"--endpoint: {venue} is given twice")
+        out[venue] = url.strip()
+    return out
+
+
 def _within(path: Path | None, root: Path) -> bool:
     return path is not None and path.resolve().is_relative_to(root.resolve())
 
 
 def open_desk(
     settings: Any, *, replay: Path | None, symbols: list[str] | None, account: str | None,
-    exchange: list[str] | str | None, speed: float, endpoint: str | None, journal: Path,
+    exchange: list[str] | str | None, speed: float, endpoint: list[str] | str | None,
+    journal: Path,
 ) -> WebDesk:  # fmt: skip
     """The sessions (one per venue) over the journal, with their feeds (not started) and
     candle books; one replay clock drives every venue's recording."""
     from adapters.specs import load_spec_book
-    from sim.desk.replaying import desk_symbols
 
     names = venue_names(exchange, settings.exchange.default)
-    if endpoint and len(names) > 1:
-        raise InputError("--endpoint names one exchange's address; pass one --exchange with it")
-    books = {v: load_spec_book(v, settings, endpoint=endpoint if replay is None else None)
+    where = venue_endpoints(endpoint, names)
+    books = {v: load_spec_book(v, settings, endpoint=where.get(v) if replay is None else None)
              for v in names}  # fmt: skip
-    wanted = {v: desk_symbols(books[v], symbols) for v in names}
+    wanted = venue_symbols(books, names, symbols)
     roots = replay_roots(replay, names, wanted, settings.data.data_dirs)
     opened: list[Venue] = []
     try:
         if replay is None:
-            return _live(settings, names, books, wanted, account, endpoint, journal, opened)
+            return _live(settings, names, books, wanted, account, where, journal, opened)
         return _replayed(settings, names, books, wanted, roots, account, speed, journal, opened)
     except BaseException:
         for v in opened:
@@ -161,13 +212,14 @@ def _open_session(
 
 def _live(
     settings: Any, names: list[str], books: dict[str, Any], wanted: dict[str, list[str]],
-    account: str | None, endpoint: str | None, journal: Path, opened: list[Venue],
+    account: str | None, endpoints: dict[str, str], journal: Path, opened: list[Venue],
 ) -> WebDesk:  # fmt: skip
     from adapters.live import open_feed
 
     now = int(time.time() * 1000)
     feeds = []
     for i, v in enumerate(names):
+        endpoint = endpoints.get(v)
         where = f"live {endpoint or v}"
         session = _open_session(settings, v, names, books[v], account, journal, now, where,
                                 wanted[v], replaying=False)  # fmt: skip

@@ -125,7 +125,8 @@ def state_view(desk: WebDesk, log_from: int = 0) -> dict[str, Any]:
         acct = v.session.account
         by_venue[v.name] = {
             sym: {"last": b.last if (b := acct.books.get(sym)) else None,
-                  "mark": acct.marks.get(sym)}
+                  "mark": acct.marks.get(sym),
+                  "bid": b.touch("sell") if b else None, "ask": b.touch("buy") if b else None}
             for sym in v.symbols
         }  # fmt: skip
     return {
