@@ -230,4 +230,9 @@ def test_list_shows_a_damaged_download_without_hiding_the_rest(run_cli, tmp_path
     assert len(damaged) == 1
     assert damaged[0]["rows"] == 0
     assert str(bad) in damaged[0]["error"]
-    assert any(s["source"] == "data dir" and s["rows"] == 719 for s in series)
+    # the rest stays listed: the bundled sample (shipped with the package, always there) keeps
+    # its ETH 1h month of 719 bars, whatever the data folders hold
+    assert any(
+        s["source"] == "bundled" and s["symbol"] == "ETH/USDT:USDT" and s["rows"] == 719
+        for s in series
+    )
