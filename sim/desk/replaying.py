@@ -189,16 +189,21 @@ def replay_clock(recorded: Any, speed: float) -> ReplayClock:
     return ReplayClock(speed, bar_ms, paused=speed == 0)
 
 
+def symbol_names(wanted: list[str] | None) -> list[str]:
+    """The names ``--symbols`` gives, repeated or comma-separated (BTC,ETH)."""
+    return [n.strip() for w in (wanted or []) for n in w.split(",") if n.strip()]
+
+
 def desk_symbols(book: SpecBook, wanted: list[str] | None) -> list[str]:
     """The symbols a desk follows: as asked (BTC, ETH, venue ids...), else BTC and ETH."""
-    names = [n for w in (wanted or []) for n in w.split(",") if n.strip()]
+    names = symbol_names(wanted)
     if not names:
         names = [b for b in ("BTC", "ETH") if any(s.base == b for s in book.specs)]
     if not names and book.specs:
         names = [book.specs[0].symbol]
     if not names:
         raise InputError(f"no symbols to trade on {book.exchange}; pass --symbols")
-    return [book.get(n.strip()).symbol for n in names]
+    return [book.get(n).symbol for n in names]
 
 
 def is_candles(path: Path) -> bool:

@@ -120,11 +120,11 @@ def venue_symbols(
     """Each venue's symbols: all of ``--symbols`` on one venue; with several, each venue
     follows those it lists (BTC on both, XRP on Bybit alone), and a symbol none lists is the
     first venue's error."""
-    from sim.desk.replaying import desk_symbols
+    from sim.desk.replaying import desk_symbols, symbol_names
 
-    if len(names) == 1 or not symbols:
+    wanted = symbol_names(symbols)
+    if len(names) == 1 or not wanted:
         return {v: desk_symbols(books[v], symbols) for v in names}
-    wanted = [n.strip() for w in symbols for n in w.split(",") if n.strip()]
     out: dict[str, list[str]] = {v: [] for v in names}
     for name in wanted:
         errors = []
