@@ -123,7 +123,8 @@ def _orderbook(frame: dict[str, Any], symbols: SymbolMap | None) -> list[WireIte
     if len(parts) != 3 or not parts[1].isdigit():
         raise WireError(f"{what}: topic must look like orderbook.50.BTCUSDT")
     seq = d.get("seq")
-    symbol = unified_symbol(str(d.get("s", parts[2])), symbols)
+    s = d.get("s")  # missing or null: the topic names the symbol (as the typed decoder reads it)
+    symbol = unified_symbol(str(parts[2] if s is None else s), symbols)
     ts = wire_int(frame, "ts", what)
     update_id = wire_int(d, "u", what)
     bids, bf = parse_wire_levels(d.get("b", []), what)

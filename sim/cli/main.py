@@ -124,3 +124,7 @@ def main(argv: list[str] | None = None) -> None:
             where = "log unavailable"
         stderr.print(f"[red]internal error[/] (details in {where})")
         raise SystemExit(70) from None
+
+
+if __name__ == "__main__":  # python -m sim.cli.main, as the `microfut` script
+    main()

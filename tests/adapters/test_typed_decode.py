@@ -217,3 +217,14 @@ def test_bybit_broken_fields_fail_or_pass_alike(
 def test_text_that_is_not_json_is_a_wire_error(venue: str) -> None:
     with pytest.raises(WireError, match="not JSON"):
         decode_raw(venue, b'{"e": "trade", "p": ')
+
+
+def test_bybit_book_with_a_null_symbol_takes_the_topics_on_both_roads() -> None:
+    """Found by the property above: ``"s": null`` gave a book on the typed road and a
+    WireError on the dict road."""
+    bad = {**BYBIT_BOOK, "data": {**BYBIT_BOOK["data"], "s": None}}
+
+    fast = decode_raw("bybit", json.dumps(bad))
+
+    assert fast == decode("bybit", bad)
+    assert fast[0].symbol == "XRP/USDT:USDT"

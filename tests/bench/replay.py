@@ -265,6 +265,9 @@ def bench_busy(root: Path) -> dict[str, Any]:
 
     fast_events, fast_stats, fast_s = _run(make(True), 3)
     plain_events, _, plain_s = _run(make(False))
+    floor_s, floor_same = engine_floor(
+        make(True), lambda: Account("bench", spec_of, mark_from_last=True)
+    )
     kinds = [e.kind for e in fast_events]
     return {
         "data": "REAL recorded BTC + ETH 1m month, binance_usdm; orders: " + NAME,
@@ -284,7 +287,53 @@ def bench_busy(root: Path) -> dict[str, Any]:
         "every_bar": {"seconds": round(plain_s, 3), "events_per_s": _rate(points, plain_s)},
         "ratio": round(plain_s / fast_s, 1) if fast_s else None,
         "same_events": fast_events == plain_events,
+        "engine_floor": {
+            "what": "the skipping run's own inputs (fed and only-recorded) straight into a fresh "
+            "session, no search: what any skipping driver costs at least (median of 3)",
+            "seconds": round(floor_s, 3),
+            "events_per_s": _rate(points, floor_s),
+            "every_bar_ratio_cap": round(plain_s / floor_s, 1) if floor_s else None,
+            "same_events": floor_same,
+        },
     }
+
+
+def engine_floor(make: Any, account: Any, repeat: int = 3) -> tuple[float, bool]:
+    """Median seconds to apply, without any search, exactly what one skipping run gave its
+    session (inputs fed, prices only recorded), and whether the events came out the same."""
+    log: list[tuple[bool, object]] = []
+    recorded: list[Any] = []
+    bus = Bus()
+    bus.subscribe(recorded.extend)
+    replay = make(bus)
+    session = replay.runner.session
+    feed, observe = session.feed, session.observe_quiet
+
+    def logged_feed(inp: object) -> Any:
+        log.append((True, inp))
+        return feed(inp)
+
+    def logged_observe(inp: Any) -> None:
+        if inp.symbol in session.account.positions_by_symbol:  # else it is fed (and logged)
+            log.append((False, inp))
+        observe(inp)
+
+    session.feed, session.observe_quiet = logged_feed, logged_observe
+    replay.run()
+    times, events = [], []
+    for _ in range(repeat):
+        events = []
+        session = Runner(account(), Bus()).session
+        session.bus.subscribe(events.extend)
+        feed, observe = session.feed, session.observe_quiet
+        t0 = time.perf_counter()
+        for fed, inp in log:
+            if fed:
+                feed(inp)
+            else:
+                observe(inp)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), events == recorded
 
 
 CROSS_N, CROSS_DAYS = 10, 5

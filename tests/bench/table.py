@@ -38,6 +38,14 @@ def rows(d: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             f"{_n(b['fast']['events_per_s'])} events/s",
             f"every bar: {_n(b['every_bar']['events_per_s'])} events/s", f"x{b['ratio']}",
         ))  # fmt: skip
+        if f := b.get("engine_floor"):
+            out.append((
+                "the same inputs the skipping run gave the engine, applied with no search at all "
+                f"(the floor of any skipping driver); same events: {f['same_events']}",
+                f"{_n(f['events_per_s'])} events/s",
+                f"every bar: {_n(b['every_bar']['events_per_s'])} events/s",
+                f"x{f['every_bar_ratio_cap']} (cap)",
+            ))  # fmt: skip
     if x := r.get("cross_10"):
         out.append((
             f"{x['orders']:,} orders on 10 cross positions sharing one wallet (real BTC/ETH 1m, "

@@ -37,6 +37,19 @@ def test_version_prints_and_exits_zero(run_cli) -> None:
     assert "microfut 0.1.0" in result.stdout
 
 
+def test_python_dash_m_runs_the_command_line() -> None:
+    """``python -m sim.cli.main`` is ``microfut`` for a shell without the script on PATH."""
+    done = subprocess.run(
+        [sys.executable, "-m", "sim.cli.main", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 0
+    assert "microfut 0.1.0" in done.stdout
+
+
 HEAVY = ("ccxt", "pandas", "sqlmodel", "sqlalchemy", "matplotlib", "textual", "pydantic")
 
 
