@@ -130,6 +130,7 @@ class TickReplay:
         self.lap_ms = lap_ms if lap_ms is not None else span
         self._n_streams = tape.other + 1
         self._skipped_last: dict[int, int] = {}  # stream -> last skipped row (this lap)
+        self._skipped_ms = -1  # newest time among the skipped rows (times can step back)
         self._fresh: set[int] = set()
         self._shift = 0
 
@@ -202,17 +203,21 @@ class TickReplay:
                 rows = tape.index.rows[s]
                 last = int(rows[int(np.searchsorted(rows, stop, side="left")) - 1])
                 self._skipped_last[s] = last
+            newest = int(tape.ts_max[stop - 1]) + self._shift  # rows before g: already seen
+            self._skipped_ms = max(self._skipped_ms, newest)
             self.runner.stats.ticks_skipped += stop - g
         return stop
 
     def _catch_up(self) -> None:
-        """Play the last skipped row of each stream, as the row-by-row run would have."""
+        """Play the last skipped row of each stream, as the row-by-row run would have, and
+        bring the clock to the newest skipped time."""
         if not self._skipped_last:
             return
         rows = sorted(self._skipped_last.values())
         self._skipped_last = {}
         for r in rows:
             self._feed(self._row(r))
+        self.runner.session.observe_clock(self._skipped_ms)
 
 
 from sim.candle_replay import CandleReplay  # noqa: E402  (re-exported; it imports Runner)

@@ -268,6 +268,14 @@ class Session:
         if trade.ts_ms > st.now_ms:
             st.now_ms = trade.ts_ms
 
+    def observe_clock(self, ts_ms: int) -> None:
+        """Move the clock to ``ts_ms`` if later: the newest time among inputs a replay proved
+        quiet and skipped (recorded times can step back, so the last skipped row it plays
+        need not be the newest; the row-by-row run's clock saw them all)."""
+        st = self.account.state
+        if ts_ms > st.now_ms:
+            st.now_ms = ts_ms
+
     # ---- guards -------------------------------------------------------------------------
     def _judge(self, cmd: object) -> Event | None:
         """An ``OrderDenied`` for a command that would add exposure while entries are locked."""
