@@ -25,7 +25,9 @@ def web(
             "folder with candles for the symbols (downloads, then the bundled month)",
         ),
     ] = None,
-    port: Annotated[int, typer.Option("--port", "-p", help="port (0 = a free one)")] = 8000,
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=0, max=65535, help="port (0 = a free one)")
+    ] = 8000,
     host: Annotated[
         str, typer.Option("--host", help="address to bind; any but 127.0.0.1 needs --token")
     ] = "127.0.0.1",

@@ -104,3 +104,17 @@ def test_bad_speed_is_a_usage_error(tmp_path: Path, shared_data: Path, speed: st
         env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == 2
+
+
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_port_out_of_range_is_a_usage_error_not_an_internal_one(
+    tmp_path: Path, shared_data: Path, port: str
+):
+    env = {**__import__("os").environ, **web_env(tmp_path, shared_data)}
+    done = subprocess.run(
+        [sys.executable, "-c", MAIN, "web", "--port", port],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "--port" in done.stderr
+    assert "internal error" not in done.stderr
