@@ -23,6 +23,7 @@ from sim.engine.commands import (
     TRIGGER_SOURCES,
     PlaceOrder,
 )
+from sim.engine.money import TYPED_RANGE, typed_in_range
 from sim.errors import InputError
 
 REQUIRED = ("time", "symbol", "side", "type", "contracts")
@@ -79,6 +80,8 @@ class _Row:
             raise self.fail(column, "must be a number") from None
         if not out.is_finite() or (positive and out <= 0):
             raise self.fail(column, "must be > 0")
+        if not typed_in_range(out):
+            raise self.fail(column, f"is out of range: expected a number {TYPED_RANGE}")
         return out
 
     def flag(self, column: str) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.engine.messages import money_places as money_step
+from sim.engine.money import on_step
 from sim.errors import InputError
 
 CENT = Decimal("0.01")
@@ -42,7 +43,7 @@ def fmt(value: Any, places: int | None = None) -> str:
         return "-"
     if isinstance(value, Decimal):
         if places is not None:
-            value = value.quantize(Decimal(1).scaleb(-places))
+            value = on_step(value, Decimal(1).scaleb(-places))
         text = format(value.normalize() if value == value.to_integral() else value, "f")
         if abs(value) >= 1000:
             whole, _, frac = text.partition(".")
@@ -71,7 +72,7 @@ def money(value: Decimal | None, currency: str) -> Decimal | None:
     """``value`` rounded for display in ``currency`` (None stays None)."""
     if value is None:
         return None
-    return value.quantize(money_step(currency), rounding=ROUND_HALF_EVEN)
+    return on_step(value, money_step(currency), ROUND_HALF_EVEN)
 
 
 def price(value: Decimal | None, tick: Decimal | None) -> Decimal | None:
@@ -79,9 +80,9 @@ def price(value: Decimal | None, tick: Decimal | None) -> Decimal | None:
     if value is None:
         return None
     if tick is None or tick <= 0:
-        return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
+        return on_step(value, CENT, ROUND_HALF_EVEN)
     steps = (value / tick).to_integral_value(rounding=ROUND_HALF_EVEN)
-    return (steps * tick).quantize(tick.normalize())
+    return on_step(steps * tick, tick.normalize())
 
 
 def short_time(ts_ms: int | None, seconds: bool = False) -> str:

@@ -27,7 +27,7 @@ from typing import Any
 
 from sim.engine.commands import PlaceOrder
 from sim.engine.events import Event, OrderDenied, OrderFilled, WalletCredited
-from sim.engine.money import ZERO
+from sim.engine.money import ZERO, on_step
 
 DAY_MS = 86_400_000
 HUNDRED = Decimal(100)
@@ -126,7 +126,7 @@ class GuardState:
 
 
 def _cents(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return on_step(value, Decimal("0.01"), ROUND_HALF_UP)
 
 
 def is_exit(order: PlaceOrder, position: Decimal) -> bool:

@@ -16,7 +16,7 @@ import typer
 
 from sim.cli import context, render
 from sim.cli.flags import ExchangeOpt, JsonOpt, MakerFeeOpt, TakerFeeOpt, user_tier
-from sim.engine.money import dec
+from sim.engine.money import TYPED_RANGE, dec, typed_in_range
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -25,10 +25,6 @@ if TYPE_CHECKING:
     from sim.engine.spec import ContractSpec, MarginTier
 
 calc_app = typer.Typer(help="Risk calculators: position size, liquidation price, beta hedge.")
-
-# Numbers outside this range are typing mistakes (1e400 would print 400 digits).
-_LARGEST = Decimal("1e15")
-_SMALLEST = Decimal("1e-12")
 
 SymbolOpt = Annotated[
     str, typer.Option("--symbol", "-s", help="unified symbol, e.g. BTC/USDT:USDT")
@@ -52,10 +48,8 @@ def _req(flag: str, value: str) -> Decimal:
         number = dec(value)
     except InputError:
         raise InputError(f"{flag} expects a number, was {value!r}") from None
-    if number and not _SMALLEST <= abs(number) < _LARGEST:
-        raise InputError(
-            f"{flag} {value} is out of range: expected a number between 1e-12 and 1e15"
-        )
+    if not typed_in_range(number):
+        raise InputError(f"{flag} {value} is out of range: expected a number {TYPED_RANGE}")
     return number
 
 

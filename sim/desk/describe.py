@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sim.display import fmt, money_places, ts_text
 from sim.engine import events as ev
 from sim.engine.messages import price_places
+from sim.engine.money import on_step
 from sim.engine.spec import ContractSpec
 from sim.guards import GuardLocked, GuardUnlocked, GuardWarned
 
@@ -70,7 +71,7 @@ def pricer(spec: ContractSpec | None) -> Price:
     step = price_places(spec)
 
     def text(value: Decimal | None) -> str:
-        return "-" if value is None else fmt(value.quantize(step, ROUND_HALF_UP))
+        return "-" if value is None else fmt(on_step(value, step, ROUND_HALF_UP))
 
     return text
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sim.engine.commands import AmendOrder, CancelOrder, PlaceOrder, SetLeverage
-from sim.engine.money import ZERO, floor_to_step, is_multiple
+from sim.engine.money import TYPED_RANGE, ZERO, floor_to_step, is_multiple, typed_in_range
 from sim.engine.spec import ContractSpec
 from sim.errors import MicrofutError
 
@@ -133,6 +133,8 @@ def number(text: str, what: str, *, positive: bool = True) -> Decimal:
         raise ParseProblem(f"{what} must be a finite number, was '{text}'")
     if positive and value <= 0:
         raise ParseProblem(f"{what} must be above 0, was '{text}'")
+    if not typed_in_range(value):
+        raise ParseProblem(f"{what} {text} is out of range: expected a number {TYPED_RANGE}")
     return value
 
 

@@ -19,6 +19,7 @@ from sim.engine.commands import PlaceOrder
 from sim.engine.events import OrderAccepted, OrderFilled, OrderRejected
 from sim.engine.hedge import HedgeResult
 from sim.engine.messages import price_places
+from sim.engine.money import on_step
 from sim.engine.sizing import SizeResult, quote_liquidation
 from sim.errors import InputError
 
@@ -70,7 +71,7 @@ class Echo:
 
     def shown(self, price: Decimal | None) -> Decimal | None:
         """A price rounded for display (the engine keeps the exact value)."""
-        return None if price is None else price.quantize(self.price_step, ROUND_HALF_UP)
+        return None if price is None else on_step(price, self.price_step, ROUND_HALF_UP)
 
     def line(self) -> str:
         """One line: what, at what price, notional, margin, liquidation price."""

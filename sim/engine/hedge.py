@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sim.engine.leverage_checks import check_leverage_at_least_one
 from sim.engine.messages import money_places
-from sim.engine.money import ONE, ZERO, round_to_step
+from sim.engine.money import ONE, ZERO, on_step, round_to_step
 from sim.engine.spec import ContractSpec
 from sim.errors import InputError
 
@@ -62,7 +62,7 @@ def _positive(name: str, value: Decimal) -> None:
 
 def _cents(value: Decimal) -> Decimal:
     """Rounded to the cent; a zero is always +0 (no "-0.00" for a hedge of zero contracts)."""
-    cents = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    cents = on_step(value, Decimal("0.01"), ROUND_HALF_UP)
     return abs(cents) if cents == 0 else cents
 
 
@@ -120,12 +120,12 @@ def beta_hedge(
         contract_size_overridden=overridden,
         beta_exposure=_cents(exposure),
         target_notional=_cents(target),
-        raw_contracts=raw.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
+        raw_contracts=on_step(raw, Decimal("0.0001"), ROUND_HALF_UP),
         contracts=contracts,
         hedged_notional=_cents(hedged),
         unhedged=_cents(exposure - hedged),
         leverage=leverage,
-        margin=margin.quantize(money_places(margin_currency), rounding=ROUND_HALF_UP),
+        margin=on_step(margin, money_places(margin_currency), ROUND_HALF_UP),
         margin_currency=margin_currency,
         scenarios=scenarios,
         warnings=tuple(warnings),
@@ -139,7 +139,7 @@ def _too_small(
     minimum = spec.min_amount if (spec.min_amount and not overridden) else None
     if contracts <= 0 or (minimum is not None and contracts < minimum):
         return (
-            f"the beta-weighted exposure buys {raw.quantize(Decimal('0.0001'))} contracts, which "
+            f"the beta-weighted exposure buys {on_step(raw, Decimal('0.0001'))} contracts, which "
             f"rounds below the minimum tradable size on {spec.venue} {spec.symbol}: "
             "the portfolio is too small to hedge with this contract"
         )

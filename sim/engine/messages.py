@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from sim.engine.money import ONE
+from sim.engine.money import ONE, on_step
 from sim.engine.spec import ContractSpec
 
 _FIAT = frozenset({"USDT", "USD", "USDC", "BUSD", "FDUSD"})
@@ -30,7 +30,7 @@ def show(value: Decimal, step: Decimal | None = None) -> str:
     Same form as the CLI's ``render.fmt`` (the engine may not import the CLI).
     """
     if step is not None and step > 0:
-        value = value.quantize(step, rounding=ROUND_HALF_UP)
+        value = on_step(value, step, ROUND_HALF_UP)
     if value == value.to_integral_value():
-        value = value.quantize(ONE)
+        value = on_step(value, ONE)
     return format(value, ",f")

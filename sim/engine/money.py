@@ -7,7 +7,8 @@ were removed (issue 13) rather than kept as decoration.
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from fractions import Fraction
 
 from sim.errors import InputError
 
@@ -37,6 +38,19 @@ def dec(value: object) -> Decimal:
     return out
 
 
+# Numbers a trader types (sizes, prices, leverage) outside this range are typing mistakes:
+# 1e99 contracts or a price of 1e-99 would only reach the venue's limits after arithmetic
+# far beyond the 28 digits the ledger keeps (and print hundreds of digits).
+TYPED_SMALLEST = Decimal("1e-12")
+TYPED_LARGEST = Decimal("1e15")
+TYPED_RANGE = "between 1e-12 and 1e15"
+
+
+def typed_in_range(value: Decimal) -> bool:
+    """A typed number (zero aside) lies in [1e-12, 1e15) in absolute value."""
+    return not value or TYPED_SMALLEST <= abs(value) < TYPED_LARGEST
+
+
 def opt_dec(value: object) -> Decimal | None:
     """Like :func:`dec` but ``None`` and ``""`` mean missing."""
     if value is None or (isinstance(value, str) and value.strip() == ""):
@@ -59,10 +73,34 @@ def round_to_step(value: Decimal, step: Decimal, rounding: str = ROUND_HALF_UP) 
 
 
 def is_multiple(value: Decimal, step: Decimal) -> bool:
-    """True when ``value`` lies exactly on the ``step`` grid."""
-    return step <= 0 or (value % step) == 0
+    """True when ``value`` lies exactly on the ``step`` grid.
+
+    ``%`` needs the quotient within the context's 28 digits; an absurd size or price (``buy
+    1e99 BTC``) is judged exactly as fractions instead of raising, so it is refused by the
+    venue's limits like any other order.
+    """
+    if step <= 0:
+        return True
+    try:
+        return (value % step) == 0
+    except InvalidOperation:
+        return Fraction(value) % Fraction(step) == 0
+
+
+def on_step(value: Decimal, step: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
+    """``value.quantize(step)`` that never runs out of digits.
+
+    The context's 28 digits refuse, for example, a notional of 1e30 shown in cents (a huge
+    typed order). Such a value is quantized again with just the precision it needs, so a
+    message or a screen shows the number and does not raise in the middle of an input.
+    """
+    try:
+        return value.quantize(step, rounding=rounding)
+    except InvalidOperation:
+        need = value.adjusted() - int(step.as_tuple().exponent) + 2
+        return value.quantize(step, rounding=rounding, context=Context(prec=max(28, need)))
 
 
 def cents(value: Decimal, places: str = "0.01") -> Decimal:
     """Quantize for display and golden-number comparisons (half-up, like exchange UIs)."""
-    return value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+    return on_step(value, Decimal(places), ROUND_HALF_UP)

@@ -18,7 +18,7 @@ from sim.engine.leverage_checks import (
 )
 from sim.engine.margin import initial_margin, liquidation_price, maintenance_margin
 from sim.engine.messages import money_places, price_places, show
-from sim.engine.money import ONE, ZERO, is_multiple
+from sim.engine.money import ONE, ZERO, is_multiple, on_step
 from sim.engine.spec import ContractSpec, MarginTier
 from sim.engine.venues import Exposure, MarginContext, rules_for
 from sim.engine.venues.base import MarginMode
@@ -86,7 +86,7 @@ class LiqResult:
 
 
 def _q(value: Decimal | None, step: Decimal) -> Decimal | None:
-    return None if value is None else value.quantize(step, rounding=ROUND_HALF_UP)
+    return None if value is None else on_step(value, step, ROUND_HALF_UP)
 
 
 def _positive(name: str, value: Decimal) -> None:

@@ -74,6 +74,11 @@ def test_rows_become_commands_in_time_order(tmp_path: Path) -> None:
             "orders.csv row 4: price must be a number, was 'abc'",
         ),
         (
+            "2025-05-05T00:00:00Z,BTC/USDT:USDT,buy,market,1e99,,,,,,,,,\n",
+            "orders.csv row 4: contracts is out of range: expected a number between 1e-12 and "
+            "1e15, was '1e99'",
+        ),
+        (
             "2025-05-05T00:00:00Z,BTC/USDT:USDT,buy,market,1,,,,maybe,,,,,\n",
             "orders.csv row 4: reduce_only must be true or false, was 'maybe'",
         ),

@@ -72,6 +72,15 @@ def test_bad_lines_are_400_with_the_desks_one_line_message(client):
     assert r.json()["error"] == f"error: unknown command 'bogus'; try: {HELP}"
     assert client.post("/api/orders", json={"text": ""}).status_code == 400
     assert client.post("/api/orders", content=b"not json").status_code == 400
+    r = client.post("/api/orders", json={"text": "buy 1e99 ETH"})  # was a 500
+    assert r.status_code == 400
+    assert "out of range" in r.json()["error"]
+    # in range, but a notional of ~1e30 in cents needs more than 28 digits (was a 500 too)
+    big = "sell 999999999999999 ETH limit 999999999999999"
+    assert client.post("/api/preview", json={"text": big}).status_code == 200
+    r = client.post("/api/orders", json={"text": big})
+    assert r.status_code == 422, r.text
+    assert "contracts is above the maximum" in r.json()["error"]
     r = client.post("/api/preview", json={"text": "buy -1 ETH"})  # a line being typed
     assert r.status_code == 200
     assert r.json()["ok"] is False

@@ -153,6 +153,8 @@ def test_scale_prices_round_to_the_tick(book: SpecBook) -> None:
         ("hedge 500 gamma 1", "hedge NOTIONAL beta B"),
         ("close BTC now", "unexpected 'now' at the end"),
         ("buy NaN BTC", "finite"),
+        ("buy 1e99 BTC", "contracts 1e99 is out of range: expected a number between 1e-12"),
+        ("buy 0.01 BTC limit 1e-99", "limit 1e-99 is out of range"),
         ("speed 0", "speed (× real time) must be"),
         ("speed fast", "must be a number, was 'fast'"),
         ("step 2.5", "step takes a whole number of bars, was 2.5"),

@@ -123,3 +123,30 @@ def test_leverage_change_is_checked_against_the_position_tier() -> None:
     assert too_high[0].kind == "CommandRejected"
     assert "above the maximum 100x" in too_high[0].reason
     assert "cannot switch BTC/USDT:USDT to isolated" in switch[0].reason
+
+
+@pytest.mark.parametrize("order", [{"contracts": "1e99"}, {"order_type": "limit",
+                                   "contracts": "0.01", "price": "1e99"}])  # fmt: skip
+def test_an_absurd_size_or_price_is_rejected_not_raised(order: dict) -> None:
+    """``1e99`` passes the grid check exactly (its quotient by the step exceeds the 28 digits
+    ``%`` needs: it raised DivisionImpossible and the web desk answered 500) and is then
+    refused like any order the wallet cannot carry."""
+    d = _driver()
+
+    events = d.order(**{"side": "buy", "order_type": "market", **order})
+
+    assert [e.kind for e in events] == ["OrderRejected"]
+    assert events[0].reason.startswith("insufficient margin: the order needs ")
+
+
+def test_on_step_quantizes_beyond_the_contexts_28_digits() -> None:
+    from decimal import ROUND_HALF_UP
+
+    from sim.engine.messages import show
+    from sim.engine.money import on_step
+
+    big = D("999999999999999") * D("999999999999999")  # a typed size x a typed price: 1e30
+
+    assert on_step(big, D("0.01")) == big  # plain quantize raises InvalidOperation here
+    assert on_step(D("1.005"), D("0.01"), ROUND_HALF_UP) == D("1.01")
+    assert show(big, D("0.01")) == "999,999,999,999,998,000,000,000,000,000"  # 28 digits kept
