@@ -14,6 +14,7 @@ from typing import Any, Literal
 from sim.desk.parse import ParseProblem, ladder
 from sim.engine.commands import AmendOrder, CancelOrder, PlaceOrder, SetLeverage
 from sim.engine.hedge import HedgeResult, beta_hedge
+from sim.engine.money import dec
 from sim.engine.sizing import SizeResult, size_by_risk
 from sim.engine.spec import ContractSpec
 from sim.errors import InputError
@@ -29,7 +30,7 @@ class Context(Views):
 
     # ---- order actions --------------------------------------------------------------------
     def _price(self, spec: ContractSpec, value: Decimal | None) -> Decimal | None:
-        return None if value is None else spec.round_price(Decimal(value))
+        return None if value is None else spec.round_price(dec(value))
 
     def _place(self, side: Side, contracts: Decimal, symbol: str | None, **kw: Any) -> Ticket:
         if side not in ("buy", "sell"):
@@ -42,7 +43,7 @@ class Context(Views):
             venue=spec.venue,
             symbol=spec.symbol,
             side=side,
-            contracts=spec.round_contracts(Decimal(contracts)),
+            contracts=spec.round_contracts(dec(contracts)),
             source=self.source,
             tag=kw.pop("tag", None) or self.source,
             **kw,
@@ -194,7 +195,7 @@ class Context(Views):
             contracts,
             symbol,
             order_type="trailing_stop_market",
-            callback_pct=Decimal(callback_pct),
+            callback_pct=dec(callback_pct),
             trigger_price=activation,
             reduce_only=reduce_only,
             tag=tag,
@@ -246,9 +247,9 @@ class Context(Views):
             steps = ladder(
                 spec,
                 side,
-                spec.round_contracts(Decimal(contracts)),
-                Decimal(first),
-                Decimal(last),
+                spec.round_contracts(dec(contracts)),
+                dec(first),
+                dec(last),
                 rungs,
             )
         except ParseProblem as e:
@@ -303,7 +304,7 @@ class Context(Views):
                 ts_ms=self.now_ms,
                 venue=self.account.venue,
                 symbol=s,
-                leverage=Decimal(leverage),
+                leverage=dec(leverage),
                 margin_mode=margin_mode or self.leverage(s)[1],
             )
         )
@@ -331,8 +332,8 @@ class Context(Views):
             spec,
             equity=self.equity(spec.settle),
             risk_pct=risk_pct or self.limits.risk_pct,
-            entry=Decimal(ref),
-            stop=Decimal(stop),
+            entry=dec(ref),
+            stop=dec(stop),
             leverage=leverage or self.leverage(s)[0],
             include_fees=True,
             leverage_warning=self.limits.leverage_warning,
@@ -353,8 +354,8 @@ class Context(Views):
             raise InputError(f"no price yet for {s}; hedge needs one")
         return beta_hedge(
             self.account.specs[s],
-            portfolio=Decimal(portfolio_value),
+            portfolio=dec(portfolio_value),
             price=ref,
-            beta=Decimal(beta),
+            beta=dec(beta),
             leverage=leverage or self.leverage(s)[0],
         )

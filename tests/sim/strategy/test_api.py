@@ -346,3 +346,25 @@ def test_guard_warnings_reach_the_strategy_and_on_price_sees_every_path_point(
         "comes before your stop at 92419.9: lower the leverage or move the stop"
     )
     assert result.messages[2] == "price points 12"  # 3 bars × open, two extremes, close
+
+
+def test_a_size_that_is_not_a_number_names_the_value(
+    tmp_path: Path, book: SpecBook, options: RunOptions, candles_dir: Path
+) -> None:
+    """Orders take numbers as the engine does (``money.dec``): text that is no number is named,
+    not a bare ``decimal.ConversionSyntax``; a float goes through its repr."""
+    body = """
+        from decimal import Decimal
+        from sim.strategy import Strategy
+
+        class Typo(Strategy):
+            def on_bar(self, ctx, bar):
+                ctx.buy(0.002 if ctx.contracts() == 0 else "0.oo2")
+    """
+    path = write(tmp_path, body)
+
+    with pytest.raises(loader.StrategyError, match="expected a number, was '0.oo2'"):
+        run(path, book, options, candles_dir)
+    with Journal.open(options.db) as journal:  # type: ignore[arg-type]
+        fills = [e for e in journal.events("typo") if e.kind == "OrderFilled"]
+    assert [f.contracts for f in fills] == [Decimal("0.002")]  # the float, as typed
