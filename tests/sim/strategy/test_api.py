@@ -363,7 +363,7 @@ def test_a_size_that_is_not_a_number_names_the_value(
     """
     path = write(tmp_path, body)
 
-    with pytest.raises(loader.StrategyError, match="expected a number, was '0.oo2'"):
+    with pytest.raises(loader.StrategyError, match=r"expected a number, was '0\.oo2'"):
         run(path, book, options, candles_dir)
     with Journal.open(options.db) as journal:  # type: ignore[arg-type]
         fills = [e for e in journal.events("typo") if e.kind == "OrderFilled"]
