@@ -176,8 +176,9 @@ def story_tables(story: dict[str, Any]) -> None:
 
 
 def status_mark(status: str | None) -> str:
-    """The mark after an account whose latest run was stopped by Ctrl-C (empty otherwise)."""
-    return " (interrupted)" if status == "interrupted" else ""
+    """The mark after an account whose latest run was stopped by Ctrl-C or by its strategy
+    raising (empty otherwise)."""
+    return f" ({status})" if status in ("interrupted", "failed") else ""
 
 
 def share(value: Decimal | None, gross: Decimal) -> str:

@@ -49,7 +49,7 @@ from sim.journal.sessions import SessionInfo, run_marker, session_infos
 from sim.journal.sqlite_file import explain, inspect_file, make_engine, sql_has_table
 from sim.journal.writer import write_appended
 
-SESSION_STATUSES = ("completed", "interrupted")  # params["status"] of a finished session
+SESSION_STATUSES = ("completed", "interrupted", "failed")  # params["status"] of an ended run
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,12 +232,14 @@ class Journal:
             )
             return int(result.lastrowid)
 
-    def set_session_status(self, session_id: int, status: str) -> None:
-        """Mark how a run ended ("completed" or "interrupted") in the session's params JSON, so a
-        review can tell a Ctrl-C'd run from a finished one (no schema change)."""
+    def set_session_status(self, session_id: int, status: str, error: str = "") -> None:
+        """Mark how a run ended in the session's params JSON (no schema change), so a review
+        can tell a finished run from a Ctrl-C'd one ("interrupted": it can be continued) and
+        from one its strategy stopped by raising ("failed", ``error`` says how)."""
         if status not in SESSION_STATUSES:
             raise InvariantError(f"session status is one of {SESSION_STATUSES}, was {status!r}")
-        self._update_session(session_id, lambda params: params.update(status=status))
+        mark = {"status": status, **({"error": error} if error else {})}
+        self._update_session(session_id, lambda params: params.update(mark))
 
     def reopen_session(self, session_id: int) -> None:
         """An interrupted session continues in this process: its end mark is cleared, the

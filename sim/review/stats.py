@@ -113,7 +113,7 @@ class AccountReport:
     by_leverage: list[GroupResult]
     discipline: Discipline
     equity_curve: list[tuple[int, Decimal]] = field(default_factory=list)
-    status: str = ""  # the latest session's end: "completed", "interrupted" ("" unmarked)
+    status: str = ""  # the latest session's end: completed, interrupted, failed ("" unmarked)
     first_open_ms: int | None = None  # the period the trades really cover
     last_close_ms: int | None = None
 

@@ -18,7 +18,7 @@ from adapters.specs import SpecBook
 from sim.engine.market import LastTrade
 from sim.errors import InputError
 from sim.strategy.api import Bar
-from sim.strategy.loader import LoadedStrategy
+from sim.strategy.loader import LoadedStrategy, StrategyError
 from sim.strategy.run import RunOptions, RunResult, StrategyRun
 
 DEFAULT_TIMEFRAME = "1m"
@@ -121,6 +121,9 @@ async def run_live_async(
             run.stop()
         bars = sum(len(h.ts) for h in run.driver.history.values())
         return run.result("live", bars, [f"bars of {timeframe} built from live trades"])
+    except StrategyError as e:
+        run.failed(e)
+        raise
     finally:
         run.close()
 

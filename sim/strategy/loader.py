@@ -36,6 +36,11 @@ class StrategyError(MicrofutError):
         super().__init__(message)
         self.user_traceback = user_traceback
 
+    @property
+    def headline(self) -> str:
+        """What went wrong, without the note on the journal (kept with a failed session)."""
+        return str(self).split("; the run stopped", 1)[0]
+
 
 @dataclass(frozen=True, slots=True)
 class LoadedStrategy:

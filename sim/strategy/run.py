@@ -36,7 +36,7 @@ from sim.session import JournalLink, Session
 from sim.strategy import params as P
 from sim.strategy.api import Bar
 from sim.strategy.context import Limits
-from sim.strategy.loader import LoadedStrategy
+from sim.strategy.loader import LoadedStrategy, StrategyError
 from sim.strategy.session import Driver
 from sim.strategy.summary import Collector, RunSummary
 
@@ -229,10 +229,15 @@ class StrategyRun:
             paths_skipped=self.stats_quiet,
         )
 
-    def finish(self, status: str) -> None:
-        """Mark the journal session "completed" or "interrupted" (Ctrl-C)."""
+    def finish(self, status: str, error: str = "") -> None:
+        """Mark the journal session "completed", "interrupted" (Ctrl-C) or "failed" (the
+        strategy raised: ``error``)."""
         if self.journal is not None and self.session_id is not None:
-            self.journal.set_session_status(self.session_id, status)
+            self.journal.set_session_status(self.session_id, status, error)
+
+    def failed(self, e: StrategyError) -> None:
+        """The strategy raised: its run is over (not to be continued as an interrupted one)."""
+        self.finish("failed", e.headline)
 
     def close(self) -> None:
         if self.journal is not None:
@@ -415,6 +420,9 @@ def run_replay(
         if run.resume_message:
             notes.insert(0, run.resume_message)
         return run.result("replay", bars, notes)
+    except StrategyError as e:
+        run.failed(e)
+        raise
     except KeyboardInterrupt:
         run.finish("interrupted")
         raise

@@ -290,6 +290,19 @@ def test_an_error_in_a_hook_stops_the_run_with_the_users_traceback_and_a_sound_j
         assert [e.kind for e in events] == ["WalletCredited", "OrderAccepted", "OrderFilled"]
         assert journal.latest_snapshot("boom")["positions"]["BTC/USDT:USDT"]["contracts"] == "0.002"
         assert len(trades_frame(journal, "boom")) == 0
+        # over, not interrupted: `journal report` marks it failed; nothing offers to continue it
+        (session,) = journal.sessions()
+        assert journal.session_statuses() == {"boom": "failed"}
+        assert session.params["error"] == (
+            "strategy boom raised DivisionByZero in on_bar at 2025-05-04 16:04:59 UTC: "
+            "[<class 'decimal.DivisionByZero'>]"
+        )
+
+    # the same command again is a new run in a new account, failing the same way
+    with pytest.raises(loader.StrategyError):
+        run(path, book, options, candles_dir)
+    with Journal.open(options.db) as journal:  # type: ignore[arg-type]
+        assert journal.session_statuses() == {"boom": "failed", "boom-2": "failed"}
 
 
 def test_a_strategy_that_raises_while_loading_is_a_strategy_error(tmp_path: Path) -> None:
