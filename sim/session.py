@@ -265,8 +265,7 @@ class Session:
         st = self.account.state
         st.input_ts = trade.ts_ms
         self.account.ledger.observe_last(trade.symbol, trade.price)
-        if trade.ts_ms > st.now_ms:
-            st.now_ms = trade.ts_ms
+        self.observe_clock(trade.ts_ms)
 
     def observe_clock(self, ts_ms: int) -> None:
         """Move the clock to ``ts_ms`` if later: the newest time among inputs a replay proved

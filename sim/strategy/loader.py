@@ -32,14 +32,10 @@ class StrategyError(MicrofutError):
 
     exit_code = STRATEGY_EXIT_CODE
 
-    def __init__(self, message: str, user_traceback: str = "") -> None:
-        super().__init__(message)
+    def __init__(self, headline: str, user_traceback: str = "", after: str = "") -> None:
+        super().__init__(headline + after)
+        self.headline = headline  # what went wrong (kept with the failed session)
         self.user_traceback = user_traceback
-
-    @property
-    def headline(self) -> str:
-        """What went wrong, without the note on the journal (kept with a failed session)."""
-        return str(self).split("; the run stopped", 1)[0]
 
 
 @dataclass(frozen=True, slots=True)

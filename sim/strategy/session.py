@@ -66,9 +66,10 @@ class Driver:
         except Exception as e:
             raise StrategyError(
                 f"strategy {self.name} raised {type(e).__name__} in {hook} at "
-                f"{_utc(self.account.now_ms)}: {e}; the run stopped and the journal "
-                f"holds every event up to seq {self.account.seq}",
+                f"{_utc(self.account.now_ms)}: {e}",
                 user_traceback(e, self.path),
+                after=f"; the run stopped and the journal holds every event up to seq "
+                f"{self.account.seq}",
             ) from e
 
     def on_events(self, events: Sequence[Event]) -> None:
